@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command (npm test): installs what is missing, starts a local PostgreSQL, runs every suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -x node_modules/.bin/tsx ] || npm ci --no-audit --no-fund
+
+# The store suite runs against PostgreSQL too; a local server on 127.0.0.1 is started (or installed) here.
+if [ -z "${SKYGATE_TEST_DATABASE_URL:-}" ]; then
+  SKYGATE_TEST_DATABASE_URL="$(bash scripts/ensure-postgres.sh | tail -n 1)"
+  export SKYGATE_TEST_DATABASE_URL
+fi
+
+# Test files run one after another: several start gateways and time-sensitive simulations,
+# and this machine has two cores.
+if [ $# -eq 0 ]; then set -- test/unit/*.test.ts test/contract/*.test.ts test/e2e/*.test.ts; fi
+exec node_modules/.bin/tsx --test --test-concurrency=1 "$@"

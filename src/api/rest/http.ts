@@ -1,0 +1,60 @@
+/** Small request/response helpers shared by the REST routes. */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Operation, Principal, Role } from '../../core/model.js';
+import type { CallerContext } from '../../core/services/resource-service.js';
+import type { CoreServices } from '../../core/services/index.js';
+
+/** What the validation middleware leaves for the handler: spec-coerced query and path parameters. */
+export interface Validated {
+  query: Record<string, unknown>;
+  params: Record<string, string>;
+}
+
+export const validated = (res: Response): Validated => res.locals.validated as Validated;
+export const principal = (res: Response): Principal => res.locals.principal as Principal;
+
+export function caller(req: Request, res: Response): CallerContext {
+  const key = req.get('idempotency-key');
+  return { principal: principal(res).tokenId, ...(key !== undefined && { idempotencyKey: key }) };
+}
+
+/** The public form of an operation: the engine's scratch state stays inside. */
+export function renderOperation(op: Operation): Omit<Operation, 'state'> {
+  const { state: _state, ...rest } = op;
+  return rest;
+}
+
+export function sendAccepted(res: Response, op: Operation): void {
+  res.status(202).location(`/v1/operations/${op.id}`).json(renderOperation(op));
+}
+
+/** Express 5 forwards rejected promises to the error handler; this only adds the role check. */
+export function route(core: CoreServices, role: Role, handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      core.auth.require(principal(res), role);
+      await handler(req, res);
+    } catch (e) {
+      next(e);
+    }
+  };
+}
+
+/** `tag=env=prod&tag=team` -> [{key:'env', value:'prod'}, {key:'team'}] */
+export function parseTags(raw: unknown): Array<{ key: string; value?: string }> | undefined {
+  if (raw === undefined) return undefined;
+  const list = Array.isArray(raw) ? raw : [raw];
+  return list.map((t) => {
+    const s = String(t);
+    const eq = s.indexOf('=');
+    return eq < 0 ? { key: s } : { key: s.slice(0, eq), value: s.slice(eq + 1) };
+  });
+}
+
+export const splitList = (raw: unknown): string[] | undefined =>
+  raw === undefined
+    ? undefined
+    : (Array.isArray(raw) ? raw : [raw])
+        .flatMap((v) => String(v).split(','))
+        .map((s) => s.trim())
+        .filter(Boolean);

@@ -1,0 +1,51 @@
+/** The mutating side: every call a provider finishes later answers 202 with an Operation. */
+import type { Router } from 'express';
+import type { Tags } from '../../../core/model.js';
+import type { CoreServices } from '../../../core/services/index.js';
+import type { CreateInstanceInput, CreateVolumeInput } from '../../../core/services/resource-service.js';
+import { caller, route, sendAccepted } from '../http.js';
+
+export function mutationRoutes(router: Router, core: CoreServices): void {
+  const { resources } = core;
+  const id = (req: { params: Record<string, unknown> }) => String(req.params.id);
+
+  router.post(
+    '/instances',
+    route(core, 'operator', async (req, res) => sendAccepted(res, await resources.createInstance(req.body as CreateInstanceInput, caller(req, res)))),
+  );
+  router.delete('/instances/:id', route(core, 'operator', async (req, res) => sendAccepted(res, await resources.instanceAction(id(req), 'delete', caller(req, res)))));
+  for (const action of ['start', 'stop', 'reboot'] as const) {
+    router.post(
+      `/instances/:id/${action}`,
+      route(core, 'operator', async (req, res) => sendAccepted(res, await resources.instanceAction(id(req), action, caller(req, res)))),
+    );
+  }
+  router.post(
+    '/instances/:id/snapshot',
+    route(core, 'operator', async (req, res) =>
+      sendAccepted(res, await resources.snapshotInstance(id(req), req.body as { name: string; tags?: Tags }, caller(req, res))),
+    ),
+  );
+  router.delete('/images/:id', route(core, 'operator', async (req, res) => sendAccepted(res, await resources.deleteImage(id(req), caller(req, res)))));
+
+  router.post(
+    '/volumes',
+    route(core, 'operator', async (req, res) => sendAccepted(res, await resources.createVolume(req.body as CreateVolumeInput, caller(req, res)))),
+  );
+  router.post(
+    '/volumes/:id/attach',
+    route(core, 'operator', async (req, res) =>
+      sendAccepted(res, await resources.attachVolume(id(req), req.body as { instanceId: string; device?: string }, caller(req, res))),
+    ),
+  );
+  router.post('/volumes/:id/detach', route(core, 'operator', async (req, res) => sendAccepted(res, await resources.volumeAction(id(req), 'detach', caller(req, res)))));
+  router.delete('/volumes/:id', route(core, 'operator', async (req, res) => sendAccepted(res, await resources.volumeAction(id(req), 'delete', caller(req, res)))));
+
+  router.post(
+    '/snapshots',
+    route(core, 'operator', async (req, res) =>
+      sendAccepted(res, await resources.createSnapshot(req.body as { volumeId: string; name: string; tags?: Tags }, caller(req, res))),
+    ),
+  );
+  router.delete('/snapshots/:id', route(core, 'operator', async (req, res) => sendAccepted(res, await resources.deleteSnapshot(id(req), caller(req, res)))));
+}

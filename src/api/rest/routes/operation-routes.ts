@@ -1,0 +1,72 @@
+/** Operations (what the gateway is doing or did) and the event stream (SSE) the dashboard follows. */
+import type { Router } from 'express';
+import { SkygateError } from '../../../core/errors.js';
+import type { OperationStatus } from '../../../core/model.js';
+import type { CoreServices } from '../../../core/services/index.js';
+import { renderOperation, route, splitList, validated } from '../http.js';
+
+const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
+const decodeCursor = (c: string) => Buffer.from(c, 'base64url').toString('utf8');
+
+export function operationRoutes(router: Router, core: CoreServices): void {
+  router.get(
+    '/operations',
+    route(core, 'viewer', async (_req, res) => {
+      const q = validated(res).query;
+      const limit = (q.limit as number | undefined) ?? 100;
+      const ops = await core.engine.list({
+        status: splitList(q.status) as OperationStatus[] | undefined,
+        kind: q.kind as string | undefined,
+        provider: q.provider as string | undefined,
+        limit: limit + 1,
+        after: q.cursor === undefined ? undefined : decodeCursor(String(q.cursor)),
+      });
+      const items = ops.slice(0, limit);
+      const last = items.at(-1);
+      res.json({ items: items.map(renderOperation), ...(ops.length > limit && last && { nextCursor: encodeCursor(last.id) }) });
+    }),
+  );
+  router.get(
+    '/operations/:id',
+    route(core, 'viewer', async (req, res) => {
+      const op = await core.engine.get(String(req.params.id));
+      if (!op) throw new SkygateError('not_found', `operation '${req.params.id}' does not exist`, { field: 'path.id' });
+      res.json(renderOperation(op));
+    }),
+  );
+
+  router.get(
+    '/events/recent',
+    route(core, 'viewer', async (_req, res) => {
+      const q = validated(res).query;
+      res.json({ items: await core.events.since((q.since as number | undefined) ?? 0, (q.limit as number | undefined) ?? 100) });
+    }),
+  );
+  router.get(
+    '/events',
+    route(core, 'viewer', async (req, res) => {
+      const q = validated(res).query;
+      const since = Number(req.get('last-event-id') ?? q.since ?? 0) || 0;
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+      let last = since;
+      // Sends each event once, in order, whether it comes from the replay or the live feed.
+      const send = (e: { seq: number; type: string }) => {
+        if (e.seq <= last) return;
+        last = e.seq;
+        res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+      };
+      // Subscribe before replaying so nothing falls between the replay and the live feed.
+      const buffered: Array<{ seq: number; type: string }> = [];
+      let replaying = true;
+      const unsubscribe = core.events.subscribe((e) => (replaying ? buffered.push(e) : send(e)));
+      for (const e of await core.events.since(since, 1000)) send(e);
+      replaying = false;
+      for (const e of buffered) send(e);
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      req.on('close', () => {
+        clearInterval(keepAlive);
+        unsubscribe();
+      });
+    }),
+  );
+}

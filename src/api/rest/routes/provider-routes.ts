@@ -1,0 +1,39 @@
+/** Providers (the configured clouds) and the sim's fault-injection switch for drills and tests. */
+import type { Router } from 'express';
+import { SkygateError } from '../../../core/errors.js';
+import type { CoreServices } from '../../../core/services/index.js';
+import { route } from '../http.js';
+
+export function providerRoutes(router: Router, core: CoreServices): void {
+  const { registry } = core;
+  const pid = (req: { params: Record<string, unknown> }) => String(req.params.providerId);
+
+  router.get(
+    '/providers',
+    route(core, 'viewer', async (_req, res) => {
+      res.json({ items: await Promise.all(registry.ids().map((id) => registry.describe(id))) });
+    }),
+  );
+  router.get('/providers/:providerId', route(core, 'viewer', async (req, res) => void res.json(await registry.describe(pid(req)))));
+  router.get('/providers/:providerId/health', route(core, 'viewer', async (req, res) => void res.json(await registry.checkHealth(pid(req)))));
+  router.get(
+    '/providers/:providerId/capabilities',
+    route(core, 'viewer', async (req, res) => void res.json(registry.cloud(pid(req), 'path.providerId').capabilities())),
+  );
+
+  // Fault injection is an adapter extension: only adapters that simulate faults offer it.
+  const faults = (req: { params: Record<string, unknown> }, name: 'getFaults' | 'setFaults') => {
+    const fn = registry.cloud(pid(req), 'path.providerId').extensions?.[name];
+    if (!fn) throw new SkygateError('unsupported', `provider '${pid(req)}' has no fault injection`, { field: 'path.providerId' });
+    return fn;
+  };
+  router.get('/admin/providers/:providerId/faults', route(core, 'admin', async (req, res) => void res.json(await faults(req, 'getFaults')())));
+  router.put(
+    '/admin/providers/:providerId/faults',
+    route(core, 'admin', async (req, res) => {
+      const result = await faults(req, 'setFaults')(req.body);
+      await core.events.emit('provider.faults-changed', pid(req), { faults: result as Record<string, unknown> });
+      res.json(result);
+    }),
+  );
+}

@@ -1,0 +1,31 @@
+/** Which action is legal in which state: the core decides, so every front refuses the same things. */
+import { conflict } from './errors.js';
+
+const ALLOWED: Record<string, Record<string, string[]>> = {
+  instance: {
+    // Repeating a start or stop is harmless (as on EC2); the rest would be refused by a real cloud.
+    start: ['stopped', 'running', 'pending'],
+    stop: ['running', 'pending', 'stopping', 'stopped', 'rebooting'],
+    reboot: ['running', 'rebooting'],
+    delete: ['pending', 'running', 'stopping', 'stopped', 'rebooting', 'error', 'terminating', 'terminated'],
+    snapshot: ['running', 'stopped'],
+    attach: ['running', 'stopped'],
+  },
+  volume: {
+    attach: ['available'],
+    detach: ['in-use'],
+    delete: ['available', 'error'],
+    snapshot: ['available', 'in-use'],
+  },
+};
+
+/** Throws a conflict naming the resource, its state and the states that would allow `action`. */
+export function assertActionAllowed(kind: 'instance' | 'volume', action: string, resource: { id: string; state: string }, field: string): void {
+  const allowed = ALLOWED[kind]?.[action] ?? [];
+  if (!allowed.includes(resource.state)) {
+    throw conflict(
+      `cannot ${action} ${kind} '${resource.id}' while it is ${resource.state} (allowed when ${allowed.join(', ')})`,
+      field,
+    );
+  }
+}

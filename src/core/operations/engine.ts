@@ -1,0 +1,222 @@
+/**
+ * The operations engine: every provider call that finishes later is an Operation, run as a command
+ * of named steps, persisted after each step, and resumed from the first unfinished step after a
+ * crash or restart. Steps must be safe to run again (creates carry the operation id as client token).
+ */
+import { randomUUID } from 'node:crypto';
+import { Counter, Gauge } from 'prom-client';
+import { SkygateError, conflict, toSkygateError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { Operation, OperationStep } from '../model.js';
+import type { CloudAdapter } from '../ports.js';
+import type { ProviderRegistry } from '../registry.js';
+import type { InventoryService } from '../services/inventory.js';
+import type { OperationQuery, Store } from '../../store/types.js';
+import { Semaphore } from './semaphore.js';
+
+export interface StepContext {
+  readonly op: Operation;
+  readonly adapter: CloudAdapter;
+  readonly inventory: InventoryService;
+  readonly events: EventBus;
+  /** Shows what a long step is doing now (`detail` of the running step), persisted. */
+  report(detail: string): Promise<void>;
+}
+
+export interface Step {
+  name: string;
+  run(ctx: StepContext): Promise<void>;
+}
+
+/** A command object: a kind of operation and its steps, in order. */
+export interface CommandDefinition {
+  kind: string;
+  steps: Step[];
+  /** What the finished operation answers, from the state its steps left. */
+  result(op: Operation): Record<string, unknown>;
+}
+
+export interface SubmitRequest {
+  kind: string;
+  provider: string;
+  target?: string;
+  input: Record<string, unknown>;
+  /** State known before the first step (e.g. the native id an action acts on). */
+  state?: Record<string, unknown>;
+  principal?: string;
+  idempotency?: { key: string; requestHash: string };
+}
+
+export interface EngineOptions {
+  /** Operations running at once against one provider; the rest queue. */
+  concurrencyPerProvider: number;
+}
+
+const operationsTotal = new Counter({
+  name: 'skygate_operations_total',
+  help: 'Finished operations by kind and status',
+  labelNames: ['kind', 'status'],
+});
+const operationsRunning = new Gauge({ name: 'skygate_operations_running', help: 'Operations running now' });
+
+export class OperationEngine {
+  private readonly commands = new Map<string, CommandDefinition>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly slots = new Map<string, Semaphore>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly registry: ProviderRegistry,
+    private readonly inventory: InventoryService,
+    private readonly events: EventBus,
+    private readonly log: { error(obj: object, msg?: string): void; info(obj: object, msg?: string): void },
+    private readonly options: EngineOptions = { concurrencyPerProvider: 32 },
+  ) {}
+
+  register(...defs: CommandDefinition[]): void {
+    for (const def of defs) this.commands.set(def.kind, def);
+  }
+
+  /**
+   * Persists a new operation and starts it. With an idempotency key already used by this principal,
+   * answers the first operation instead (and refuses the key for a different request).
+   */
+  async submit(req: SubmitRequest): Promise<{ operation: Operation; created: boolean }> {
+    const def = this.command(req.kind);
+    const now = new Date().toISOString();
+    const op: Operation = {
+      id: `op-${randomUUID()}`,
+      kind: req.kind,
+      status: 'pending',
+      progress: 0,
+      provider: req.provider,
+      ...(req.target !== undefined && { target: req.target }),
+      input: req.input,
+      steps: def.steps.map((s) => ({ name: s.name, status: 'pending' })),
+      state: req.state ?? {},
+      ...(req.idempotency && { idempotencyKey: req.idempotency.key }),
+      ...(req.principal !== undefined && { createdBy: req.principal }),
+      createdAt: now,
+      updatedAt: now,
+      attempts: 0,
+    };
+    const idem = req.idempotency && { principal: req.principal ?? '', key: req.idempotency.key, requestHash: req.idempotency.requestHash };
+    const { operation, created, requestHash } = await this.store.insertOperation(op, idem);
+    if (!created && idem && requestHash !== idem.requestHash) {
+      throw conflict(`Idempotency-Key '${idem.key}' was already used for a different request`, 'header.idempotency-key');
+    }
+    if (created) {
+      await this.events.emit('operation.created', operation.id, { kind: operation.kind, provider: operation.provider });
+      this.start(operation);
+    }
+    return { operation, created };
+  }
+
+  get(id: string): Promise<Operation | undefined> {
+    return this.store.getOperation(id);
+  }
+
+  list(q: OperationQuery): Promise<Operation[]> {
+    return this.store.listOperations(q);
+  }
+
+  /** Picks up what a previous process left unfinished; answers how many were resumed. */
+  async resumeUnfinished(): Promise<number> {
+    const ops = await this.store.unfinishedOperations();
+    for (const op of ops) {
+      if (this.running.has(op.id)) continue;
+      this.log.info({ operation: op.id, kind: op.kind, attempts: op.attempts }, 'resuming operation');
+      this.start(op);
+    }
+    return ops.length;
+  }
+
+  /** Resolves when every operation started so far has finished (tests, graceful shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+  }
+
+  private command(kind: string): CommandDefinition {
+    const def = this.commands.get(kind);
+    if (!def) throw new SkygateError('internal', `no command registered for operation kind '${kind}'`);
+    return def;
+  }
+
+  private start(op: Operation): void {
+    const provider = op.provider ?? '';
+    let slot = this.slots.get(provider);
+    if (!slot) {
+      slot = new Semaphore(this.options.concurrencyPerProvider);
+      this.slots.set(provider, slot);
+    }
+    const run = slot
+      .use(() => this.execute(op))
+      .catch((e) => this.log.error({ err: e, operation: op.id }, 'operation runner crashed'))
+      .finally(() => this.running.delete(op.id));
+    this.running.set(op.id, run);
+  }
+
+  private async execute(op: Operation): Promise<void> {
+    operationsRunning.inc();
+    try {
+      op.status = 'running';
+      op.attempts += 1;
+      await this.save(op);
+      const def = this.command(op.kind);
+      const adapter = this.registry.cloud(op.provider ?? '', 'provider');
+      for (const [i, step] of def.steps.entries()) {
+        const record = op.steps[i] as OperationStep;
+        if (record.status === 'succeeded' || record.status === 'skipped') continue;
+        record.status = 'running';
+        record.startedAt = new Date().toISOString();
+        await this.save(op);
+        const ctx: StepContext = {
+          op,
+          adapter,
+          inventory: this.inventory,
+          events: this.events,
+          report: async (detail) => {
+            record.detail = detail;
+            await this.save(op);
+          },
+        };
+        try {
+          await step.run(ctx);
+        } catch (e) {
+          record.status = 'failed';
+          record.finishedAt = new Date().toISOString();
+          return await this.finish(op, toSkygateError(e, op.provider));
+        }
+        record.status = 'succeeded';
+        record.finishedAt = new Date().toISOString();
+        op.progress = Math.round((100 * (i + 1)) / def.steps.length);
+        await this.save(op);
+      }
+      op.result = def.result(op);
+      await this.finish(op);
+    } catch (e) {
+      await this.finish(op, toSkygateError(e, op.provider));
+    } finally {
+      operationsRunning.dec();
+    }
+  }
+
+  private async finish(op: Operation, error?: SkygateError): Promise<void> {
+    op.status = error ? 'failed' : 'succeeded';
+    if (error) op.error = error.toJSON();
+    else op.progress = 100;
+    await this.save(op);
+    operationsTotal.inc({ kind: op.kind, status: op.status });
+    await this.events.emit(`operation.${op.status}`, op.id, {
+      kind: op.kind,
+      provider: op.provider,
+      target: op.target,
+      ...(error && { error: error.toJSON() }),
+    });
+  }
+
+  private async save(op: Operation): Promise<void> {
+    op.updatedAt = new Date().toISOString();
+    await this.store.updateOperation(op);
+  }
+}

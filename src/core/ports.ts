@@ -1,0 +1,173 @@
+/**
+ * The ports adapters implement. Adapters speak native ids (no `provider:` prefix) and
+ * throw SkygateError; the core adds prefixes, caches and operations around them.
+ */
+import type { Readable } from 'node:stream';
+import type {
+  Capabilities,
+  Flavor,
+  Image,
+  Instance,
+  ProviderHealth,
+  Snapshot,
+  Tags,
+  Volume,
+} from './model.js';
+
+type Native<T> = Omit<T, 'id' | 'provider' | 'observedAt' | 'freshness'>;
+
+/** A resource as an adapter reports it; references (imageId, flavorId, volumeId...) are native ids. */
+export type NativeInstance = Native<Instance>;
+export type NativeImage = Native<Image>;
+export type NativeSnapshot = Native<Snapshot>;
+export type NativeVolume = Native<Volume>;
+export type NativeFlavor = Native<Flavor>;
+
+export interface PageRequest {
+  limit?: number;
+  /** The provider's own continuation marker from a previous page. */
+  marker?: string;
+}
+
+export interface NativePage<T> {
+  items: T[];
+  /** Present when more items follow. */
+  marker?: string;
+}
+
+export interface CreateInstanceSpec {
+  name: string;
+  flavorId: string;
+  imageId: string;
+  zone?: string;
+  tags?: Tags;
+  userData?: string;
+  keyName?: string;
+  /**
+   * Idempotency token: a second create with the same token returns the first instance.
+   * The operations engine always passes its operation id, which is what makes a resumed
+   * create after a crash safe.
+   */
+  clientToken: string;
+}
+
+export interface CreateImageSpec {
+  name: string;
+  tags?: Tags;
+  clientToken: string;
+}
+
+export interface CreateVolumeSpec {
+  name: string;
+  sizeGiB: number;
+  zone?: string;
+  snapshotId?: string;
+  tags?: Tags;
+  clientToken: string;
+}
+
+export interface CreateSnapshotSpec {
+  name: string;
+  tags?: Tags;
+  clientToken: string;
+}
+
+export interface UploadImageSpec {
+  name: string;
+  diskFormat: NativeImage['diskFormat'];
+  sizeBytes?: number;
+  minDiskGiB?: number;
+  os?: string;
+  tags?: Tags;
+  clientToken: string;
+}
+
+export interface AdapterContext {
+  providerId: string;
+  /** Adapter-specific settings from the config file, already secret-resolved. */
+  settings: Record<string, unknown>;
+  /** Where an adapter may keep files (the sim keeps its state and disks there). */
+  dataDir: string;
+  log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
+}
+
+/** Compute, image and block storage of one cloud account+region. */
+export interface CloudAdapter {
+  readonly type: string;
+  readonly providerId: string;
+  capabilities(): Capabilities;
+  zones(): Promise<string[]>;
+  health(): Promise<ProviderHealth>;
+
+  listFlavors(): Promise<NativeFlavor[]>;
+
+  listInstances(page?: PageRequest): Promise<NativePage<NativeInstance>>;
+  getInstance(id: string): Promise<NativeInstance>;
+  createInstance(spec: CreateInstanceSpec): Promise<NativeInstance>;
+  startInstance(id: string): Promise<void>;
+  stopInstance(id: string): Promise<void>;
+  rebootInstance(id: string): Promise<void>;
+  deleteInstance(id: string): Promise<void>;
+  setInstanceTags?(id: string, tags: Tags): Promise<void>;
+
+  listImages(page?: PageRequest): Promise<NativePage<NativeImage>>;
+  getImage(id: string): Promise<NativeImage>;
+  /** Snapshot an instance's boot disk into a new image (Nova createImage, EC2 CreateImage). */
+  createImageFromInstance(instanceId: string, spec: CreateImageSpec): Promise<NativeImage>;
+  deleteImage(id: string): Promise<void>;
+  /** Stream an image's disk out (capability imageDownload). */
+  downloadImage?(id: string): Promise<{ stream: Readable; sizeBytes: number; diskFormat: NativeImage['diskFormat'] }>;
+  /** Create an image from a stream of disk bytes (capability imageUpload). */
+  uploadImage?(spec: UploadImageSpec, data: Readable): Promise<NativeImage>;
+
+  listSnapshots(page?: PageRequest): Promise<NativePage<NativeSnapshot>>;
+  getSnapshot(id: string): Promise<NativeSnapshot>;
+  createSnapshot(volumeId: string, spec: CreateSnapshotSpec): Promise<NativeSnapshot>;
+  deleteSnapshot(id: string): Promise<void>;
+
+  listVolumes(page?: PageRequest): Promise<NativePage<NativeVolume>>;
+  getVolume(id: string): Promise<NativeVolume>;
+  createVolume(spec: CreateVolumeSpec): Promise<NativeVolume>;
+  attachVolume(volumeId: string, instanceId: string, device?: string): Promise<void>;
+  detachVolume(volumeId: string): Promise<void>;
+  deleteVolume(id: string): Promise<void>;
+
+  /** Provider-specific extras (Libcloud's `ex_`): never reached by the core by accident. */
+  readonly extensions?: Record<string, (...args: unknown[]) => Promise<unknown>>;
+
+  close?(): Promise<void>;
+}
+
+export type TargetState = 'active' | 'draining' | 'maintenance';
+export type TargetHealth = 'healthy' | 'unhealthy' | 'draining' | 'maintenance' | 'unknown';
+
+export interface LbTarget {
+  /** Target id within the pool: `host:port`, an instance id, etc. */
+  id: string;
+  address: string;
+  port: number;
+  state: TargetState;
+  health: TargetHealth;
+  weight?: number;
+}
+
+/** A load balancer's pools and targets: what the HA module flips on failover. */
+export interface LoadBalancerAdapter {
+  readonly type: string;
+  readonly providerId: string;
+  listPools(): Promise<Array<{ id: string; name: string }>>;
+  listTargets(poolId: string): Promise<LbTarget[]>;
+  registerTarget(poolId: string, target: { address: string; port: number; weight?: number }): Promise<LbTarget>;
+  deregisterTarget(poolId: string, targetId: string): Promise<void>;
+  setTargetState(poolId: string, targetId: string, state: TargetState): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export type CloudAdapterFactory = (ctx: AdapterContext) => Promise<CloudAdapter> | CloudAdapter;
+export type LoadBalancerAdapterFactory = (ctx: AdapterContext) => Promise<LoadBalancerAdapter> | LoadBalancerAdapter;
+
+/** What an adapter module's `index.ts` exports; loaded lazily by type name. */
+export interface AdapterModule {
+  createCloudAdapter?: CloudAdapterFactory;
+  createLoadBalancerAdapter?: LoadBalancerAdapterFactory;
+}

@@ -1,0 +1,73 @@
+/** Bearer API tokens with roles, stored only as SHA-256 hashes; the bootstrap admin token is never a built-in default. */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SkygateError } from '../errors.js';
+import type { Principal, Role } from '../model.js';
+import type { ApiToken, Store } from '../../store/types.js';
+
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const newSecret = () => `sgt_${randomBytes(32).toString('base64url')}`;
+
+export class AuthService {
+  constructor(private readonly store: Store) {}
+
+  /**
+   * Makes sure an admin can get in: the token from SKYGATE_ADMIN_TOKEN when given, else on first start
+   * a generated one written to `<dataDir>/admin-token` (mode 0600). Answers that file's path when written.
+   */
+  async bootstrap(dataDir: string, envToken?: string): Promise<string | undefined> {
+    if (envToken) {
+      if (envToken.length < 16) throw new SkygateError('invalid_input', 'SKYGATE_ADMIN_TOKEN must be at least 16 characters', { field: 'SKYGATE_ADMIN_TOKEN' });
+      if (!(await this.store.findTokenByHash(hashToken(envToken)))) await this.insert('bootstrap-admin', 'admin', envToken);
+      return undefined;
+    }
+    if ((await this.store.listTokens()).some((t) => t.role === 'admin' && !t.revokedAt)) return undefined;
+    const secret = newSecret();
+    await this.insert('bootstrap-admin', 'admin', secret);
+    await mkdir(dataDir, { recursive: true });
+    const file = path.join(dataDir, 'admin-token');
+    await writeFile(file, `${secret}\n`, { mode: 0o600 });
+    return file;
+  }
+
+  async authenticate(authorization: string | undefined): Promise<Principal> {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+    if (!match?.[1]) throw new SkygateError('unauthorized', 'missing bearer token (Authorization: Bearer <token>)', { field: 'header.authorization' });
+    const token = await this.store.findTokenByHash(hashToken(match[1]));
+    if (!token) throw new SkygateError('unauthorized', 'unknown or revoked token', { field: 'header.authorization' });
+    return { tokenId: token.id, name: token.name, role: token.role };
+  }
+
+  /** Throws forbidden unless `principal` has at least `role`. */
+  require(principal: Principal, role: Role): void {
+    if (RANK[principal.role] < RANK[role]) {
+      throw new SkygateError('forbidden', `this needs the ${role} role; token '${principal.name}' is ${principal.role}`);
+    }
+  }
+
+  /** Issues a token; the secret is answered once and never stored. */
+  async issue(name: string, role: Role): Promise<ApiToken & { token: string }> {
+    const secret = newSecret();
+    const token = await this.insert(name, role, secret);
+    return { ...token, token: secret };
+  }
+
+  list(): Promise<ApiToken[]> {
+    return this.store.listTokens();
+  }
+
+  async revoke(id: string): Promise<void> {
+    if (!(await this.store.revokeToken(id, new Date().toISOString()))) {
+      throw new SkygateError('not_found', `token '${id}' does not exist`, { field: 'path.tokenId' });
+    }
+  }
+
+  private async insert(name: string, role: Role, secret: string): Promise<ApiToken> {
+    const token: ApiToken = { id: `tok-${randomUUID()}`, name, role, createdAt: new Date().toISOString() };
+    await this.store.insertToken({ ...token, hash: hashToken(secret) });
+    return token;
+  }
+}

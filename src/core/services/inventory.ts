@@ -1,0 +1,196 @@
+/**
+ * The single pane of glass: one inventory across providers, served from a cache that is refreshed
+ * from every provider in parallel, so reads stay fast and keep answering while a cloud is down.
+ */
+import { SkygateError, invalid, toSkygateError } from '../errors.js';
+import { parseId } from '../ids.js';
+import type { ResourceKind, ResourceOf } from '../model.js';
+import type { ProviderRegistry } from '../registry.js';
+import { getNative, listAllNative, toResource, type NativeOf } from '../resources.js';
+import type { ProviderSyncState, Store } from '../../store/types.js';
+
+export interface InventoryOptions {
+  /** A provider's cache older than this is refreshed in the background on the next read. */
+  maxAgeMs: number;
+  /** How long a read waits for a provider it has never seen (or when asked for fresh data). */
+  providerTimeoutMs: number;
+}
+
+export const DEFAULT_INVENTORY_OPTIONS: InventoryOptions = { maxAgeMs: 5_000, providerTimeoutMs: 3_000 };
+
+export type ProviderListingStatus = 'fresh' | 'stale' | 'unavailable';
+
+export interface ProviderListing {
+  id: string;
+  status: ProviderListingStatus;
+  observedAt?: string;
+  error?: string;
+}
+
+export interface ListQuery {
+  providers?: string[];
+  state?: string;
+  name?: string;
+  tags?: Array<{ key: string; value?: string }>;
+  limit: number;
+  cursor?: string;
+  /** Wait for a refresh from every selected provider (bounded by the provider timeout). */
+  fresh?: boolean;
+}
+
+export interface Listing<K extends ResourceKind> {
+  items: ResourceOf<K>[];
+  nextCursor?: string;
+  providers: ProviderListing[];
+}
+
+const encodeCursor = (lastId: string) => Buffer.from(JSON.stringify({ after: lastId })).toString('base64url');
+
+function decodeCursor(cursor: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
+    if (typeof parsed.after === 'string') return parsed.after;
+  } catch {
+    // fall through to the error below
+  }
+  throw invalid('query.cursor', 'is not a cursor this API issued');
+}
+
+export class InventoryService {
+  private readonly sync = new Map<string, ProviderSyncState>();
+  private readonly inflight = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly registry: ProviderRegistry,
+    private readonly options: InventoryOptions = DEFAULT_INVENTORY_OPTIONS,
+  ) {}
+
+  /** Loads the last known sync states so a restarted gateway knows how old its cache is. */
+  async init(): Promise<void> {
+    for (const s of await this.store.getSyncStates()) this.sync.set(`${s.provider}/${s.kind}`, s);
+  }
+
+  async list<K extends ResourceKind>(kind: K, q: ListQuery): Promise<Listing<K>> {
+    const providers = q.providers ?? this.registry.ids();
+    for (const p of providers) this.registry.cloud(p, 'query.provider');
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+
+    const statuses = await Promise.all(providers.map((p) => this.ensureFresh(p, kind, q.fresh === true)));
+    const staleProviders = new Set(statuses.filter((s) => s.status !== 'fresh').map((s) => s.id));
+
+    const rows = await this.store.queryInventory({
+      kind,
+      providers,
+      state: q.state,
+      name: q.name,
+      tags: q.tags,
+      limit: q.limit + 1,
+      after,
+    });
+    const items = rows.slice(0, q.limit).map((r) => ({
+      ...r,
+      freshness: staleProviders.has(r.provider) ? ('stale' as const) : ('fresh' as const),
+    }));
+    const last = items.at(-1);
+    return {
+      items,
+      ...(rows.length > q.limit && last && { nextCursor: encodeCursor(last.id) }),
+      providers: statuses,
+    };
+  }
+
+  /**
+   * Reads one resource live from its provider and caches it; if the provider is unavailable, answers
+   * the cached copy marked stale rather than failing.
+   */
+  async get<K extends ResourceKind>(kind: K, id: string, field = 'path.id'): Promise<ResourceOf<K>> {
+    const ref = parseId(id, field);
+    const adapter = this.registry.cloud(ref.provider, field);
+    try {
+      const native = await getNative(adapter, kind, ref.nativeId);
+      return await this.record(kind, ref.provider, native);
+    } catch (e) {
+      const err = toSkygateError(e, ref.provider);
+      if (err.code === 'not_found') {
+        await this.store.deleteResource(kind, id);
+        throw new SkygateError('not_found', `${kind} '${id}' does not exist`, { field, provider: ref.provider });
+      }
+      const cached = await this.store.getResource(kind, id);
+      if (cached && (err.code === 'provider_unavailable' || err.code === 'timeout')) return { ...cached, freshness: 'stale' };
+      throw err;
+    }
+  }
+
+  /** Caches what the gateway itself just learned (a create, an action) so reads see it at once. */
+  async record<K extends ResourceKind>(kind: K, provider: string, native: NativeOf<K>): Promise<ResourceOf<K>> {
+    const resource = toResource(kind, provider, native, new Date().toISOString());
+    await this.store.putResource(kind, resource);
+    return resource;
+  }
+
+  async forget(kind: ResourceKind, id: string): Promise<void> {
+    await this.store.deleteResource(kind, id);
+  }
+
+  /** Per-provider cache state for every kind, for the dashboard and /readyz. */
+  syncStates(): ProviderSyncState[] {
+    return [...this.sync.values()];
+  }
+
+  private async ensureFresh(provider: string, kind: ResourceKind, force: boolean): Promise<ProviderListing> {
+    const key = `${provider}/${kind}`;
+    const state = this.sync.get(key);
+    const age = state?.observedAt ? Date.now() - Date.parse(state.observedAt) : Number.POSITIVE_INFINITY;
+    const attemptAge = state ? Date.now() - Date.parse(state.attemptedAt) : Number.POSITIVE_INFINITY;
+    // Stale-while-revalidate: a known cache answers now and refreshes behind; only an empty cache
+    // (or an explicit `fresh`) makes the reader wait, and then no longer than the provider timeout.
+    if (force || age > this.options.maxAgeMs && attemptAge > this.options.maxAgeMs / 2) {
+      const refresh = this.refresh(provider, kind);
+      if (force || !state?.observedAt) {
+        await Promise.race([refresh, new Promise((r) => setTimeout(r, this.options.providerTimeoutMs).unref())]);
+      }
+    }
+    return this.status(provider, kind);
+  }
+
+  private status(provider: string, kind: ResourceKind): ProviderListing {
+    const state = this.sync.get(`${provider}/${kind}`);
+    if (!state?.observedAt) {
+      return { id: provider, status: 'unavailable', ...(state?.error && { error: state.error }) };
+    }
+    return {
+      id: provider,
+      status: state.ok ? 'fresh' : 'stale',
+      observedAt: state.observedAt,
+      ...(!state.ok && state.error && { error: state.error }),
+    };
+  }
+
+  /** One refresh per provider and kind at a time, however many readers ask. */
+  private refresh(provider: string, kind: ResourceKind): Promise<void> {
+    const key = `${provider}/${kind}`;
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const attemptedAt = new Date().toISOString();
+    const previous = this.sync.get(key);
+    // Mark the attempt at once so concurrent readers do not start a second refresh.
+    this.sync.set(key, { provider, kind, attemptedAt, ok: previous?.ok ?? false, observedAt: previous?.observedAt, error: previous?.error });
+    const run = (async () => {
+      let next: ProviderSyncState;
+      try {
+        const natives = await listAllNative(this.registry.cloud(provider), kind);
+        const observedAt = new Date().toISOString();
+        const items = natives.map((n) => toResource(kind, provider, n, observedAt));
+        await this.store.replaceInventory(provider, kind, items, observedAt);
+        next = { provider, kind, attemptedAt, observedAt, ok: true };
+      } catch (e) {
+        next = { provider, kind, attemptedAt, observedAt: previous?.observedAt, ok: false, error: toSkygateError(e, provider).message };
+      }
+      this.sync.set(key, next);
+      await this.store.putSyncState(next).catch(() => undefined);
+    })().finally(() => this.inflight.delete(key));
+    this.inflight.set(key, run);
+    return run;
+  }
+}

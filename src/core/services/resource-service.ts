@@ -1,0 +1,162 @@
+/**
+ * The operations API every front calls: validates against what providers actually hold, refuses
+ * illegal actions, and hands the work to the operations engine.
+ */
+import { createHash } from 'node:crypto';
+import { SkygateError, invalid, toSkygateError } from '../errors.js';
+import { parseId, parseRefIn } from '../ids.js';
+import { assertActionAllowed } from '../lifecycle.js';
+import type { Operation, Tags } from '../model.js';
+import type { OperationEngine } from '../operations/engine.js';
+import type { ProviderRegistry } from '../registry.js';
+import type { InventoryService } from './inventory.js';
+
+export interface CallerContext {
+  /** Who asks (token id); idempotency keys are scoped to it. */
+  principal: string;
+  idempotencyKey?: string;
+}
+
+export interface CreateInstanceInput {
+  provider: string;
+  name: string;
+  flavorId: string;
+  imageId: string;
+  zone?: string;
+  tags?: Tags;
+  userData?: string;
+  keyName?: string;
+}
+
+export interface CreateVolumeInput {
+  provider: string;
+  name: string;
+  sizeGiB: number;
+  zone?: string;
+  snapshotId?: string;
+  tags?: Tags;
+}
+
+export type InstanceAction = 'start' | 'stop' | 'reboot';
+
+const hashRequest = (kind: string, input: unknown) => createHash('sha256').update(JSON.stringify([kind, input])).digest('hex');
+
+export class ResourceService {
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly inventory: InventoryService,
+    private readonly engine: OperationEngine,
+  ) {}
+
+  async createInstance(input: CreateInstanceInput, caller: CallerContext): Promise<Operation> {
+    const adapter = this.registry.cloud(input.provider, 'body.provider');
+    const flavorId = parseRefIn(input.provider, input.flavorId, 'body.flavorId');
+    const imageId = parseRefIn(input.provider, input.imageId, 'body.imageId');
+    const flavors = await adapter.listFlavors();
+    if (!flavors.some((f) => f.nativeId === flavorId)) {
+      throw invalid('body.flavorId', `flavor '${input.flavorId}' does not exist at provider '${input.provider}'`);
+    }
+    const image = await this.existing(() => adapter.getImage(imageId), 'body.imageId', `image '${input.imageId}'`);
+    if (image.state !== 'available') throw invalid('body.imageId', `image '${input.imageId}' is ${image.state}, not available`);
+    if (input.zone !== undefined && !(await adapter.zones()).includes(input.zone)) {
+      throw invalid('body.zone', `zone '${input.zone}' does not exist at provider '${input.provider}'`);
+    }
+    return this.submit('instance.create', input.provider, undefined, { ...input }, { flavorId, imageId }, caller);
+  }
+
+  async instanceAction(id: string, action: InstanceAction | 'delete', caller: CallerContext): Promise<Operation> {
+    const instance = await this.inventory.get('instance', id);
+    assertActionAllowed('instance', action, instance, 'path.id');
+    return this.submit(`instance.${action}`, instance.provider, id, {}, { nativeId: instance.nativeId }, caller);
+  }
+
+  async snapshotInstance(id: string, input: { name: string; tags?: Tags }, caller: CallerContext): Promise<Operation> {
+    const instance = await this.inventory.get('instance', id);
+    assertActionAllowed('instance', 'snapshot', instance, 'path.id');
+    return this.submit('instance.snapshot', instance.provider, undefined, { instanceId: id, ...input }, { sourceId: instance.nativeId }, caller);
+  }
+
+  async deleteImage(id: string, caller: CallerContext): Promise<Operation> {
+    const image = await this.inventory.get('image', id);
+    return this.submit('image.delete', image.provider, id, {}, { nativeId: image.nativeId }, caller);
+  }
+
+  async createVolume(input: CreateVolumeInput, caller: CallerContext): Promise<Operation> {
+    const adapter = this.registry.cloud(input.provider, 'body.provider');
+    const state: Record<string, unknown> = {};
+    if (input.snapshotId !== undefined) {
+      state.snapshotId = parseRefIn(input.provider, input.snapshotId, 'body.snapshotId');
+      await this.existing(() => adapter.getSnapshot(String(state.snapshotId)), 'body.snapshotId', `snapshot '${input.snapshotId}'`);
+    }
+    if (input.zone !== undefined && !(await adapter.zones()).includes(input.zone)) {
+      throw invalid('body.zone', `zone '${input.zone}' does not exist at provider '${input.provider}'`);
+    }
+    return this.submit('volume.create', input.provider, undefined, { ...input }, state, caller);
+  }
+
+  async attachVolume(id: string, input: { instanceId: string; device?: string }, caller: CallerContext): Promise<Operation> {
+    const volume = await this.inventory.get('volume', id);
+    assertActionAllowed('volume', 'attach', volume, 'path.id');
+    const instanceNative = parseRefIn(volume.provider, input.instanceId, 'body.instanceId');
+    const instance = await this.inventory
+      .get('instance', `${volume.provider}:${instanceNative}`, 'body.instanceId')
+      .catch((e) => Promise.reject(this.asInput(e, 'body.instanceId')));
+    assertActionAllowed('instance', 'attach', instance, 'body.instanceId');
+    return this.submit('volume.attach', volume.provider, id, { ...input }, { nativeId: volume.nativeId, instanceId: instanceNative }, caller);
+  }
+
+  async volumeAction(id: string, action: 'detach' | 'delete', caller: CallerContext): Promise<Operation> {
+    const volume = await this.inventory.get('volume', id);
+    assertActionAllowed('volume', action, volume, 'path.id');
+    return this.submit(`volume.${action}`, volume.provider, id, {}, { nativeId: volume.nativeId }, caller);
+  }
+
+  async createSnapshot(input: { volumeId: string; name: string; tags?: Tags }, caller: CallerContext): Promise<Operation> {
+    const ref = parseId(input.volumeId, 'body.volumeId');
+    const volume = await this.inventory.get('volume', input.volumeId, 'body.volumeId').catch((e) => Promise.reject(this.asInput(e, 'body.volumeId')));
+    assertActionAllowed('volume', 'snapshot', volume, 'body.volumeId');
+    return this.submit('snapshot.create', ref.provider, undefined, { ...input }, { sourceId: ref.nativeId }, caller);
+  }
+
+  async deleteSnapshot(id: string, caller: CallerContext): Promise<Operation> {
+    const snapshot = await this.inventory.get('snapshot', id);
+    return this.submit('snapshot.delete', snapshot.provider, id, {}, { nativeId: snapshot.nativeId }, caller);
+  }
+
+  private async submit(
+    kind: string,
+    provider: string,
+    target: string | undefined,
+    input: Record<string, unknown>,
+    state: Record<string, unknown>,
+    caller: CallerContext,
+  ): Promise<Operation> {
+    const { operation } = await this.engine.submit({
+      kind,
+      provider,
+      target,
+      input: target === undefined ? input : { id: target, ...input },
+      state,
+      principal: caller.principal,
+      ...(caller.idempotencyKey !== undefined && {
+        idempotency: { key: caller.idempotencyKey, requestHash: hashRequest(kind, { target, input }) },
+      }),
+    });
+    return operation;
+  }
+
+  /** Runs a lookup of a referenced resource; its absence is the caller's bad input, not a 404 of the URL. */
+  private async existing<T>(lookup: () => Promise<T>, field: string, what: string): Promise<T> {
+    try {
+      return await lookup();
+    } catch (e) {
+      throw this.asInput(e, field, `${what} does not exist`);
+    }
+  }
+
+  private asInput(e: unknown, field: string, reason?: string): SkygateError {
+    const err = toSkygateError(e);
+    if (err.code !== 'not_found') return err;
+    return invalid(field, reason ?? err.message);
+  }
+}

@@ -1,0 +1,86 @@
+/** Gateway configuration: environment variables plus an optional YAML/JSON file of providers. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULT_CALL_POLICY, type AdapterCallPolicy } from '../core/adapter-middleware.js';
+import { invalid } from '../core/errors.js';
+import type { ProviderConfig } from '../core/registry.js';
+import { DEFAULT_INVENTORY_OPTIONS, type InventoryOptions } from '../core/services/inventory.js';
+
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  adminToken?: string;
+  logLevel: string;
+  /** Largest JSON body accepted, in bytes. */
+  bodyLimitBytes: number;
+  providers: ProviderConfig[];
+  inventory: InventoryOptions;
+  operations: { concurrencyPerProvider: number };
+  adapterCalls: AdapterCallPolicy;
+}
+
+/** Without a config file: two simulated clouds, so the quick start needs no credentials. */
+export const DEFAULT_PROVIDERS: ProviderConfig[] = [
+  { id: 'sim-east', type: 'sim', displayName: 'Simulated cloud (east)', region: 'east', loadBalancer: {} },
+  { id: 'sim-west', type: 'sim', displayName: 'Simulated cloud (west)', region: 'west', loadBalancer: {} },
+];
+
+interface FileConfig {
+  providers?: ProviderConfig[];
+  inventory?: Partial<InventoryOptions>;
+  operations?: { concurrencyPerProvider?: number };
+  adapterCalls?: Partial<AdapterCallPolicy>;
+}
+
+function positiveInt(value: unknown, field: string): number {
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) throw invalid(field, `must be a positive integer, got '${String(value)}'`);
+  return n;
+}
+
+function readConfigFile(file: string): FileConfig {
+  const text = readFileSync(file, 'utf8');
+  const parsed: unknown = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('SKYGATE_CONFIG', `${file} must hold a mapping`);
+  const cfg = parsed as FileConfig;
+  if (cfg.providers !== undefined) {
+    if (!Array.isArray(cfg.providers) || cfg.providers.length === 0) throw invalid('providers', 'must be a non-empty list');
+    cfg.providers.forEach((p, i) => {
+      if (typeof p?.id !== 'string') throw invalid(`providers[${i}].id`, 'is required');
+      if (typeof p.type !== 'string' || !/^[a-z][a-z0-9-]*$/.test(p.type)) throw invalid(`providers[${i}].type`, 'must be an adapter type name');
+    });
+  }
+  return cfg;
+}
+
+/** Builds the configuration from `env` (process.env by default); throws invalid_input naming the bad setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const file = env.SKYGATE_CONFIG ? readConfigFile(env.SKYGATE_CONFIG) : {};
+  const inventory = { ...DEFAULT_INVENTORY_OPTIONS, ...file.inventory };
+  const adapterCalls = { ...DEFAULT_CALL_POLICY, ...file.adapterCalls };
+  return {
+    host: env.SKYGATE_HOST ?? '127.0.0.1',
+    port: env.SKYGATE_PORT === undefined ? 8080 : positiveInt(env.SKYGATE_PORT, 'SKYGATE_PORT'),
+    dataDir: path.resolve(env.SKYGATE_DATA_DIR ?? './data'),
+    databaseUrl: env.SKYGATE_DATABASE_URL || undefined,
+    adminToken: env.SKYGATE_ADMIN_TOKEN || undefined,
+    logLevel: env.SKYGATE_LOG_LEVEL ?? 'info',
+    bodyLimitBytes: env.SKYGATE_BODY_LIMIT === undefined ? 1024 * 1024 : positiveInt(env.SKYGATE_BODY_LIMIT, 'SKYGATE_BODY_LIMIT'),
+    providers: file.providers ?? DEFAULT_PROVIDERS,
+    inventory: {
+      maxAgeMs: positiveInt(inventory.maxAgeMs, 'inventory.maxAgeMs'),
+      providerTimeoutMs: positiveInt(inventory.providerTimeoutMs, 'inventory.providerTimeoutMs'),
+    },
+    operations: {
+      concurrencyPerProvider: positiveInt(file.operations?.concurrencyPerProvider ?? 32, 'operations.concurrencyPerProvider'),
+    },
+    adapterCalls: {
+      timeoutMs: positiveInt(adapterCalls.timeoutMs, 'adapterCalls.timeoutMs'),
+      maxAttempts: positiveInt(adapterCalls.maxAttempts, 'adapterCalls.maxAttempts'),
+      baseDelayMs: positiveInt(adapterCalls.baseDelayMs, 'adapterCalls.baseDelayMs'),
+    },
+  };
+}

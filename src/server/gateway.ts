@@ -1,0 +1,84 @@
+/** The composition root: wires store, providers, core services and fronts into one gateway. */
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type express from 'express';
+import { pino, type Logger } from 'pino';
+import { EventBus } from '../core/events.js';
+import { OperationEngine } from '../core/operations/engine.js';
+import { resourceCommands } from '../core/operations/resource-commands.js';
+import { ProviderRegistry } from '../core/registry.js';
+import { AuthService, InventoryService, ResourceService, type CoreServices } from '../core/services/index.js';
+import { createRestApp } from '../api/rest/app.js';
+import { openStore } from '../store/index.js';
+import { loadAdapter } from './adapter-loader.js';
+import type { GatewayConfig } from './config.js';
+
+export interface Gateway {
+  config: GatewayConfig;
+  core: CoreServices;
+  app: express.Express;
+  log: Logger;
+  /** Set when this start generated the bootstrap admin token. */
+  adminTokenFile?: string;
+  listen(): Promise<{ server: Server; url: string }>;
+  close(): Promise<void>;
+}
+
+export async function createGateway(config: GatewayConfig, log: Logger = pino({ level: config.logLevel })): Promise<Gateway> {
+  await mkdir(config.dataDir, { recursive: true });
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const registry = new ProviderRegistry(config.providers, loadAdapter, config.dataDir, log, config.adapterCalls);
+  await registry.init();
+  const inventory = new InventoryService(store, registry, config.inventory);
+  await inventory.init();
+  const events = new EventBus(store);
+  const engine = new OperationEngine(store, registry, inventory, events, log, config.operations);
+  engine.register(...resourceCommands);
+  const auth = new AuthService(store);
+  const adminTokenFile = await auth.bootstrap(config.dataDir, config.adminToken);
+  const core: CoreServices = { store, registry, inventory, engine, events, auth, resources: new ResourceService(registry, inventory, engine) };
+
+  const app = createRestApp(core, {
+    bodyLimitBytes: config.bodyLimitBytes,
+    log,
+    // One cloud down leaves the gateway useful (the pane of glass still answers); all down does not.
+    ready: async () => {
+      const ids = registry.ids();
+      const health = await Promise.all(ids.map((id) => registry.checkHealth(id)));
+      const down = ids.filter((_, i) => health[i]?.status === 'down');
+      return { providers: down.length < ids.length ? 'ok' : `every provider is down: ${down.join(', ')}` };
+    },
+  });
+
+  let server: Server | undefined;
+  return {
+    config,
+    core,
+    app,
+    log,
+    adminTokenFile,
+    async listen() {
+      const s = app.listen(config.port, config.host);
+      server = s;
+      await new Promise<void>((resolve, reject) => {
+        s.once('listening', resolve);
+        s.once('error', reject);
+      });
+      const { port } = s.address() as AddressInfo;
+      // Resume after listening: /healthz answers while old operations catch up.
+      const resumed = await engine.resumeUnfinished();
+      if (resumed > 0) log.info({ resumed }, 'resumed unfinished operations');
+      return { server: s, url: `http://${config.host}:${port}` };
+    },
+    async close() {
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server?.close(() => resolve()));
+      }
+      // Running operations are not awaited: they are durable and the next start resumes them.
+      await registry.close();
+      await store.close();
+    },
+  };
+}

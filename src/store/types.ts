@@ -1,0 +1,93 @@
+/** The durable store's port: one interface, SQLite (default) and PostgreSQL behind it. */
+import type { Operation, OperationStatus, ResourceKind, ResourceOf, Role, SkygateEvent } from '../core/model.js';
+
+export interface InventoryQuery {
+  kind: ResourceKind;
+  providers?: string[];
+  state?: string;
+  /** Exact name match. */
+  name?: string;
+  /** Every tag filter must match: `{key}` means the tag exists, `{key, value}` that it has that value. */
+  tags?: Array<{ key: string; value?: string }>;
+  limit: number;
+  /** Return items whose id sorts after this one (keyset pagination). */
+  after?: string;
+}
+
+export interface ProviderSyncState {
+  provider: string;
+  kind: ResourceKind;
+  /** Last successful refresh from the provider (ISO 8601), absent if never. */
+  observedAt?: string;
+  /** Last attempt (ISO 8601). */
+  attemptedAt: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface OperationQuery {
+  status?: OperationStatus[];
+  kind?: string;
+  provider?: string;
+  limit: number;
+  /** Operations created before this id in the listing order (newest first). */
+  after?: string;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+export interface IdempotencyRecord {
+  principal: string;
+  key: string;
+  requestHash: string;
+  operationId: string;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // Inventory cache: the single pane of glass reads from here.
+  /** Replace every cached resource of `kind` at `provider` with `items` (those not listed are removed). */
+  replaceInventory<K extends ResourceKind>(provider: string, kind: K, items: ResourceOf<K>[], observedAt: string): Promise<void>;
+  putResource<K extends ResourceKind>(kind: K, item: ResourceOf<K>): Promise<void>;
+  deleteResource(kind: ResourceKind, id: string): Promise<void>;
+  getResource<K extends ResourceKind>(kind: K, id: string): Promise<ResourceOf<K> | undefined>;
+  queryInventory<K extends ResourceKind>(q: InventoryQuery & { kind: K }): Promise<ResourceOf<K>[]>;
+  putSyncState(state: ProviderSyncState): Promise<void>;
+  getSyncStates(kind?: ResourceKind): Promise<ProviderSyncState[]>;
+
+  // Operations engine.
+  /**
+   * Inserts `op`. With `idempotency`, atomically: if (principal, key) is already recorded, nothing is
+   * inserted and the earlier record (with its operation) is answered instead, so two concurrent
+   * retries of one create get the same operation.
+   */
+  insertOperation(
+    op: Operation,
+    idempotency?: Omit<IdempotencyRecord, 'operationId'>,
+  ): Promise<{ operation: Operation; created: boolean; requestHash?: string }>;
+  /** Overwrites the mutable parts (status, progress, steps, state, result, error, target, attempts, updatedAt). */
+  updateOperation(op: Operation): Promise<void>;
+  getOperation(id: string): Promise<Operation | undefined>;
+  listOperations(q: OperationQuery): Promise<Operation[]>;
+  /** Operations a crashed or restarted gateway left pending or running. */
+  unfinishedOperations(): Promise<Operation[]>;
+
+  // Event stream (append-only).
+  appendEvent(e: Omit<SkygateEvent, 'seq'>): Promise<SkygateEvent>;
+  eventsSince(seq: number, limit: number): Promise<SkygateEvent[]>;
+
+  // API tokens, stored as SHA-256 hashes.
+  insertToken(token: ApiToken & { hash: string }): Promise<void>;
+  findTokenByHash(hash: string): Promise<ApiToken | undefined>;
+  listTokens(): Promise<ApiToken[]>;
+  revokeToken(id: string, at: string): Promise<boolean>;
+}
