@@ -5,6 +5,13 @@ cd "$(dirname "$0")/.."
 
 [ -x node_modules/.bin/tsx ] || npm ci --no-audit --no-fund
 
+# The README tour test drives the gateway with curl and jq, as a reader would.
+missing=()
+for tool in curl jq; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+fi
+
 # The store suite runs against PostgreSQL too; a local server on 127.0.0.1 is started (or installed) here.
 if [ -z "${SKYGATE_TEST_DATABASE_URL:-}" ]; then
   SKYGATE_TEST_DATABASE_URL="$(bash scripts/ensure-postgres.sh | tail -n 1)"

@@ -42,13 +42,6 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
   const app = createRestApp(core, {
     bodyLimitBytes: config.bodyLimitBytes,
     log,
-    // One cloud down leaves the gateway useful (the pane of glass still answers); all down does not.
-    ready: async () => {
-      const ids = registry.ids();
-      const health = await Promise.all(ids.map((id) => registry.checkHealth(id)));
-      const down = ids.filter((_, i) => health[i]?.status === 'down');
-      return { providers: down.length < ids.length ? 'ok' : `every provider is down: ${down.join(', ')}` };
-    },
   });
 
   let server: Server | undefined;

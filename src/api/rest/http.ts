@@ -1,8 +1,7 @@
 /** Small request/response helpers shared by the REST routes. */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Operation, Principal, Role } from '../../core/model.js';
+import type { Operation, Principal } from '../../core/model.js';
 import type { CallerContext } from '../../core/services/resource-service.js';
-import type { CoreServices } from '../../core/services/index.js';
 
 /** What the validation middleware leaves for the handler: spec-coerced query and path parameters. */
 export interface Validated {
@@ -28,15 +27,10 @@ export function sendAccepted(res: Response, op: Operation): void {
   res.status(202).location(`/v1/operations/${op.id}`).json(renderOperation(op));
 }
 
-/** Express 5 forwards rejected promises to the error handler; this only adds the role check. */
-export function route(core: CoreServices, role: Role, handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
-  return async (req: Request, res: Response, next: NextFunction) => {
-    try {
-      core.auth.require(principal(res), role);
-      await handler(req, res);
-    } catch (e) {
-      next(e);
-    }
+/** An async handler whose rejections reach the problem+json handler. (Roles are checked before, from the spec.) */
+export function route(handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    handler(req, res).catch(next);
   };
 }
 

@@ -16,7 +16,7 @@ export function inventoryRoutes(router: Router, core: CoreServices): void {
   for (const [collection, kind] of COLLECTIONS) {
     router.get(
       `/${collection}`,
-      route(core, 'viewer', async (_req, res) => {
+      route(async (_req, res) => {
         const q = validated(res).query;
         const listing = await core.inventory.list(kind, {
           providers: splitList(q.provider),
@@ -32,7 +32,7 @@ export function inventoryRoutes(router: Router, core: CoreServices): void {
     );
     router.get(
       `/${collection}/:id`,
-      route(core, 'viewer', async (req, res) => {
+      route(async (req, res) => {
         res.json(await core.inventory.get(kind, String(req.params.id)));
       }),
     );

@@ -11,41 +11,41 @@ export function mutationRoutes(router: Router, core: CoreServices): void {
 
   router.post(
     '/instances',
-    route(core, 'operator', async (req, res) => sendAccepted(res, await resources.createInstance(req.body as CreateInstanceInput, caller(req, res)))),
+    route(async (req, res) => sendAccepted(res, await resources.createInstance(req.body as CreateInstanceInput, caller(req, res)))),
   );
-  router.delete('/instances/:id', route(core, 'operator', async (req, res) => sendAccepted(res, await resources.instanceAction(id(req), 'delete', caller(req, res)))));
+  router.delete('/instances/:id', route(async (req, res) => sendAccepted(res, await resources.instanceAction(id(req), 'delete', caller(req, res)))));
   for (const action of ['start', 'stop', 'reboot'] as const) {
     router.post(
       `/instances/:id/${action}`,
-      route(core, 'operator', async (req, res) => sendAccepted(res, await resources.instanceAction(id(req), action, caller(req, res)))),
+      route(async (req, res) => sendAccepted(res, await resources.instanceAction(id(req), action, caller(req, res)))),
     );
   }
   router.post(
     '/instances/:id/snapshot',
-    route(core, 'operator', async (req, res) =>
+    route(async (req, res) =>
       sendAccepted(res, await resources.snapshotInstance(id(req), req.body as { name: string; tags?: Tags }, caller(req, res))),
     ),
   );
-  router.delete('/images/:id', route(core, 'operator', async (req, res) => sendAccepted(res, await resources.deleteImage(id(req), caller(req, res)))));
+  router.delete('/images/:id', route(async (req, res) => sendAccepted(res, await resources.deleteImage(id(req), caller(req, res)))));
 
   router.post(
     '/volumes',
-    route(core, 'operator', async (req, res) => sendAccepted(res, await resources.createVolume(req.body as CreateVolumeInput, caller(req, res)))),
+    route(async (req, res) => sendAccepted(res, await resources.createVolume(req.body as CreateVolumeInput, caller(req, res)))),
   );
   router.post(
     '/volumes/:id/attach',
-    route(core, 'operator', async (req, res) =>
+    route(async (req, res) =>
       sendAccepted(res, await resources.attachVolume(id(req), req.body as { instanceId: string; device?: string }, caller(req, res))),
     ),
   );
-  router.post('/volumes/:id/detach', route(core, 'operator', async (req, res) => sendAccepted(res, await resources.volumeAction(id(req), 'detach', caller(req, res)))));
-  router.delete('/volumes/:id', route(core, 'operator', async (req, res) => sendAccepted(res, await resources.volumeAction(id(req), 'delete', caller(req, res)))));
+  router.post('/volumes/:id/detach', route(async (req, res) => sendAccepted(res, await resources.volumeAction(id(req), 'detach', caller(req, res)))));
+  router.delete('/volumes/:id', route(async (req, res) => sendAccepted(res, await resources.volumeAction(id(req), 'delete', caller(req, res)))));
 
   router.post(
     '/snapshots',
-    route(core, 'operator', async (req, res) =>
+    route(async (req, res) =>
       sendAccepted(res, await resources.createSnapshot(req.body as { volumeId: string; name: string; tags?: Tags }, caller(req, res))),
     ),
   );
-  router.delete('/snapshots/:id', route(core, 'operator', async (req, res) => sendAccepted(res, await resources.deleteSnapshot(id(req), caller(req, res)))));
+  router.delete('/snapshots/:id', route(async (req, res) => sendAccepted(res, await resources.deleteSnapshot(id(req), caller(req, res)))));
 }

@@ -11,7 +11,7 @@ const decodeCursor = (c: string) => Buffer.from(c, 'base64url').toString('utf8')
 export function operationRoutes(router: Router, core: CoreServices): void {
   router.get(
     '/operations',
-    route(core, 'viewer', async (_req, res) => {
+    route(async (_req, res) => {
       const q = validated(res).query;
       const limit = (q.limit as number | undefined) ?? 100;
       const ops = await core.engine.list({
@@ -28,7 +28,7 @@ export function operationRoutes(router: Router, core: CoreServices): void {
   );
   router.get(
     '/operations/:id',
-    route(core, 'viewer', async (req, res) => {
+    route(async (req, res) => {
       const op = await core.engine.get(String(req.params.id));
       if (!op) throw new SkygateError('not_found', `operation '${req.params.id}' does not exist`, { field: 'path.id' });
       res.json(renderOperation(op));
@@ -37,14 +37,14 @@ export function operationRoutes(router: Router, core: CoreServices): void {
 
   router.get(
     '/events/recent',
-    route(core, 'viewer', async (_req, res) => {
+    route(async (_req, res) => {
       const q = validated(res).query;
       res.json({ items: await core.events.since((q.since as number | undefined) ?? 0, (q.limit as number | undefined) ?? 100) });
     }),
   );
   router.get(
     '/events',
-    route(core, 'viewer', async (req, res) => {
+    route(async (req, res) => {
       const q = validated(res).query;
       const since = Number(req.get('last-event-id') ?? q.since ?? 0) || 0;
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });

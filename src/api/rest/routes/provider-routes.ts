@@ -10,15 +10,15 @@ export function providerRoutes(router: Router, core: CoreServices): void {
 
   router.get(
     '/providers',
-    route(core, 'viewer', async (_req, res) => {
+    route(async (_req, res) => {
       res.json({ items: await Promise.all(registry.ids().map((id) => registry.describe(id))) });
     }),
   );
-  router.get('/providers/:providerId', route(core, 'viewer', async (req, res) => void res.json(await registry.describe(pid(req)))));
-  router.get('/providers/:providerId/health', route(core, 'viewer', async (req, res) => void res.json(await registry.checkHealth(pid(req)))));
+  router.get('/providers/:providerId', route(async (req, res) => void res.json(await registry.describe(pid(req)))));
+  router.get('/providers/:providerId/health', route(async (req, res) => void res.json(await registry.checkHealth(pid(req)))));
   router.get(
     '/providers/:providerId/capabilities',
-    route(core, 'viewer', async (req, res) => void res.json(registry.cloud(pid(req), 'path.providerId').capabilities())),
+    route(async (req, res) => void res.json(registry.cloud(pid(req), 'path.providerId').capabilities())),
   );
 
   // Fault injection is an adapter extension: only adapters that simulate faults offer it.
@@ -27,10 +27,10 @@ export function providerRoutes(router: Router, core: CoreServices): void {
     if (!fn) throw new SkygateError('unsupported', `provider '${pid(req)}' has no fault injection`, { field: 'path.providerId' });
     return fn;
   };
-  router.get('/admin/providers/:providerId/faults', route(core, 'admin', async (req, res) => void res.json(await faults(req, 'getFaults')())));
+  router.get('/admin/providers/:providerId/faults', route(async (req, res) => void res.json(await faults(req, 'getFaults')())));
   router.put(
     '/admin/providers/:providerId/faults',
-    route(core, 'admin', async (req, res) => {
+    route(async (req, res) => {
       const result = await faults(req, 'setFaults')(req.body);
       await core.events.emit('provider.faults-changed', pid(req), { faults: result as Record<string, unknown> });
       res.json(result);

@@ -7,17 +7,17 @@ import { route } from '../http.js';
 export function tokenRoutes(router: Router, core: CoreServices): void {
   router.post(
     '/tokens',
-    route(core, 'admin', async (req, res) => {
+    route(async (req, res) => {
       const body = req.body as { name: string; role: Role };
       const issued = await core.auth.issue(body.name, body.role);
       await core.events.emit('token.issued', issued.id, { name: issued.name, role: issued.role });
       res.status(201).json(issued);
     }),
   );
-  router.get('/tokens', route(core, 'admin', async (_req, res) => void res.json({ items: await core.auth.list() })));
+  router.get('/tokens', route(async (_req, res) => void res.json({ items: await core.auth.list() })));
   router.delete(
     '/tokens/:tokenId',
-    route(core, 'admin', async (req, res) => {
+    route(async (req, res) => {
       await core.auth.revoke(String(req.params.tokenId));
       await core.events.emit('token.revoked', String(req.params.tokenId), {});
       res.status(204).end();
