@@ -1,6 +1,7 @@
 /** Small request/response helpers shared by the REST routes. */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Operation, Principal } from '../../core/model.js';
+import { reply, type Schema } from './schemas.js';
 import type { CallerContext } from '../../core/services/resource-service.js';
 
 /** What the validation middleware leaves for the handler: spec-coerced query and path parameters. */
@@ -18,13 +19,14 @@ export function caller(req: Request, res: Response): CallerContext {
 }
 
 /** The public form of an operation: the engine's scratch state stays inside. */
-export function renderOperation(op: Operation): Omit<Operation, 'state'> {
+export function renderOperation(op: Operation): Schema<'Operation'> {
   const { state: _state, ...rest } = op;
   return rest;
 }
 
 export function sendAccepted(res: Response, op: Operation): void {
-  res.status(202).location(`/v1/operations/${op.id}`).json(renderOperation(op));
+  res.location(`/v1/operations/${op.id}`);
+  reply(res, 202, 'Operation', renderOperation(op));
 }
 
 /** An async handler whose rejections reach the problem+json handler. (Roles are checked before, from the spec.) */

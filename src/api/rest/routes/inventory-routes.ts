@@ -3,17 +3,18 @@ import type { Router } from 'express';
 import type { ResourceKind } from '../../../core/model.js';
 import type { CoreServices } from '../../../core/services/index.js';
 import { parseTags, route, splitList, validated } from '../http.js';
+import { reply, type Schema, type Schemas } from '../schemas.js';
 
-const COLLECTIONS: Array<[string, ResourceKind]> = [
-  ['instances', 'instance'],
-  ['images', 'image'],
-  ['snapshots', 'snapshot'],
-  ['volumes', 'volume'],
-  ['flavors', 'flavor'],
-];
+const COLLECTIONS = [
+  ['instances', 'instance', 'InstancePage', 'Instance'],
+  ['images', 'image', 'ImagePage', 'Image'],
+  ['snapshots', 'snapshot', 'SnapshotPage', 'Snapshot'],
+  ['volumes', 'volume', 'VolumePage', 'Volume'],
+  ['flavors', 'flavor', 'FlavorPage', 'Flavor'],
+] as const satisfies ReadonlyArray<readonly [string, ResourceKind, keyof Schemas, keyof Schemas]>;
 
 export function inventoryRoutes(router: Router, core: CoreServices): void {
-  for (const [collection, kind] of COLLECTIONS) {
+  for (const [collection, kind, pageSchema, itemSchema] of COLLECTIONS) {
     router.get(
       `/${collection}`,
       route(async (_req, res) => {
@@ -27,13 +28,13 @@ export function inventoryRoutes(router: Router, core: CoreServices): void {
           cursor: q.cursor as string | undefined,
           fresh: q.fresh === true,
         });
-        res.json(listing);
+        reply(res, 200, pageSchema, listing as Schema<typeof pageSchema>);
       }),
     );
     router.get(
       `/${collection}/:id`,
       route(async (req, res) => {
-        res.json(await core.inventory.get(kind, String(req.params.id)));
+        reply(res, 200, itemSchema, (await core.inventory.get(kind, String(req.params.id))) as Schema<typeof itemSchema>);
       }),
     );
   }

@@ -4,6 +4,7 @@ import { SkygateError } from '../../../core/errors.js';
 import type { OperationStatus } from '../../../core/model.js';
 import type { CoreServices } from '../../../core/services/index.js';
 import { renderOperation, route, splitList, validated } from '../http.js';
+import { reply } from '../schemas.js';
 
 const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
 const decodeCursor = (c: string) => Buffer.from(c, 'base64url').toString('utf8');
@@ -23,7 +24,10 @@ export function operationRoutes(router: Router, core: CoreServices): void {
       });
       const items = ops.slice(0, limit);
       const last = items.at(-1);
-      res.json({ items: items.map(renderOperation), ...(ops.length > limit && last && { nextCursor: encodeCursor(last.id) }) });
+      reply(res, 200, 'OperationPage', {
+        items: items.map(renderOperation),
+        ...(ops.length > limit && last && { nextCursor: encodeCursor(last.id) }),
+      });
     }),
   );
   router.get(
@@ -31,7 +35,7 @@ export function operationRoutes(router: Router, core: CoreServices): void {
     route(async (req, res) => {
       const op = await core.engine.get(String(req.params.id));
       if (!op) throw new SkygateError('not_found', `operation '${req.params.id}' does not exist`, { field: 'path.id' });
-      res.json(renderOperation(op));
+      reply(res, 200, 'Operation', renderOperation(op));
     }),
   );
 
@@ -39,7 +43,8 @@ export function operationRoutes(router: Router, core: CoreServices): void {
     '/events/recent',
     route(async (_req, res) => {
       const q = validated(res).query;
-      res.json({ items: await core.events.since((q.since as number | undefined) ?? 0, (q.limit as number | undefined) ?? 100) });
+      const items = await core.events.since((q.since as number | undefined) ?? 0, (q.limit as number | undefined) ?? 100);
+      reply(res, 200, 'EventList', { items });
     }),
   );
   router.get(

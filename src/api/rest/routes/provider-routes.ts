@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import { SkygateError } from '../../../core/errors.js';
 import type { CoreServices } from '../../../core/services/index.js';
 import { route } from '../http.js';
+import { reply, type Schema } from '../schemas.js';
 
 export function providerRoutes(router: Router, core: CoreServices): void {
   const { registry } = core;
@@ -11,14 +12,14 @@ export function providerRoutes(router: Router, core: CoreServices): void {
   router.get(
     '/providers',
     route(async (_req, res) => {
-      res.json({ items: await Promise.all(registry.ids().map((id) => registry.describe(id))) });
+      reply(res, 200, 'ProviderList', { items: await Promise.all(registry.ids().map((id) => registry.describe(id))) });
     }),
   );
-  router.get('/providers/:providerId', route(async (req, res) => void res.json(await registry.describe(pid(req)))));
-  router.get('/providers/:providerId/health', route(async (req, res) => void res.json(await registry.checkHealth(pid(req)))));
+  router.get('/providers/:providerId', route(async (req, res) => reply(res, 200, 'Provider', await registry.describe(pid(req)))));
+  router.get('/providers/:providerId/health', route(async (req, res) => reply(res, 200, 'ProviderHealth', await registry.checkHealth(pid(req)))));
   router.get(
     '/providers/:providerId/capabilities',
-    route(async (req, res) => void res.json(registry.cloud(pid(req), 'path.providerId').capabilities())),
+    route(async (req, res) => reply(res, 200, 'Capabilities', registry.cloud(pid(req), 'path.providerId').capabilities())),
   );
 
   // Fault injection is an adapter extension: only adapters that simulate faults offer it.
@@ -27,13 +28,13 @@ export function providerRoutes(router: Router, core: CoreServices): void {
     if (!fn) throw new SkygateError('unsupported', `provider '${pid(req)}' has no fault injection`, { field: 'path.providerId' });
     return fn;
   };
-  router.get('/admin/providers/:providerId/faults', route(async (req, res) => void res.json(await faults(req, 'getFaults')())));
+  router.get('/admin/providers/:providerId/faults', route(async (req, res) => reply(res, 200, 'ProviderFaults', (await faults(req, 'getFaults')()) as Schema<'ProviderFaults'>)));
   router.put(
     '/admin/providers/:providerId/faults',
     route(async (req, res) => {
       const result = await faults(req, 'setFaults')(req.body);
       await core.events.emit('provider.faults-changed', pid(req), { faults: result as Record<string, unknown> });
-      res.json(result);
+      reply(res, 200, 'ProviderFaults', result as Schema<'ProviderFaults'>);
     }),
   );
 }

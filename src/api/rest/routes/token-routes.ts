@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import type { Role } from '../../../core/model.js';
 import type { CoreServices } from '../../../core/services/index.js';
 import { route } from '../http.js';
+import { reply } from '../schemas.js';
 
 export function tokenRoutes(router: Router, core: CoreServices): void {
   router.post(
@@ -11,10 +12,10 @@ export function tokenRoutes(router: Router, core: CoreServices): void {
       const body = req.body as { name: string; role: Role };
       const issued = await core.auth.issue(body.name, body.role);
       await core.events.emit('token.issued', issued.id, { name: issued.name, role: issued.role });
-      res.status(201).json(issued);
+      reply(res, 201, 'CreatedApiToken', issued);
     }),
   );
-  router.get('/tokens', route(async (_req, res) => void res.json({ items: await core.auth.list() })));
+  router.get('/tokens', route(async (_req, res) => reply(res, 200, 'ApiTokenList', { items: await core.auth.list() })));
   router.delete(
     '/tokens/:tokenId',
     route(async (req, res) => {

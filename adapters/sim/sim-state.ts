@@ -1,0 +1,253 @@
+/** The sim's persistence: one better-sqlite3 file per provider, rows keyed by native id, transitions stored lazily. */
+import Database from 'better-sqlite3';
+
+export interface InstanceRow {
+  id: string;
+  client_token: string;
+  name: string;
+  state: string;
+  target_state: string | null;
+  due_at: number | null;
+  flavor_id: string;
+  image_id: string;
+  zone: string;
+  private_ip: string;
+  key_name: string | null;
+  user_data: string | null;
+  tags: string;
+  created_at: string;
+  gone_at: number | null;
+}
+
+export interface ImageRow {
+  id: string;
+  client_token: string | null;
+  name: string;
+  state: string;
+  target_state: string | null;
+  due_at: number | null;
+  size_bytes: number;
+  disk_format: string;
+  min_disk_gib: number;
+  os: string | null;
+  source_instance_id: string | null;
+  file: string;
+  tags: string;
+  created_at: string;
+}
+
+export interface VolumeRow {
+  id: string;
+  client_token: string;
+  name: string;
+  state: string;
+  target_state: string | null;
+  due_at: number | null;
+  size_gib: number;
+  zone: string;
+  attached_to: string | null;
+  device: string | null;
+  snapshot_id: string | null;
+  tags: string;
+  created_at: string;
+  gone_at: number | null;
+}
+
+export interface SnapshotRow {
+  id: string;
+  client_token: string;
+  name: string;
+  state: string;
+  target_state: string | null;
+  due_at: number | null;
+  volume_id: string;
+  size_gib: number;
+  tags: string;
+  created_at: string;
+}
+
+export interface Tables {
+  instances: InstanceRow;
+  images: ImageRow;
+  volumes: VolumeRow;
+  snapshots: SnapshotRow;
+}
+export type Table = keyof Tables;
+
+/** The part of a row that says where it is and where it is heading. */
+export interface Transition {
+  state: string;
+  target_state: string | null;
+  due_at: number | null;
+}
+
+/** Tables whose deleted rows linger (terminated instances, deleting volumes) until `gone_at`. */
+const LINGERING: ReadonlySet<Table> = new Set<Table>(['instances', 'volumes']);
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS instances (
+  id TEXT PRIMARY KEY, client_token TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+  state TEXT NOT NULL, target_state TEXT, due_at INTEGER,
+  flavor_id TEXT NOT NULL, image_id TEXT NOT NULL, zone TEXT NOT NULL, private_ip TEXT NOT NULL,
+  key_name TEXT, user_data TEXT, tags TEXT NOT NULL, created_at TEXT NOT NULL, gone_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS instances_gone ON instances (gone_at) WHERE gone_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS images (
+  id TEXT PRIMARY KEY, client_token TEXT UNIQUE, name TEXT NOT NULL,
+  state TEXT NOT NULL, target_state TEXT, due_at INTEGER,
+  size_bytes INTEGER NOT NULL, disk_format TEXT NOT NULL, min_disk_gib INTEGER NOT NULL, os TEXT,
+  source_instance_id TEXT, file TEXT NOT NULL, tags TEXT NOT NULL, created_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS volumes (
+  id TEXT PRIMARY KEY, client_token TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+  state TEXT NOT NULL, target_state TEXT, due_at INTEGER,
+  size_gib INTEGER NOT NULL, zone TEXT NOT NULL, attached_to TEXT, device TEXT, snapshot_id TEXT,
+  tags TEXT NOT NULL, created_at TEXT NOT NULL, gone_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS volumes_gone ON volumes (gone_at) WHERE gone_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS volumes_attached ON volumes (attached_to) WHERE attached_to IS NOT NULL;
+CREATE TABLE IF NOT EXISTS snapshots (
+  id TEXT PRIMARY KEY, client_token TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+  state TEXT NOT NULL, target_state TEXT, due_at INTEGER,
+  volume_id TEXT NOT NULL, size_gib INTEGER NOT NULL, tags TEXT NOT NULL, created_at TEXT NOT NULL
+) WITHOUT ROWID;
+`;
+
+/** Opens a sim database the way every sim file wants it: WAL, NORMAL sync, patient with a second opener. */
+export function openDatabase(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode can lose the last commits on power loss but never corrupts: right for a simulator.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+/** Where a row's lazily resolved transition stands at `now`. */
+export function effectiveState(row: Transition, now: number): string {
+  return row.target_state !== null && row.due_at !== null && row.due_at <= now ? row.target_state : row.state;
+}
+
+export class SimState {
+  private readonly db: Database.Database;
+  // Statements are built from internal table and column names only, so caching by SQL text is safe.
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(file: string) {
+    this.db = openDatabase(file);
+    this.db.exec(SCHEMA);
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction, so a read-check-write cannot interleave with another writer. */
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  get<T extends Table>(table: T, id: string, now: number): Tables[T] | undefined {
+    const row = this.stmt(`SELECT * FROM ${table} WHERE id = ?`).get(id) as Tables[T] | undefined;
+    return row !== undefined && !isGone(row, now) ? row : undefined;
+  }
+
+  /** The row a client token created, if it is still visible; a gone row releases its token. */
+  byToken<T extends Table>(table: T, token: string, now: number): Tables[T] | undefined {
+    const row = this.stmt(`SELECT * FROM ${table} WHERE client_token = ?`).get(token) as Tables[T] | undefined;
+    if (row === undefined) return undefined;
+    if (!isGone(row, now)) return row;
+    this.remove(table, row.id);
+    return undefined;
+  }
+
+  /** Keyset page: rows with id > `after`, in id order; fetches one extra to know whether more follow. */
+  page<T extends Table>(table: T, after: string, limit: number, now: number): { rows: Tables[T][]; more: boolean } {
+    const rows = (
+      LINGERING.has(table)
+        ? this.stmt(`SELECT * FROM ${table} WHERE id > ? AND (gone_at IS NULL OR gone_at > ?) ORDER BY id LIMIT ?`).all(
+            after,
+            now,
+            limit + 1,
+          )
+        : this.stmt(`SELECT * FROM ${table} WHERE id > ? ORDER BY id LIMIT ?`).all(after, limit + 1)
+    ) as Tables[T][];
+    const more = rows.length > limit;
+    if (more) rows.pop();
+    return { rows, more };
+  }
+
+  insert<T extends Table>(table: T, row: Tables[T]): void {
+    const cols = Object.keys(row);
+    this.stmt(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`).run(row);
+  }
+
+  update<T extends Table>(table: T, id: string, patch: Partial<Tables[T]>): void {
+    const cols = Object.keys(patch).sort();
+    this.stmt(`UPDATE ${table} SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...patch, id });
+  }
+
+  remove(table: Table, id: string): void {
+    this.stmt(`DELETE FROM ${table} WHERE id = ?`).run(id);
+  }
+
+  /** Volumes whose attachment points at `instanceId` (including finished detaches; callers check the state). */
+  volumesOf(instanceId: string): VolumeRow[] {
+    return this.stmt('SELECT * FROM volumes WHERE attached_to = ?').all(instanceId) as VolumeRow[];
+  }
+
+  /** Forgets rows whose linger time has passed; cheap because only lingering rows are in the partial indexes. */
+  purge(now: number): void {
+    for (const table of LINGERING) this.stmt(`DELETE FROM ${table} WHERE gone_at <= ?`).run(now);
+  }
+
+  /** Live instances per flavor and live volume totals, for rebuilding quota usage on open. */
+  usage(): { instancesByFlavor: Array<{ flavor_id: string; n: number }>; volumes: number; volumeGiB: number } {
+    const instancesByFlavor = this.stmt(
+      `SELECT flavor_id, COUNT(*) AS n FROM instances WHERE state NOT IN ('terminating', 'terminated') GROUP BY flavor_id`,
+    ).all() as Array<{ flavor_id: string; n: number }>;
+    const vols = this.stmt(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(size_gib), 0) AS gib FROM volumes WHERE state NOT IN ('deleting', 'deleted')`,
+    ).get() as { n: number; gib: number };
+    return { instancesByFlavor, volumes: vols.n, volumeGiB: vols.gib };
+  }
+
+  getMeta<T>(key: string): T | undefined {
+    const row = this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.value) as T);
+  }
+
+  setMeta(key: string, value: unknown): void {
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+      key,
+      JSON.stringify(value),
+    );
+  }
+
+  /** Atomically hands out the next value of a persistent counter, starting at 0. */
+  nextCounter(key: string): number {
+    const row = this.stmt(
+      `INSERT INTO meta (key, value) VALUES (?, '0') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`,
+    ).get(key) as { value: string | number };
+    return Number(row.value);
+  }
+
+  ping(): void {
+    this.stmt('SELECT 1').get();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+}
+
+function isGone(row: object, now: number): boolean {
+  const goneAt = (row as { gone_at?: number | null }).gone_at;
+  return goneAt !== undefined && goneAt !== null && goneAt <= now;
+}
