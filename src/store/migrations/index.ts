@@ -1,0 +1,12 @@
+/** The store's migrations, listed in code: the same list runs from src (tsx) and from dist, with no directory to find and scan. */
+import type { Migration, MigrationProvider } from 'kysely';
+import type { Store } from '../types.js';
+import { initial } from './0001-initial.js';
+
+export function migrations(dialect: Store['dialect']): MigrationProvider {
+  // Kysely applies them in name order and records each name, so names must never change.
+  const all: Record<string, Migration> = {
+    '0001-initial': initial(dialect),
+  };
+  return { getMigrations: async () => all };
+}

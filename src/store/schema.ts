@@ -1,0 +1,90 @@
+/** Kysely table types of the store's database, shared by the SQLite and PostgreSQL dialects. */
+import type { Generated } from 'kysely';
+
+export interface InventoryTable {
+  kind: string;
+  id: string;
+  provider: string;
+  name: string;
+  /** Null for kinds without a lifecycle (flavors). */
+  state: string | null;
+  /** When this row was last written; a later refresh that found it unchanged is in inventory_refreshes. */
+  observed_at: string;
+  /** The resource as JSON, without `observedAt` (kept in the columns) and `freshness` (a view-time mark). */
+  data: string;
+}
+
+/** The last replaceInventory of each provider and kind: every row it kept was seen then. */
+export interface InventoryRefreshTable {
+  provider: string;
+  kind: string;
+  observed_at: string;
+}
+
+export interface InventoryTagTable {
+  kind: string;
+  id: string;
+  key: string;
+  value: string;
+}
+
+export interface SyncStateTable {
+  provider: string;
+  kind: string;
+  observed_at: string | null;
+  attempted_at: string;
+  /** 0 or 1: an integer reads back the same from both dialects. */
+  ok: number;
+  error: string | null;
+}
+
+export interface OperationTable {
+  id: string;
+  kind: string;
+  status: string;
+  provider: string | null;
+  target: string | null;
+  idempotency_key: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  /** JSON of the remaining fields: progress, input, steps, state, result, error, attempts. */
+  data: string;
+}
+
+export interface IdempotencyTable {
+  principal: string;
+  key: string;
+  request_hash: string;
+  operation_id: string;
+  created_at: string;
+}
+
+export interface EventTable {
+  /** pg answers bigserial as a string; the store converts it to a number. */
+  seq: Generated<number | string>;
+  type: string;
+  time: string;
+  subject: string | null;
+  data: string;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  name: string;
+  role: string;
+  hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface Database {
+  inventory: InventoryTable;
+  inventory_tags: InventoryTagTable;
+  inventory_refreshes: InventoryRefreshTable;
+  sync_states: SyncStateTable;
+  operations: OperationTable;
+  idempotency: IdempotencyTable;
+  events: EventTable;
+  api_tokens: ApiTokenTable;
+}
