@@ -17,7 +17,12 @@ export const freePort = () =>
 
 export async function waitHttp(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await fetch(url).then((r) => r.status < 500, () => false))) {
+  while (
+    !(await fetch(url).then(
+      (r) => r.status < 500,
+      () => false,
+    ))
+  ) {
     if (child.exitCode !== null) throw new Error(`process exited (${child.exitCode}) before serving ${url}`);
     if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
     await sleep(100);
@@ -57,7 +62,10 @@ export interface LoadResult {
   errors: number;
 }
 
-export async function load(url: string, opts: { connections: number; durationS: number; headers?: Record<string, string> }): Promise<LoadResult> {
+export async function load(
+  url: string,
+  opts: { connections: number; durationS: number; headers?: Record<string, string> },
+): Promise<LoadResult> {
   const r = await autocannon({ url, connections: opts.connections, duration: opts.durationS, headers: opts.headers });
   return {
     requestsPerSec: Math.round(r.requests.average),

@@ -20,7 +20,9 @@ const silentLog = { info() {}, warn() {}, error() {} };
 
 async function writeConfig(dir: string): Promise<string> {
   const file = path.join(dir, 'skygate.yaml');
-  const providers = ['sim-east', 'sim-west'].map((id) => `  - id: ${id}\n    type: sim\n    settings:\n      latencyMs: 0\n`).join('');
+  const providers = ['sim-east', 'sim-west']
+    .map((id) => `  - id: ${id}\n    type: sim\n    settings:\n      latencyMs: 0\n`)
+    .join('');
   await writeFile(file, `providers:\n${providers}`);
   return file;
 }
@@ -28,7 +30,12 @@ async function writeConfig(dir: string): Promise<string> {
 /** Seeds the sim clouds directly (not a measured path) so the listing benchmark starts from 10,000 instances. */
 async function seed(dataDir: string): Promise<void> {
   for (const id of ['sim-east', 'sim-west']) {
-    const sim = await createCloudAdapter({ providerId: id, settings: { latencyMs: 0 }, dataDir: path.join(dataDir, 'providers', id), log: silentLog });
+    const sim = await createCloudAdapter({
+      providerId: id,
+      settings: { latencyMs: 0 },
+      dataDir: path.join(dataDir, 'providers', id),
+      log: silentLog,
+    });
     for (let i = 0; i < INSTANCES / 2; i++) {
       await sim.createInstance({
         name: `bench-${id}-${i}`,
@@ -58,7 +65,9 @@ async function listingBenchmark(dir: string) {
     const pageFile = path.join(dir, 'page.json');
     await writeFile(pageFile, page);
     const port = await freePort();
-    const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts', pageFile, String(port)], { stdio: 'ignore' });
+    const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts', pageFile, String(port)], {
+      stdio: 'ignore',
+    });
     try {
       await waitHttp(`http://127.0.0.1:${port}/v1/instances`, bare);
       const baseline = await load(`http://127.0.0.1:${port}/v1/instances?limit=100`, { connections: 50, durationS: DURATION_S });
@@ -87,7 +96,12 @@ async function createBenchmark(dir: string) {
           const res = await fetch(`${url}/v1/instances`, {
             method: 'POST',
             headers: { ...auth, 'Content-Type': 'application/json' },
-            body: JSON.stringify({ provider: i % 2 ? 'sim-west' : 'sim-east', name: `create-${i}`, flavorId: 'sim.small', imageId: 'img-ubuntu-22-04' }),
+            body: JSON.stringify({
+              provider: i % 2 ? 'sim-west' : 'sim-east',
+              name: `create-${i}`,
+              flavorId: 'sim.small',
+              imageId: 'img-ubuntu-22-04',
+            }),
           });
           if (res.status !== 202) throw new Error(`create ${i}: ${res.status} ${await res.text()}`);
           ids.push(((await res.json()) as { id: string }).id);
@@ -102,8 +116,16 @@ async function createBenchmark(dir: string) {
       await new Promise((r) => setTimeout(r, 50));
     }
     const wallMs = performance.now() - started;
-    const failed = await fetch(`${url}/v1/operations?status=failed&limit=1000`, { headers: auth }).then((r) => r.json() as Promise<{ items: unknown[] }>);
-    return { creates: ids.length, acceptedMs: Math.round(acceptedMs), wallMs: Math.round(wallMs), failed: failed.items.length, gatewayPeakRssMiB: peakRssMiB(child.pid ?? 0) };
+    const failed = await fetch(`${url}/v1/operations?status=failed&limit=1000`, { headers: auth }).then(
+      (r) => r.json() as Promise<{ items: unknown[] }>,
+    );
+    return {
+      creates: ids.length,
+      acceptedMs: Math.round(acceptedMs),
+      wallMs: Math.round(wallMs),
+      failed: failed.items.length,
+      gatewayPeakRssMiB: peakRssMiB(child.pid ?? 0),
+    };
   } finally {
     await stop(child);
   }
@@ -117,11 +139,21 @@ async function main(): Promise<void> {
     const ratio = listing.gateway.requestsPerSec / listing.baseline.requestsPerSec;
     const rows = [
       ['benchmark', 'skygate', 'baseline', 'aim'],
-      ['GET /v1/instances?limit=100 req/s (10,000 instances, 50 conns)', String(listing.gateway.requestsPerSec), `${listing.baseline.requestsPerSec} (bare express)`, '>= 50% of baseline'],
+      [
+        'GET /v1/instances?limit=100 req/s (10,000 instances, 50 conns)',
+        String(listing.gateway.requestsPerSec),
+        `${listing.baseline.requestsPerSec} (bare express)`,
+        '>= 50% of baseline',
+      ],
       ['  throughput ratio', `${(ratio * 100).toFixed(1)}%`, '100%', '>= 50%'],
       ['  p99 latency ms', String(listing.gateway.p99Ms), String(listing.baseline.p99Ms), '< 25 ms'],
       ['  p50 latency ms', String(listing.gateway.p50Ms), String(listing.baseline.p50Ms), ''],
-      ['  non-2xx / errors', `${listing.gateway.non2xx} / ${listing.gateway.errors}`, `${listing.baseline.non2xx} / ${listing.baseline.errors}`, '0 / 0'],
+      [
+        '  non-2xx / errors',
+        `${listing.gateway.non2xx} / ${listing.gateway.errors}`,
+        `${listing.baseline.non2xx} / ${listing.baseline.errors}`,
+        '0 / 0',
+      ],
       ['  page size bytes', String(listing.pageBytes), String(listing.pageBytes), 'same'],
       [`${CREATES} creates (sim latency 0), wall ms`, String(create.wallMs), '-', ''],
       ['  all 202s accepted after ms', String(create.acceptedMs), '-', ''],

@@ -20,7 +20,12 @@ const ALLOWED: Record<string, Record<string, string[]>> = {
 };
 
 /** Throws a conflict naming the resource, its state and the states that would allow `action`. */
-export function assertActionAllowed(kind: 'instance' | 'volume', action: string, resource: { id: string; state: string }, field: string): void {
+export function assertActionAllowed(
+  kind: 'instance' | 'volume',
+  action: string,
+  resource: { id: string; state: string },
+  field: string,
+): void {
   const allowed = ALLOWED[kind]?.[action] ?? [];
   if (!allowed.includes(resource.state)) {
     throw conflict(

@@ -2,15 +2,7 @@
 
 export type Tags = Record<string, string>;
 
-export type InstanceState =
-  | 'pending'
-  | 'running'
-  | 'stopping'
-  | 'stopped'
-  | 'rebooting'
-  | 'terminating'
-  | 'terminated'
-  | 'error';
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'rebooting' | 'terminating' | 'terminated' | 'error';
 export type ImageState = 'pending' | 'available' | 'failed' | 'deleted';
 export type SnapshotState = 'pending' | 'available' | 'failed' | 'deleted';
 export type VolumeState = 'creating' | 'available' | 'attaching' | 'in-use' | 'detaching' | 'deleting' | 'deleted' | 'error';

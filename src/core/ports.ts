@@ -3,16 +3,7 @@
  * throw SkygateError; the core adds prefixes, caches and operations around them.
  */
 import type { Readable } from 'node:stream';
-import type {
-  Capabilities,
-  Flavor,
-  Image,
-  Instance,
-  ProviderHealth,
-  Snapshot,
-  Tags,
-  Volume,
-} from './model.js';
+import type { Capabilities, Flavor, Image, Instance, ProviderHealth, Snapshot, Tags, Volume } from './model.js';
 
 type Native<T> = Omit<T, 'id' | 'provider' | 'observedAt' | 'freshness'>;
 

@@ -1,5 +1,6 @@
 /** Turns what an adapter reports into unified resources: full ids on the resource and on every reference. */
 import { notFound } from './errors.js';
+import { yieldToEventLoop } from './event-loop.js';
 import { formatId } from './ids.js';
 import type { ResourceKind, ResourceOf } from './model.js';
 import type {
@@ -75,7 +76,9 @@ export async function listAllNative<K extends ResourceKind>(adapter: CloudAdapte
   const all: NativeOf<K>[] = [];
   let marker: string | undefined;
   do {
-    const result = await list({ limit: 1000, marker });
+    // An adapter answering from memory never yields; let requests in between pages.
+    if (marker !== undefined) await yieldToEventLoop();
+    const result = await list({ limit: 500, marker });
     all.push(...(result.items as NativeOf<K>[]));
     marker = result.marker;
   } while (marker);

@@ -37,20 +37,23 @@ interface FileConfig {
 
 function positiveInt(value: unknown, field: string): number {
   const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) throw invalid(field, `must be a positive integer, got '${String(value)}'`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0)
+    throw invalid(field, `must be a positive integer, got '${String(value)}'`);
   return n;
 }
 
 function readConfigFile(file: string): FileConfig {
   const text = readFileSync(file, 'utf8');
   const parsed: unknown = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('SKYGATE_CONFIG', `${file} must hold a mapping`);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw invalid('SKYGATE_CONFIG', `${file} must hold a mapping`);
   const cfg = parsed as FileConfig;
   if (cfg.providers !== undefined) {
     if (!Array.isArray(cfg.providers) || cfg.providers.length === 0) throw invalid('providers', 'must be a non-empty list');
     cfg.providers.forEach((p, i) => {
       if (typeof p?.id !== 'string') throw invalid(`providers[${i}].id`, 'is required');
-      if (typeof p.type !== 'string' || !/^[a-z][a-z0-9-]*$/.test(p.type)) throw invalid(`providers[${i}].type`, 'must be an adapter type name');
+      if (typeof p.type !== 'string' || !/^[a-z][a-z0-9-]*$/.test(p.type))
+        throw invalid(`providers[${i}].type`, 'must be an adapter type name');
     });
   }
   return cfg;
@@ -68,7 +71,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     databaseUrl: env.SKYGATE_DATABASE_URL || undefined,
     adminToken: env.SKYGATE_ADMIN_TOKEN || undefined,
     logLevel: env.SKYGATE_LOG_LEVEL ?? 'info',
-    bodyLimitBytes: env.SKYGATE_BODY_LIMIT === undefined ? 1024 * 1024 : positiveInt(env.SKYGATE_BODY_LIMIT, 'SKYGATE_BODY_LIMIT'),
+    bodyLimitBytes:
+      env.SKYGATE_BODY_LIMIT === undefined ? 1024 * 1024 : positiveInt(env.SKYGATE_BODY_LIMIT, 'SKYGATE_BODY_LIMIT'),
     providers: file.providers ?? DEFAULT_PROVIDERS,
     inventory: {
       maxAgeMs: positiveInt(inventory.maxAgeMs, 'inventory.maxAgeMs'),

@@ -37,7 +37,15 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
   engine.register(...resourceCommands);
   const auth = new AuthService(store);
   const adminTokenFile = await auth.bootstrap(config.dataDir, config.adminToken);
-  const core: CoreServices = { store, registry, inventory, engine, events, auth, resources: new ResourceService(registry, inventory, engine) };
+  const core: CoreServices = {
+    store,
+    registry,
+    inventory,
+    engine,
+    events,
+    auth,
+    resources: new ResourceService(registry, inventory, engine),
+  };
 
   const app = createRestApp(core, {
     bodyLimitBytes: config.bodyLimitBytes,

@@ -9,10 +9,15 @@ async function main(): Promise<void> {
   const log = pino({ level: config.logLevel });
   const gateway = await createGateway(config, log);
   const { url } = await gateway.listen();
-  log.info({ url, providers: config.providers.map((p) => p.id), dataDir: config.dataDir, store: gateway.core.store.dialect }, 'skygate is serving');
+  log.info(
+    { url, providers: config.providers.map((p) => p.id), dataDir: config.dataDir, store: gateway.core.store.dialect },
+    'skygate is serving',
+  );
   if (gateway.adminTokenFile) {
     // Printed plainly (not only as JSON log) because a newcomer needs it to make the first call.
-    process.stdout.write(`\nAdmin token written to ${gateway.adminTokenFile} (mode 0600).\nTry: curl -H "Authorization: Bearer $(cat ${gateway.adminTokenFile})" ${url}/v1/providers\n\n`);
+    process.stdout.write(
+      `\nAdmin token written to ${gateway.adminTokenFile} (mode 0600).\nTry: curl -H "Authorization: Bearer $(cat ${gateway.adminTokenFile})" ${url}/v1/providers\n\n`,
+    );
   }
   const stop = async (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -75,11 +75,7 @@ export class KyselyStore implements Store {
       // Written first on purpose: it takes the write lock before the read below, so a SQLite writer in
       // another process makes this wait (busy_timeout) instead of failing on a stale snapshot, and
       // concurrent replaces of one provider and kind on PostgreSQL queue on this row.
-      await trx
-        .insertInto('inventory_refreshes')
-        .values({ provider, kind, observed_at: observedAt })
-        .onConflict((oc) => oc.columns(['provider', 'kind']).doUpdateSet({ observed_at: observedAt }))
-        .execute();
+      await markRefresh(trx, provider, kind, observedAt);
       const stored = await trx
         .selectFrom('inventory')
         .select(['id', 'data'])
@@ -98,8 +94,27 @@ export class KyselyStore implements Store {
       await writeResources(trx, kind, changed);
       return gone.length + changed.length;
     });
-    // PostgreSQL plans from statistics that autovacuum refreshes only about a minute later; until then a
-    // first bulk load looks empty to the planner, which then sorts the whole table for every page.
+    await this.analyzeAfterBulk(written);
+  }
+
+  async patchInventory<K extends ResourceKind>(
+    provider: string,
+    kind: K,
+    changes: { changed: ResourceOf<K>[]; gone: string[] },
+    observedAt: string,
+  ): Promise<void> {
+    const rows = changes.changed.map((item) => toResourceRow(kind, item, observedAt));
+    await this.db.transaction().execute(async (trx) => {
+      await markRefresh(trx, provider, kind, observedAt);
+      await deleteResources(trx, kind, changes.gone);
+      await writeResources(trx, kind, rows);
+    });
+    await this.analyzeAfterBulk(rows.length + changes.gone.length);
+  }
+
+  // PostgreSQL plans from statistics that autovacuum refreshes only about a minute later; until then a
+  // first bulk load looks empty to the planner, which then sorts the whole table for every page.
+  private async analyzeAfterBulk(written: number): Promise<void> {
     if (this.dialect === 'postgres' && written >= ANALYZE_AFTER_ROWS) {
       await sql`analyze inventory, inventory_tags`.execute(this.db);
     }
@@ -376,6 +391,14 @@ function fromResourceRow<K extends ResourceKind>(row: {
   // ISO 8601 UTC strings compare chronologically. A resource put after the last refresh keeps its own, later time.
   const observedAt = row.refreshed_at !== null && row.refreshed_at > row.observed_at ? row.refreshed_at : row.observed_at;
   return { ...(JSON.parse(row.data) as object), observedAt } as ResourceOf<K>;
+}
+
+async function markRefresh(trx: Transaction<Database>, provider: string, kind: ResourceKind, observedAt: string): Promise<void> {
+  await trx
+    .insertInto('inventory_refreshes')
+    .values({ provider, kind, observed_at: observedAt })
+    .onConflict((oc) => oc.columns(['provider', 'kind']).doUpdateSet({ observed_at: observedAt }))
+    .execute();
 }
 
 async function writeResources(trx: Transaction<Database>, kind: ResourceKind, resources: ResourceRow[]): Promise<void> {

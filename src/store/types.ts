@@ -57,6 +57,16 @@ export interface Store {
   // Inventory cache: the single pane of glass reads from here.
   /** Replace every cached resource of `kind` at `provider` with `items` (those not listed are removed). */
   replaceInventory<K extends ResourceKind>(provider: string, kind: K, items: ResourceOf<K>[], observedAt: string): Promise<void>;
+  /**
+   * Applies a refresh whose changes the caller already knows (the in-memory view diffed it): writes
+   * `changed`, removes `gone`, and marks every other resource of `provider` as observed at `observedAt`.
+   */
+  patchInventory<K extends ResourceKind>(
+    provider: string,
+    kind: K,
+    changes: { changed: ResourceOf<K>[]; gone: string[] },
+    observedAt: string,
+  ): Promise<void>;
   putResource<K extends ResourceKind>(kind: K, item: ResourceOf<K>): Promise<void>;
   deleteResource(kind: ResourceKind, id: string): Promise<void>;
   getResource<K extends ResourceKind>(kind: K, id: string): Promise<ResourceOf<K> | undefined>;

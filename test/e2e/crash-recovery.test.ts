@@ -35,7 +35,10 @@ async function startGateway(port: number): Promise<ChildProcess> {
   });
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return child;
     if (child.exitCode !== null || Date.now() > deadline) throw new Error('gateway did not start');
     await sleep(100);

@@ -23,9 +23,15 @@ it('the README tour works as written', async () => {
     timeout: 60_000,
   });
   const lines = stdout.trim().split('\n');
-  assert.ok(lines.some((l) => l.includes('"id":"sim-east"') && l.includes('"health":"up"')), stdout);
+  assert.ok(
+    lines.some((l) => l.includes('"id":"sim-east"') && l.includes('"health":"up"')),
+    stdout,
+  );
   assert.ok(lines.filter((l) => l.includes('"status":"succeeded"')).length >= 5, stdout);
   assert.ok(!stdout.includes('"status":"failed"'), stdout);
-  assert.ok(lines.some((l) => l.includes('"name":"db-1"')), stdout);
+  assert.ok(
+    lines.some((l) => l.includes('"name":"db-1"')),
+    stdout,
+  );
   assert.match(lines.find((l) => l.includes('"state":"terminated"')) ?? '', /sim-east:i-/);
 });

@@ -56,7 +56,10 @@ export function createRestApp(core: CoreServices, options: RestOptions): express
       (e: unknown) => ({ status: 'failing' as const, detail: e instanceof Error ? e.message : String(e) }),
     );
     const count = core.registry.ids().length;
-    const providers = count > 0 ? { status: 'ok' as const, detail: `${count} providers loaded` } : { status: 'failing' as const, detail: 'no providers' };
+    const providers =
+      count > 0
+        ? { status: 'ok' as const, detail: `${count} providers loaded` }
+        : { status: 'failing' as const, detail: 'no providers' };
     const ok = store.status === 'ok' && providers.status === 'ok';
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { store, providers } });
   });

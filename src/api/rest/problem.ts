@@ -23,7 +23,8 @@ export function problemBody(err: SkygateError, instance?: string): Record<string
 /** Body-parser failures arrive as http-errors; give them the taxonomy's codes and a field. */
 function fromHttpError(e: unknown): SkygateError | undefined {
   const h = e as { type?: string; status?: number; message?: string; limit?: number };
-  if (h?.type === 'entity.parse.failed') return new SkygateError('invalid_input', `body: malformed JSON (${h.message})`, { field: 'body' });
+  if (h?.type === 'entity.parse.failed')
+    return new SkygateError('invalid_input', `body: malformed JSON (${h.message})`, { field: 'body' });
   if (h?.type === 'entity.too.large') {
     return new SkygateError('payload_too_large', `body: larger than the ${h.limit} bytes accepted`, { field: 'body' });
   }
@@ -38,7 +39,10 @@ export function problemHandler(log: { error(obj: object, msg?: string): void }):
     const err = fromHttpError(e) ?? toSkygateError(e);
     if (err.code === 'internal') log.error({ err: e, path: req.path }, 'unhandled error');
     if (err.retryAfter !== undefined) res.setHeader('Retry-After', String(Math.ceil(err.retryAfter)));
-    const body = err.code === 'internal' ? problemBody(new SkygateError('internal', 'internal error; see the gateway log')) : problemBody(err, req.originalUrl);
+    const body =
+      err.code === 'internal'
+        ? problemBody(new SkygateError('internal', 'internal error; see the gateway log'))
+        : problemBody(err, req.originalUrl);
     res.status(err.status).type('application/problem+json').send(JSON.stringify(body));
   };
 }

@@ -100,7 +100,11 @@ export class OperationEngine {
       updatedAt: now,
       attempts: 0,
     };
-    const idem = req.idempotency && { principal: req.principal ?? '', key: req.idempotency.key, requestHash: req.idempotency.requestHash };
+    const idem = req.idempotency && {
+      principal: req.principal ?? '',
+      key: req.idempotency.key,
+      requestHash: req.idempotency.requestHash,
+    };
     const { operation, created, requestHash } = await this.store.insertOperation(op, idem);
     if (!created && idem && requestHash !== idem.requestHash) {
       throw conflict(`Idempotency-Key '${idem.key}' was already used for a different request`, 'header.idempotency-key');

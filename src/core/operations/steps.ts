@@ -77,18 +77,26 @@ export function waitStep(name: string, kind: ResourceKind, opts: WaitOptions): S
           return;
         }
         if (opts.failOn?.includes(state)) {
-          throw new SkygateError('conflict', `${kind} ${nativeId} reached state '${state}' instead of ${opts.until.join(' or ')}`, {
-            provider,
-          });
+          throw new SkygateError(
+            'conflict',
+            `${kind} ${nativeId} reached state '${state}' instead of ${opts.until.join(' or ')}`,
+            {
+              provider,
+            },
+          );
         }
         if (state !== lastState) {
           lastState = state;
           await ctx.report(`${kind} is ${state}`);
         }
         if (Date.now() > deadline) {
-          throw new SkygateError('timeout', `${kind} ${nativeId} still '${state}' after ${opts.timeoutMs ?? DEFAULT_WAIT_MS} ms`, {
-            provider,
-          });
+          throw new SkygateError(
+            'timeout',
+            `${kind} ${nativeId} still '${state}' after ${opts.timeoutMs ?? DEFAULT_WAIT_MS} ms`,
+            {
+              provider,
+            },
+          );
         }
         await sleep(delay);
         delay = Math.min(2_000, Math.round(delay * 1.5));

@@ -11,7 +11,12 @@ const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const newSecret = () => `sgt_${randomBytes(32).toString('base64url')}`;
 
+/** How long a verified token is trusted without asking the store again (another replica's revocation lags by this). */
+const CACHE_MS = 5_000;
+
 export class AuthService {
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
+
   constructor(private readonly store: Store) {}
 
   /**
@@ -20,7 +25,10 @@ export class AuthService {
    */
   async bootstrap(dataDir: string, envToken?: string): Promise<string | undefined> {
     if (envToken) {
-      if (envToken.length < 16) throw new SkygateError('invalid_input', 'SKYGATE_ADMIN_TOKEN must be at least 16 characters', { field: 'SKYGATE_ADMIN_TOKEN' });
+      if (envToken.length < 16)
+        throw new SkygateError('invalid_input', 'SKYGATE_ADMIN_TOKEN must be at least 16 characters', {
+          field: 'SKYGATE_ADMIN_TOKEN',
+        });
       if (!(await this.store.findTokenByHash(hashToken(envToken)))) await this.insert('bootstrap-admin', 'admin', envToken);
       return undefined;
     }
@@ -35,10 +43,18 @@ export class AuthService {
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-    if (!match?.[1]) throw new SkygateError('unauthorized', 'missing bearer token (Authorization: Bearer <token>)', { field: 'header.authorization' });
-    const token = await this.store.findTokenByHash(hashToken(match[1]));
+    if (!match?.[1])
+      throw new SkygateError('unauthorized', 'missing bearer token (Authorization: Bearer <token>)', {
+        field: 'header.authorization',
+      });
+    const hash = hashToken(match[1]);
+    const cached = this.verified.get(hash);
+    if (cached && cached.until > Date.now()) return cached.principal;
+    const token = await this.store.findTokenByHash(hash);
     if (!token) throw new SkygateError('unauthorized', 'unknown or revoked token', { field: 'header.authorization' });
-    return { tokenId: token.id, name: token.name, role: token.role };
+    const principal: Principal = { tokenId: token.id, name: token.name, role: token.role };
+    this.verified.set(hash, { principal, until: Date.now() + CACHE_MS });
+    return principal;
   }
 
   /** Throws forbidden unless `principal` has at least `role`. */
@@ -63,6 +79,7 @@ export class AuthService {
     if (!(await this.store.revokeToken(id, new Date().toISOString()))) {
       throw new SkygateError('not_found', `token '${id}' does not exist`, { field: 'path.tokenId' });
     }
+    for (const [hash, v] of this.verified) if (v.principal.tokenId === id) this.verified.delete(hash);
   }
 
   private async insert(name: string, role: Role, secret: string): Promise<ApiToken> {

@@ -1,12 +1,14 @@
 /**
- * The single pane of glass: one inventory across providers, served from a cache that is refreshed
- * from every provider in parallel, so reads stay fast and keep answering while a cloud is down.
+ * The single pane of glass: one inventory across providers, served from an in-memory view that is
+ * refreshed from every provider in parallel and persisted in the store, so reads stay fast, keep
+ * answering while a cloud is down, and survive a gateway restart.
  */
 import { SkygateError, invalid, toSkygateError } from '../errors.js';
 import { parseId } from '../ids.js';
 import type { ResourceKind, ResourceOf } from '../model.js';
 import type { ProviderRegistry } from '../registry.js';
 import { getNative, listAllNative, toResource, type NativeOf } from '../resources.js';
+import { InventoryView, type ViewEntry } from './inventory-view.js';
 import type { ProviderSyncState, Store } from '../../store/types.js';
 
 export interface InventoryOptions {
@@ -56,48 +58,62 @@ function decodeCursor(cursor: string): string {
   throw invalid('query.cursor', 'is not a cursor this API issued');
 }
 
+const KINDS: ResourceKind[] = ['instance', 'image', 'snapshot', 'volume', 'flavor'];
+
+interface Selection<K extends ResourceKind> {
+  entries: ViewEntry<K>[];
+  nextCursor?: string;
+  providers: ProviderListing[];
+  stale: Set<string>;
+}
+
 export class InventoryService {
   private readonly sync = new Map<string, ProviderSyncState>();
   private readonly inflight = new Map<string, Promise<void>>();
+  private readonly views = new Map<ResourceKind, InventoryView<ResourceKind>>();
 
   constructor(
     private readonly store: Store,
     private readonly registry: ProviderRegistry,
     private readonly options: InventoryOptions = DEFAULT_INVENTORY_OPTIONS,
-  ) {}
+  ) {
+    for (const kind of KINDS) this.views.set(kind, new InventoryView());
+  }
 
-  /** Loads the last known sync states so a restarted gateway knows how old its cache is. */
+  /** Loads the last known inventory and sync states, so a restarted gateway answers at once. */
   async init(): Promise<void> {
     for (const s of await this.store.getSyncStates()) this.sync.set(`${s.provider}/${s.kind}`, s);
+    const providers = this.registry.ids();
+    for (const kind of KINDS) {
+      const view = this.view(kind);
+      let after: string | undefined;
+      for (;;) {
+        const rows = await this.store.queryInventory({ kind, providers, limit: 5000, after });
+        for (const r of rows) view.put(r);
+        if (rows.length < 5000) break;
+        after = rows.at(-1)?.id;
+      }
+    }
   }
 
   async list<K extends ResourceKind>(kind: K, q: ListQuery): Promise<Listing<K>> {
-    const providers = q.providers ?? this.registry.ids();
-    for (const p of providers) this.registry.cloud(p, 'query.provider');
-    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-
-    const statuses = await Promise.all(providers.map((p) => this.ensureFresh(p, kind, q.fresh === true)));
-    const staleProviders = new Set(statuses.filter((s) => s.status !== 'fresh').map((s) => s.id));
-
-    const rows = await this.store.queryInventory({
-      kind,
-      providers,
-      state: q.state,
-      name: q.name,
-      tags: q.tags,
-      limit: q.limit + 1,
-      after,
-    });
-    const items = rows.slice(0, q.limit).map((r) => ({
-      ...r,
-      freshness: staleProviders.has(r.provider) ? ('stale' as const) : ('fresh' as const),
-    }));
-    const last = items.at(-1);
+    const sel = await this.select(kind, q);
     return {
-      items,
-      ...(rows.length > q.limit && last && { nextCursor: encodeCursor(last.id) }),
-      providers: statuses,
+      items: sel.entries.map((e) => InventoryView.toResource(e, sel.stale.has(e.resource.provider) ? 'stale' : 'fresh')),
+      ...(sel.nextCursor !== undefined && { nextCursor: sel.nextCursor }),
+      providers: sel.providers,
     };
+  }
+
+  /**
+   * The same listing as `list`, already serialised: the REST front's hot path, built from each
+   * resource's cached JSON instead of serialising the page again.
+   */
+  async listJson(kind: ResourceKind, q: ListQuery): Promise<string> {
+    const sel = await this.select(kind, q);
+    const items = sel.entries.map((e) => InventoryView.toJson(e, sel.stale.has(e.resource.provider) ? 'stale' : 'fresh'));
+    const cursor = sel.nextCursor === undefined ? '' : `,"nextCursor":${JSON.stringify(sel.nextCursor)}`;
+    return `{"items":[${items.join(',')}]${cursor},"providers":${JSON.stringify(sel.providers)}}`;
   }
 
   /**
@@ -113,10 +129,10 @@ export class InventoryService {
     } catch (e) {
       const err = toSkygateError(e, ref.provider);
       if (err.code === 'not_found') {
-        await this.store.deleteResource(kind, id);
+        await this.forget(kind, id);
         throw new SkygateError('not_found', `${kind} '${id}' does not exist`, { field, provider: ref.provider });
       }
-      const cached = await this.store.getResource(kind, id);
+      const cached = this.view(kind).get(id);
       if (cached && (err.code === 'provider_unavailable' || err.code === 'timeout')) return { ...cached, freshness: 'stale' };
       throw err;
     }
@@ -125,17 +141,38 @@ export class InventoryService {
   /** Caches what the gateway itself just learned (a create, an action) so reads see it at once. */
   async record<K extends ResourceKind>(kind: K, provider: string, native: NativeOf<K>): Promise<ResourceOf<K>> {
     const resource = toResource(kind, provider, native, new Date().toISOString());
-    await this.store.putResource(kind, resource);
+    // Polling a resource that did not change costs no write.
+    if (this.view(kind).put(resource)) await this.store.putResource(kind, resource);
     return resource;
   }
 
   async forget(kind: ResourceKind, id: string): Promise<void> {
-    await this.store.deleteResource(kind, id);
+    if (this.view(kind).delete(id)) await this.store.deleteResource(kind, id);
   }
 
   /** Per-provider cache state for every kind, for the dashboard and /readyz. */
   syncStates(): ProviderSyncState[] {
     return [...this.sync.values()];
+  }
+
+  private view<K extends ResourceKind>(kind: K): InventoryView<K> {
+    return this.views.get(kind) as unknown as InventoryView<K>;
+  }
+
+  private async select<K extends ResourceKind>(kind: K, q: ListQuery): Promise<Selection<K>> {
+    const providers = q.providers ?? this.registry.ids();
+    for (const p of providers) this.registry.cloud(p, 'query.provider');
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    const statuses = await Promise.all(providers.map((p) => this.ensureFresh(p, kind, q.fresh === true)));
+    const entries = this.view(kind).page({ providers, state: q.state, name: q.name, tags: q.tags }, after, q.limit + 1);
+    const page = entries.slice(0, q.limit);
+    const last = page.at(-1);
+    return {
+      entries: page,
+      ...(entries.length > q.limit && last && { nextCursor: encodeCursor(last.resource.id) }),
+      providers: statuses,
+      stale: new Set(statuses.filter((s) => s.status !== 'fresh').map((s) => s.id)),
+    };
   }
 
   private async ensureFresh(provider: string, kind: ResourceKind, force: boolean): Promise<ProviderListing> {
@@ -145,7 +182,7 @@ export class InventoryService {
     const attemptAge = state ? Date.now() - Date.parse(state.attemptedAt) : Number.POSITIVE_INFINITY;
     // Stale-while-revalidate: a known cache answers now and refreshes behind; only an empty cache
     // (or an explicit `fresh`) makes the reader wait, and then no longer than the provider timeout.
-    if (force || age > this.options.maxAgeMs && attemptAge > this.options.maxAgeMs / 2) {
+    if (force || (age > this.options.maxAgeMs && attemptAge > this.options.maxAgeMs / 2)) {
       const refresh = this.refresh(provider, kind);
       if (force || !state?.observedAt) {
         await Promise.race([refresh, new Promise((r) => setTimeout(r, this.options.providerTimeoutMs).unref())]);
@@ -175,17 +212,32 @@ export class InventoryService {
     const attemptedAt = new Date().toISOString();
     const previous = this.sync.get(key);
     // Mark the attempt at once so concurrent readers do not start a second refresh.
-    this.sync.set(key, { provider, kind, attemptedAt, ok: previous?.ok ?? false, observedAt: previous?.observedAt, error: previous?.error });
+    this.sync.set(key, {
+      provider,
+      kind,
+      attemptedAt,
+      ok: previous?.ok ?? false,
+      observedAt: previous?.observedAt,
+      error: previous?.error,
+    });
     const run = (async () => {
       let next: ProviderSyncState;
       try {
         const natives = await listAllNative(this.registry.cloud(provider), kind);
         const observedAt = new Date().toISOString();
         const items = natives.map((n) => toResource(kind, provider, n, observedAt));
-        await this.store.replaceInventory(provider, kind, items, observedAt);
+        const diff = await this.view(kind).replaceProvider(provider, items, attemptedAt);
+        await this.store.patchInventory(provider, kind, diff, observedAt);
         next = { provider, kind, attemptedAt, observedAt, ok: true };
       } catch (e) {
-        next = { provider, kind, attemptedAt, observedAt: previous?.observedAt, ok: false, error: toSkygateError(e, provider).message };
+        next = {
+          provider,
+          kind,
+          attemptedAt,
+          observedAt: previous?.observedAt,
+          ok: false,
+          error: toSkygateError(e, provider).message,
+        };
       }
       this.sync.set(key, next);
       await this.store.putSyncState(next).catch(() => undefined);

@@ -3,7 +3,7 @@
  * illegal actions, and hands the work to the operations engine.
  */
 import { createHash } from 'node:crypto';
-import { SkygateError, invalid, toSkygateError } from '../errors.js';
+import { type SkygateError, invalid, toSkygateError } from '../errors.js';
 import { parseId, parseRefIn } from '../ids.js';
 import { assertActionAllowed } from '../lifecycle.js';
 import type { Operation, Tags } from '../model.js';
@@ -39,7 +39,10 @@ export interface CreateVolumeInput {
 
 export type InstanceAction = 'start' | 'stop' | 'reboot';
 
-const hashRequest = (kind: string, input: unknown) => createHash('sha256').update(JSON.stringify([kind, input])).digest('hex');
+const hashRequest = (kind: string, input: unknown) =>
+  createHash('sha256')
+    .update(JSON.stringify([kind, input]))
+    .digest('hex');
 
 export class ResourceService {
   constructor(
@@ -73,7 +76,14 @@ export class ResourceService {
   async snapshotInstance(id: string, input: { name: string; tags?: Tags }, caller: CallerContext): Promise<Operation> {
     const instance = await this.inventory.get('instance', id);
     assertActionAllowed('instance', 'snapshot', instance, 'path.id');
-    return this.submit('instance.snapshot', instance.provider, undefined, { instanceId: id, ...input }, { sourceId: instance.nativeId }, caller);
+    return this.submit(
+      'instance.snapshot',
+      instance.provider,
+      undefined,
+      { instanceId: id, ...input },
+      { sourceId: instance.nativeId },
+      caller,
+    );
   }
 
   async deleteImage(id: string, caller: CallerContext): Promise<Operation> {
@@ -86,7 +96,11 @@ export class ResourceService {
     const state: Record<string, unknown> = {};
     if (input.snapshotId !== undefined) {
       state.snapshotId = parseRefIn(input.provider, input.snapshotId, 'body.snapshotId');
-      await this.existing(() => adapter.getSnapshot(String(state.snapshotId)), 'body.snapshotId', `snapshot '${input.snapshotId}'`);
+      await this.existing(
+        () => adapter.getSnapshot(String(state.snapshotId)),
+        'body.snapshotId',
+        `snapshot '${input.snapshotId}'`,
+      );
     }
     if (input.zone !== undefined && !(await adapter.zones()).includes(input.zone)) {
       throw invalid('body.zone', `zone '${input.zone}' does not exist at provider '${input.provider}'`);
@@ -102,7 +116,14 @@ export class ResourceService {
       .get('instance', `${volume.provider}:${instanceNative}`, 'body.instanceId')
       .catch((e) => Promise.reject(this.asInput(e, 'body.instanceId')));
     assertActionAllowed('instance', 'attach', instance, 'body.instanceId');
-    return this.submit('volume.attach', volume.provider, id, { ...input }, { nativeId: volume.nativeId, instanceId: instanceNative }, caller);
+    return this.submit(
+      'volume.attach',
+      volume.provider,
+      id,
+      { ...input },
+      { nativeId: volume.nativeId, instanceId: instanceNative },
+      caller,
+    );
   }
 
   async volumeAction(id: string, action: 'detach' | 'delete', caller: CallerContext): Promise<Operation> {
@@ -113,7 +134,9 @@ export class ResourceService {
 
   async createSnapshot(input: { volumeId: string; name: string; tags?: Tags }, caller: CallerContext): Promise<Operation> {
     const ref = parseId(input.volumeId, 'body.volumeId');
-    const volume = await this.inventory.get('volume', input.volumeId, 'body.volumeId').catch((e) => Promise.reject(this.asInput(e, 'body.volumeId')));
+    const volume = await this.inventory
+      .get('volume', input.volumeId, 'body.volumeId')
+      .catch((e) => Promise.reject(this.asInput(e, 'body.volumeId')));
     assertActionAllowed('volume', 'snapshot', volume, 'body.volumeId');
     return this.submit('snapshot.create', ref.provider, undefined, { ...input }, { sourceId: ref.nativeId }, caller);
   }

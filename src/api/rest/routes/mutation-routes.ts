@@ -11,9 +11,14 @@ export function mutationRoutes(router: Router, core: CoreServices): void {
 
   router.post(
     '/instances',
-    route(async (req, res) => sendAccepted(res, await resources.createInstance(req.body as CreateInstanceInput, caller(req, res)))),
+    route(async (req, res) =>
+      sendAccepted(res, await resources.createInstance(req.body as CreateInstanceInput, caller(req, res))),
+    ),
   );
-  router.delete('/instances/:id', route(async (req, res) => sendAccepted(res, await resources.instanceAction(id(req), 'delete', caller(req, res)))));
+  router.delete(
+    '/instances/:id',
+    route(async (req, res) => sendAccepted(res, await resources.instanceAction(id(req), 'delete', caller(req, res)))),
+  );
   for (const action of ['start', 'stop', 'reboot'] as const) {
     router.post(
       `/instances/:id/${action}`,
@@ -26,7 +31,10 @@ export function mutationRoutes(router: Router, core: CoreServices): void {
       sendAccepted(res, await resources.snapshotInstance(id(req), req.body as { name: string; tags?: Tags }, caller(req, res))),
     ),
   );
-  router.delete('/images/:id', route(async (req, res) => sendAccepted(res, await resources.deleteImage(id(req), caller(req, res)))));
+  router.delete(
+    '/images/:id',
+    route(async (req, res) => sendAccepted(res, await resources.deleteImage(id(req), caller(req, res)))),
+  );
 
   router.post(
     '/volumes',
@@ -35,17 +43,32 @@ export function mutationRoutes(router: Router, core: CoreServices): void {
   router.post(
     '/volumes/:id/attach',
     route(async (req, res) =>
-      sendAccepted(res, await resources.attachVolume(id(req), req.body as { instanceId: string; device?: string }, caller(req, res))),
+      sendAccepted(
+        res,
+        await resources.attachVolume(id(req), req.body as { instanceId: string; device?: string }, caller(req, res)),
+      ),
     ),
   );
-  router.post('/volumes/:id/detach', route(async (req, res) => sendAccepted(res, await resources.volumeAction(id(req), 'detach', caller(req, res)))));
-  router.delete('/volumes/:id', route(async (req, res) => sendAccepted(res, await resources.volumeAction(id(req), 'delete', caller(req, res)))));
+  router.post(
+    '/volumes/:id/detach',
+    route(async (req, res) => sendAccepted(res, await resources.volumeAction(id(req), 'detach', caller(req, res)))),
+  );
+  router.delete(
+    '/volumes/:id',
+    route(async (req, res) => sendAccepted(res, await resources.volumeAction(id(req), 'delete', caller(req, res)))),
+  );
 
   router.post(
     '/snapshots',
     route(async (req, res) =>
-      sendAccepted(res, await resources.createSnapshot(req.body as { volumeId: string; name: string; tags?: Tags }, caller(req, res))),
+      sendAccepted(
+        res,
+        await resources.createSnapshot(req.body as { volumeId: string; name: string; tags?: Tags }, caller(req, res)),
+      ),
     ),
   );
-  router.delete('/snapshots/:id', route(async (req, res) => sendAccepted(res, await resources.deleteSnapshot(id(req), caller(req, res)))));
+  router.delete(
+    '/snapshots/:id',
+    route(async (req, res) => sendAccepted(res, await resources.deleteSnapshot(id(req), caller(req, res)))),
+  );
 }

@@ -15,8 +15,14 @@ export function providerRoutes(router: Router, core: CoreServices): void {
       reply(res, 200, 'ProviderList', { items: await Promise.all(registry.ids().map((id) => registry.describe(id))) });
     }),
   );
-  router.get('/providers/:providerId', route(async (req, res) => reply(res, 200, 'Provider', await registry.describe(pid(req)))));
-  router.get('/providers/:providerId/health', route(async (req, res) => reply(res, 200, 'ProviderHealth', await registry.checkHealth(pid(req)))));
+  router.get(
+    '/providers/:providerId',
+    route(async (req, res) => reply(res, 200, 'Provider', await registry.describe(pid(req)))),
+  );
+  router.get(
+    '/providers/:providerId/health',
+    route(async (req, res) => reply(res, 200, 'ProviderHealth', await registry.checkHealth(pid(req)))),
+  );
   router.get(
     '/providers/:providerId/capabilities',
     route(async (req, res) => reply(res, 200, 'Capabilities', registry.cloud(pid(req), 'path.providerId').capabilities())),
@@ -28,7 +34,10 @@ export function providerRoutes(router: Router, core: CoreServices): void {
     if (!fn) throw new SkygateError('unsupported', `provider '${pid(req)}' has no fault injection`, { field: 'path.providerId' });
     return fn;
   };
-  router.get('/admin/providers/:providerId/faults', route(async (req, res) => reply(res, 200, 'ProviderFaults', (await faults(req, 'getFaults')()) as Schema<'ProviderFaults'>)));
+  router.get(
+    '/admin/providers/:providerId/faults',
+    route(async (req, res) => reply(res, 200, 'ProviderFaults', (await faults(req, 'getFaults')()) as Schema<'ProviderFaults'>)),
+  );
   router.put(
     '/admin/providers/:providerId/faults',
     route(async (req, res) => {

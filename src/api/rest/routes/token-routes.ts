@@ -15,7 +15,10 @@ export function tokenRoutes(router: Router, core: CoreServices): void {
       reply(res, 201, 'CreatedApiToken', issued);
     }),
   );
-  router.get('/tokens', route(async (_req, res) => reply(res, 200, 'ApiTokenList', { items: await core.auth.list() })));
+  router.get(
+    '/tokens',
+    route(async (_req, res) => reply(res, 200, 'ApiTokenList', { items: await core.auth.list() })),
+  );
   router.delete(
     '/tokens/:tokenId',
     route(async (req, res) => {

@@ -1,0 +1,146 @@
+/**
+ * The inventory's in-memory read model: one per resource kind, ordered by id, each resource kept
+ * with its JSON already serialised. Listing a page is a binary search, a short scan and a join, so
+ * the single pane of glass stays fast however many resources the clouds hold; the store keeps the
+ * durable copy that a restarted gateway loads back.
+ */
+import { yieldToEventLoop } from '../event-loop.js';
+import type { Freshness, ResourceKind, ResourceOf } from '../model.js';
+
+/** Resources serialised between two yields to the event loop during a refresh. */
+const CHUNK = 500;
+
+interface Entry<R> {
+  resource: R;
+  /** The resource as JSON without `observedAt` and `freshness`, which vary without the resource changing. */
+  body: string;
+  observedAt: string;
+  /** The full JSON per freshness, built on first read (most entries are read many times between changes). */
+  json?: { fresh?: string; stale?: string };
+}
+
+export interface ViewFilter {
+  providers?: string[];
+  state?: string;
+  name?: string;
+  tags?: Array<{ key: string; value?: string }>;
+}
+
+export interface Diff<R> {
+  changed: R[];
+  gone: string[];
+}
+
+function bodyOf(resource: object): string {
+  const { observedAt: _o, freshness: _f, ...rest } = resource as { observedAt?: string; freshness?: string };
+  return JSON.stringify(rest);
+}
+
+/** Index of the first id >= `id` in a sorted array. */
+function lowerBound(sorted: string[], id: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as string) < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export class InventoryView<K extends ResourceKind> {
+  private readonly entries = new Map<string, Entry<ResourceOf<K>>>();
+  private sorted: string[] = [];
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(id: string): ResourceOf<K> | undefined {
+    const e = this.entries.get(id);
+    return e && { ...e.resource, observedAt: e.observedAt };
+  }
+
+  /** Adds or replaces one resource; answers whether anything but its observation time changed. */
+  put(resource: ResourceOf<K>): boolean {
+    const body = bodyOf(resource);
+    const existing = this.entries.get(resource.id);
+    this.entries.set(resource.id, { resource, body, observedAt: resource.observedAt });
+    if (!existing) this.sorted.splice(lowerBound(this.sorted, resource.id), 0, resource.id);
+    return existing?.body !== body;
+  }
+
+  delete(id: string): boolean {
+    if (!this.entries.delete(id)) return false;
+    const at = lowerBound(this.sorted, id);
+    if (this.sorted[at] === id) this.sorted.splice(at, 1);
+    return true;
+  }
+
+  /**
+   * Makes `items` the whole of `provider`'s resources as listed from `listedSince` on; answers what the
+   * store must write. Resources recorded after that moment are kept: the listing may predate them.
+   * Serialising thousands of resources is done in chunks, yielding between them, and the view is
+   * changed in one synchronous step at the end, so readers never see half a refresh.
+   */
+  async replaceProvider(provider: string, items: ResourceOf<K>[], listedSince: string): Promise<Diff<ResourceOf<K>>> {
+    const bodies: string[] = [];
+    for (const [i, item] of items.entries()) {
+      if (i > 0 && i % CHUNK === 0) await yieldToEventLoop();
+      bodies.push(bodyOf(item));
+    }
+    const incoming = new Set(items.map((i) => i.id));
+    const gone = [...this.entries.values()]
+      .filter((e) => e.resource.provider === provider && !incoming.has(e.resource.id) && e.observedAt < listedSince)
+      .map((e) => e.resource.id);
+    for (const id of gone) this.entries.delete(id);
+    const changed: ResourceOf<K>[] = [];
+    let added = false;
+    for (const [i, item] of items.entries()) {
+      const body = bodies[i] as string;
+      const existing = this.entries.get(item.id);
+      if (!existing) added = true;
+      if (existing?.body !== body) changed.push(item);
+      this.entries.set(item.id, { resource: item, body, observedAt: item.observedAt });
+    }
+    // One sort after a bulk change is cheaper than thousands of ordered inserts.
+    if (added) this.sorted = [...this.entries.keys()].sort();
+    else if (gone.length > 0) {
+      const goneSet = new Set(gone);
+      this.sorted = this.sorted.filter((id) => !goneSet.has(id));
+    }
+    return { changed, gone };
+  }
+
+  /** Up to `limit` entries after `after` (exclusive) matching `filter`, in id order. */
+  page(filter: ViewFilter, after: string | undefined, limit: number): Array<Entry<ResourceOf<K>>> {
+    const providers = filter.providers && new Set(filter.providers);
+    const out: Array<Entry<ResourceOf<K>>> = [];
+    let i = after === undefined ? 0 : lowerBound(this.sorted, after);
+    if (after !== undefined && this.sorted[i] === after) i++;
+    for (; i < this.sorted.length && out.length < limit; i++) {
+      const e = this.entries.get(this.sorted[i] as string) as Entry<ResourceOf<K>>;
+      const r = e.resource as ResourceOf<K> & { state?: string; name?: string; tags?: Record<string, string> };
+      if (providers && !providers.has(r.provider)) continue;
+      if (filter.state !== undefined && r.state !== filter.state) continue;
+      if (filter.name !== undefined && r.name !== filter.name) continue;
+      if (filter.tags?.some((t) => !(r.tags && t.key in r.tags && (t.value === undefined || r.tags[t.key] === t.value))))
+        continue;
+      out.push(e);
+    }
+    return out;
+  }
+
+  static toResource<R>(e: Entry<R>, freshness: Freshness): R {
+    return { ...e.resource, observedAt: e.observedAt, freshness };
+  }
+
+  /** The same resource as JSON, built once from the pre-serialised body. */
+  static toJson<R>(e: Entry<R>, freshness: Freshness): string {
+    e.json ??= {};
+    e.json[freshness] ??= `{"observedAt":${JSON.stringify(e.observedAt)},"freshness":"${freshness}",${e.body.slice(1)}`;
+    return e.json[freshness];
+  }
+}
+
+export type ViewEntry<K extends ResourceKind> = Entry<ResourceOf<K>>;
