@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ -x node_modules/.bin/tsx ] || npm ci --no-audit --no-fund
+[ -x node_modules/.bin/tsx ] || npm install --no-audit --no-fund
 
 # The README tour test drives the gateway with curl and jq, as a reader would.
 missing=()

@@ -1,0 +1,51 @@
+/** Bootstrap admin token and roles, on a real SQLite store. */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AuthService } from '../../src/core/services/auth.js';
+import { openStore } from '../../src/store/index.js';
+import type { Store } from '../../src/store/types.js';
+
+let dir: string;
+let store: Store;
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'skygate-auth-'));
+  store = await openStore({ dataDir: dir });
+});
+after(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('AuthService', () => {
+  it('generates the first admin token into a 0600 file, once, and stores only its hash', async () => {
+    const auth = new AuthService(store);
+    const file = await auth.bootstrap(dir);
+    assert.equal(file, path.join(dir, 'admin-token'));
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    const secret = (await readFile(file, 'utf8')).trim();
+    assert.match(secret, /^sgt_/);
+    assert.equal((await auth.authenticate(`Bearer ${secret}`)).role, 'admin');
+    assert.equal(await auth.bootstrap(dir), undefined, 'a second start does not generate another');
+    const tokens = await auth.list();
+    assert.equal(tokens.length, 1);
+    assert.ok(!JSON.stringify(tokens).includes(secret));
+  });
+
+  it('refuses a short SKYGATE_ADMIN_TOKEN and unknown tokens; enforces role rank; revocation is immediate', async () => {
+    const auth = new AuthService(store);
+    await assert.rejects(auth.bootstrap(dir, 'short'), { code: 'invalid_input' });
+    await assert.rejects(auth.authenticate('Bearer nope'), { code: 'unauthorized' });
+    await assert.rejects(auth.authenticate(undefined), { code: 'unauthorized' });
+    const op = await auth.issue('ops', 'operator');
+    const principal = await auth.authenticate(`Bearer ${op.token}`);
+    auth.require(principal, 'viewer');
+    auth.require(principal, 'operator');
+    assert.throws(() => auth.require(principal, 'admin'), { code: 'forbidden' });
+    await auth.revoke(op.id);
+    await assert.rejects(auth.authenticate(`Bearer ${op.token}`), { code: 'unauthorized' });
+    await assert.rejects(auth.revoke('tok-missing'), { code: 'not_found' });
+  });
+});
