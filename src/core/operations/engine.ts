@@ -211,6 +211,7 @@ export class OperationEngine {
     else op.progress = 100;
     await this.save(op);
     operationsTotal.inc({ kind: op.kind, status: op.status });
+    if (error) this.log.info({ operation: op.id, kind: op.kind, provider: op.provider, err: error.toJSON() }, 'operation failed');
     await this.events.emit(`operation.${op.status}`, op.id, {
       kind: op.kind,
       provider: op.provider,

@@ -8,6 +8,7 @@ import { parseId, parseRefIn } from '../ids.js';
 import { assertActionAllowed } from '../lifecycle.js';
 import type { Operation, Tags } from '../model.js';
 import type { OperationEngine } from '../operations/engine.js';
+import type { CreateInstanceSpec, CreateVolumeSpec } from '../ports.js';
 import type { ProviderRegistry } from '../registry.js';
 import type { InventoryService } from './inventory.js';
 
@@ -17,25 +18,9 @@ export interface CallerContext {
   idempotencyKey?: string;
 }
 
-export interface CreateInstanceInput {
-  provider: string;
-  name: string;
-  flavorId: string;
-  imageId: string;
-  zone?: string;
-  tags?: Tags;
-  userData?: string;
-  keyName?: string;
-}
-
-export interface CreateVolumeInput {
-  provider: string;
-  name: string;
-  sizeGiB: number;
-  zone?: string;
-  snapshotId?: string;
-  tags?: Tags;
-}
+/** What a caller asks for: the port's create spec, at a named provider, without the engine's client token. */
+export type CreateInstanceInput = Omit<CreateInstanceSpec, 'clientToken'> & { provider: string };
+export type CreateVolumeInput = Omit<CreateVolumeSpec, 'clientToken'> & { provider: string };
 
 export type InstanceAction = 'start' | 'stop' | 'reboot';
 
