@@ -5,11 +5,13 @@ cd "$(dirname "$0")/.."
 
 [ -x node_modules/.bin/tsx ] || npm install --no-audit --no-fund
 
-# The README tour test drives the gateway with curl and jq, as a reader would.
+# Real tools the tests drive, from Debian's packages: curl and jq (the README tour), qemu-img (disk
+# conversion), xmllint (OVF schema validation), the AWS CLI (the EC2 front's tour).
+declare -A package_of=([curl]=curl [jq]=jq [qemu-img]=qemu-utils [xmllint]=libxml2-utils [/usr/bin/aws]=awscli)
 missing=()
-for tool in curl jq; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in "${!package_of[@]}"; do command -v "$tool" >/dev/null || missing+=("${package_of[$tool]}"); done
 if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
 # The store suite runs against PostgreSQL too; a local server on 127.0.0.1 is started (or installed) here.

@@ -16,11 +16,17 @@ import { Semaphore } from './semaphore.js';
 
 export interface StepContext {
   readonly op: Operation;
+  /** The adapter of the operation's provider. */
   readonly adapter: CloudAdapter;
+  /** Every provider, for commands that span clouds (replication, failover). */
+  readonly registry: ProviderRegistry;
   readonly inventory: InventoryService;
   readonly events: EventBus;
-  /** Shows what a long step is doing now (`detail` of the running step), persisted. */
-  report(detail: string): Promise<void>;
+  /**
+   * Shows what a long step is doing now (`detail` of the running step), persisted; `fraction` (0..1)
+   * of the step done moves the operation's progress within the step's share.
+   */
+  report(detail: string, fraction?: number): Promise<void>;
 }
 
 export interface Step {
@@ -124,6 +130,20 @@ export class OperationEngine {
     return this.store.listOperations(q);
   }
 
+  /**
+   * Resolves once operation `id` has a target (its create step ran) or has finished, or after
+   * `timeoutMs`: for fronts whose dialect answers a create with the new resource's id (EC2).
+   */
+  async waitForTarget(id: string, timeoutMs: number): Promise<Operation | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 10; ; delay = Math.min(250, delay * 2)) {
+      const op = await this.store.getOperation(id);
+      if (!op || op.target !== undefined || op.status === 'succeeded' || op.status === 'failed' || Date.now() > deadline)
+        return op;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
   /** Picks up what a previous process left unfinished; answers how many were resumed. */
   async resumeUnfinished(): Promise<number> {
     const ops = await this.store.unfinishedOperations();
@@ -177,10 +197,15 @@ export class OperationEngine {
         const ctx: StepContext = {
           op,
           adapter,
+          registry: this.registry,
           inventory: this.inventory,
           events: this.events,
-          report: async (detail) => {
+          report: async (detail, fraction) => {
             record.detail = detail;
+            if (fraction !== undefined) {
+              const share = 100 / def.steps.length;
+              op.progress = Math.min(99, Math.round(share * i + share * Math.max(0, Math.min(1, fraction))));
+            }
             await this.save(op);
           },
         };
