@@ -155,6 +155,7 @@ async function main(): Promise<void> {
         '0 / 0',
       ],
       ['  page size bytes', String(listing.pageBytes), String(listing.pageBytes), 'same'],
+      ['  gateway peak RSS MiB (10,000 instances cached)', String(listing.gatewayPeakRssMiB), '-', ''],
       [`${CREATES} creates (sim latency 0), wall ms`, String(create.wallMs), '-', ''],
       ['  all 202s accepted after ms', String(create.acceptedMs), '-', ''],
       ['  failed operations', String(create.failed), '-', '0'],
