@@ -1,0 +1,874 @@
+/** The aws cloud adapter: EC2 instances, AMIs, EBS volumes and snapshots through @aws-sdk/client-ec2. */
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import {
+  AttachVolumeCommand,
+  CopyImageCommand,
+  CreateImageCommand,
+  CreateSnapshotCommand,
+  CreateTagsCommand,
+  CreateVolumeCommand,
+  DeleteSnapshotCommand,
+  DeleteTagsCommand,
+  DeleteVolumeCommand,
+  DeregisterImageCommand,
+  DescribeAvailabilityZonesCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  DetachVolumeCommand,
+  EC2Client,
+  type EC2PaginationConfiguration,
+  type Image as Ec2Image,
+  type Instance as Ec2Instance,
+  type Snapshot as Ec2Snapshot,
+  type Tag,
+  type TagSpecification,
+  type Volume as Ec2Volume,
+  type InstanceTypeInfo,
+  type _InstanceType,
+  RebootInstancesCommand,
+  RunInstancesCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+  paginateDescribeImages,
+  paginateDescribeInstanceTypes,
+  paginateDescribeInstances,
+  paginateDescribeSnapshots,
+  paginateDescribeVolumes,
+  waitUntilImageAvailable,
+  waitUntilImageExists,
+} from '@aws-sdk/client-ec2';
+import { invalid, notFound, SkygateError } from '../../src/core/errors.js';
+import type {
+  Capabilities,
+  ImageState,
+  InstanceState,
+  ProviderHealth,
+  SnapshotState,
+  Tags,
+  VolumeState,
+} from '../../src/core/model.js';
+import type {
+  AdapterContext,
+  CloudAdapter,
+  CreateImageSpec,
+  CreateInstanceSpec,
+  CreateSnapshotSpec,
+  CreateVolumeSpec,
+  NativeFlavor,
+  NativeImage,
+  NativeInstance,
+  NativePage,
+  NativeSnapshot,
+  NativeVolume,
+  PageRequest,
+  TaggableKind,
+} from '../../src/core/ports.js';
+import { EC2_ERRORS, fromAwsError } from './aws-errors.js';
+import { parseAwsSettings, type AwsClientSettings, type AwsSettings } from './aws-settings.js';
+
+/** The tag that carries a create's client token where EC2 takes none (CreateImage, CreateSnapshot). */
+export const CLIENT_TOKEN_TAG = 'skygate:client-token';
+/** EC2 takes a ClientToken of at most 64 ASCII characters. */
+const MAX_CLIENT_TOKEN = 64;
+const MAX_TAGS = 50;
+/** DescribeInstances, DescribeImages and DescribeSnapshots refuse MaxResults below 5. */
+const MIN_PAGE = 5;
+const MAX_PAGE = { instances: 1000, images: 1000, snapshots: 1000, volumes: 500 } as const;
+/** How long a fresh AMI may stay invisible to DescribeImages before createImageFromInstance gives up; under the 30 s call deadline. */
+const IMAGE_VISIBLE_WAIT_S = 20;
+/** The device names EC2 suggests for data volumes. */
+const DEVICES = [...'fghijklmnop'].map((c) => `/dev/sd${c}`);
+const EPOCH = new Date(0).toISOString();
+
+const INSTANCE_STATES: Readonly<Record<string, InstanceState>> = {
+  pending: 'pending',
+  running: 'running',
+  stopping: 'stopping',
+  stopped: 'stopped',
+  'shutting-down': 'terminating',
+  terminated: 'terminated',
+};
+const IMAGE_STATES: Readonly<Record<string, ImageState>> = {
+  available: 'available',
+  pending: 'pending',
+  transient: 'pending',
+  failed: 'failed',
+  error: 'failed',
+  invalid: 'failed',
+  deregistered: 'deleted',
+  disabled: 'deleted',
+};
+const SNAPSHOT_STATES: Readonly<Record<string, SnapshotState>> = {
+  pending: 'pending',
+  completed: 'available',
+  error: 'failed',
+  recoverable: 'pending',
+  recovering: 'pending',
+};
+
+/** Where a listing resumes: the EC2 NextToken of a page, and how many of that page's items were already handed out. */
+interface Cursor {
+  /** NextToken that fetched the page; absent for the first page. */
+  t?: string;
+  /** Items of that page already returned (only when the caller asked for fewer than EC2's minimum page). */
+  s: number;
+  /** MaxResults the page was fetched with, so a re-fetch yields the same page. */
+  m: number;
+}
+
+type Paginate<In, Out> = (config: EC2PaginationConfiguration, input: In) => AsyncIterable<Out>;
+
+export function createEc2Client(s: AwsClientSettings): EC2Client {
+  return new EC2Client({
+    region: s.region,
+    ...(s.endpoint !== undefined && { endpoint: s.endpoint }),
+    ...(s.credentials !== undefined && { credentials: s.credentials }),
+    maxAttempts: s.maxAttempts,
+    retryMode: s.retryMode,
+  });
+}
+
+export class AwsCloudAdapter implements CloudAdapter {
+  readonly type = 'aws';
+  readonly extensions = {
+    /** CopyImage into this region (the provider's native image copy); idempotent through the client token. */
+    copyImage: async (spec: unknown): Promise<NativeImage> => this.exCopyImage(spec),
+    /** Waits with the SDK's ImageAvailable waiter until an AMI is available, up to `maxWaitSeconds` (default 900). */
+    waitForImage: async (id: unknown, maxWaitSeconds: unknown = 900): Promise<NativeImage> =>
+      this.exWaitForImage(id, maxWaitSeconds),
+  };
+
+  /**
+   * Ids this adapter created lately, with when: a not-found read of one is EC2's eventual consistency, not a loss.
+   * A delete forgets the id, so a deleted resource reads as gone at once.
+   */
+  private readonly recent = new Map<string, number>();
+  private readonly catalog = new Map<string, { at: number; value: Promise<unknown> }>();
+
+  constructor(
+    readonly providerId: string,
+    private readonly settings: AwsSettings,
+    private readonly client: EC2Client,
+  ) {}
+
+  static open(ctx: AdapterContext): AwsCloudAdapter {
+    const settings = parseAwsSettings(ctx.providerId, ctx.settings, (obj, msg) => ctx.log.warn(obj, msg));
+    return new AwsCloudAdapter(ctx.providerId, settings, createEc2Client(settings));
+  }
+
+  capabilities(): Capabilities {
+    return {
+      instances: true,
+      images: true,
+      snapshots: true,
+      volumes: true,
+      // EC2 has no call that streams an AMI's disk out or in; export/import go through S3 tasks, not supported here.
+      imageDownload: false,
+      imageUpload: false,
+      nativeImageCopy: true,
+      idempotentCreate: true,
+      extensions: Object.keys(this.extensions),
+    };
+  }
+
+  zones(): Promise<string[]> {
+    return this.cachedCatalog('zones', async () => {
+      const out = await this.call(() => this.client.send(new DescribeAvailabilityZonesCommand({})));
+      return (out.AvailabilityZones ?? []).map((z) => z.ZoneName ?? '').filter((z) => z !== '');
+    });
+  }
+
+  /** One live DescribeAvailabilityZones: down when it fails, degraded when a zone reports trouble. */
+  async health(): Promise<ProviderHealth> {
+    const started = performance.now();
+    try {
+      const out = await this.call(() => this.client.send(new DescribeAvailabilityZonesCommand({})));
+      const checkedAt = new Date().toISOString();
+      const latencyMs = Math.round(performance.now() - started);
+      const troubled = (out.AvailabilityZones ?? []).filter((z) => z.State !== undefined && z.State !== 'available');
+      if (troubled.length > 0) {
+        const list = troubled.map((z) => `${z.ZoneName} is ${z.State}`).join(', ');
+        return { status: 'degraded', checkedAt, latencyMs, message: list };
+      }
+      return { status: 'up', checkedAt, latencyMs };
+    } catch (e) {
+      const err = e as SkygateError;
+      return { status: 'down', checkedAt: new Date().toISOString(), message: `${err.code}: ${err.message}` };
+    }
+  }
+
+  /** Instance types, every page walked by the SDK paginator; kept for `catalogCacheMs` since they rarely change. */
+  listFlavors(): Promise<NativeFlavor[]> {
+    const filter = this.settings.instanceTypes;
+    return this.cachedCatalog('flavors', async () => {
+      const input = filter === undefined ? {} : { Filters: [{ Name: 'instance-type', Values: filter }] };
+      const flavors: NativeFlavor[] = [];
+      await this.call(async () => {
+        for await (const page of paginateDescribeInstanceTypes({ client: this.client, pageSize: 100 }, input)) {
+          for (const t of page.InstanceTypes ?? []) flavors.push(this.toFlavor(t));
+        }
+      });
+      return flavors;
+    }).then((flavors) => flavors.map((f) => ({ ...f })));
+  }
+
+  listInstances(page?: PageRequest): Promise<NativePage<NativeInstance>> {
+    return this.page(
+      paginateDescribeInstances,
+      {},
+      page,
+      MAX_PAGE.instances,
+      (out) => (out.Reservations ?? []).flatMap((r) => r.Instances ?? []),
+      (i) => this.toInstance(i),
+    );
+  }
+
+  getInstance(id: string): Promise<NativeInstance> {
+    return this.read('instance', id, async () => this.toInstance(await this.describeInstance(id)));
+  }
+
+  async createInstance(spec: CreateInstanceSpec): Promise<NativeInstance> {
+    const name = text(spec.name, 'name');
+    const tags = checkTags(spec.tags);
+    const out = await this.call(
+      () =>
+        this.client.send(
+          new RunInstancesCommand({
+            ImageId: text(spec.imageId, 'imageId'),
+            // The SDK types the EC2 catalogue; an EC2-compatible cloud names its own types, so any name goes through.
+            InstanceType: text(spec.flavorId, 'flavorId') as _InstanceType,
+            MinCount: 1,
+            MaxCount: 1,
+            ClientToken: clientToken(spec.clientToken),
+            ...(spec.zone !== undefined && { Placement: { AvailabilityZone: text(spec.zone, 'zone') } }),
+            // The port carries user data as text; the EC2 API wants it base64-encoded.
+            ...(spec.userData !== undefined && { UserData: Buffer.from(text(spec.userData, 'userData')).toString('base64') }),
+            ...(spec.keyName !== undefined && { KeyName: text(spec.keyName, 'keyName') }),
+            TagSpecifications: [tagSpecification('instance', name, tags)],
+          }),
+        ),
+      { InvalidAMIID: 'imageId', InvalidKeyPair: 'keyName', InvalidAvailabilityZone: 'zone', InvalidUserData: 'userData' },
+    );
+    const instance = out.Instances?.[0];
+    if (instance?.InstanceId === undefined) throw this.internal('RunInstances answered without an instance');
+    this.remember(instance.InstanceId);
+    return this.toInstance(instance);
+  }
+
+  async startInstance(id: string): Promise<void> {
+    await this.call(() => this.client.send(new StartInstancesCommand({ InstanceIds: [id] })));
+  }
+
+  async stopInstance(id: string): Promise<void> {
+    await this.call(() => this.client.send(new StopInstancesCommand({ InstanceIds: [id] })));
+  }
+
+  async rebootInstance(id: string): Promise<void> {
+    await this.call(() => this.client.send(new RebootInstancesCommand({ InstanceIds: [id] })));
+  }
+
+  async deleteInstance(id: string): Promise<void> {
+    await this.call(() => this.client.send(new TerminateInstancesCommand({ InstanceIds: [id] })));
+    this.recent.delete(id);
+  }
+
+  setInstanceTags(id: string, tags: Tags): Promise<void> {
+    return this.setTags('instance', id, tags);
+  }
+
+  /**
+   * Replaces a resource's tags: CreateTags for the new set, then DeleteTags for keys left out. The Name tag
+   * (the resource's name), `aws:` tags and the client-token tag are not the caller's to remove and stay.
+   */
+  async setTags(kind: TaggableKind, id: string, tags: Tags): Promise<void> {
+    const wanted = checkTags(tags);
+    const current = await this.rawTags(kind, id);
+    const stale = current.filter((t) => t.Key !== undefined && !(t.Key in wanted) && !isReservedTag(t.Key));
+    const entries = Object.entries(wanted).map(([Key, Value]) => ({ Key, Value }));
+    if (entries.length > 0) await this.call(() => this.client.send(new CreateTagsCommand({ Resources: [id], Tags: entries })));
+    if (stale.length > 0) {
+      await this.call(() =>
+        this.client.send(new DeleteTagsCommand({ Resources: [id], Tags: stale.map((t) => ({ Key: t.Key })) })),
+      );
+    }
+  }
+
+  listImages(page?: PageRequest): Promise<NativePage<NativeImage>> {
+    return this.page(
+      paginateDescribeImages,
+      { Owners: this.settings.imageOwners },
+      page,
+      MAX_PAGE.images,
+      (out) => out.Images ?? [],
+      (i) => this.toImage(i),
+    );
+  }
+
+  /** By id without an owner filter, so a public AMI (an Ubuntu image, say) can be read too. */
+  getImage(id: string): Promise<NativeImage> {
+    return this.read('image', id, async () => {
+      const out = await this.call(() => this.client.send(new DescribeImagesCommand({ ImageIds: [id] })));
+      const image = out.Images?.[0];
+      if (image === undefined) throw notFound('image', id);
+      return this.toImage(image);
+    });
+  }
+
+  /**
+   * CreateImage takes no ClientToken, so the token rides on a tag: a repeated call finds the image it made
+   * first. Two calls racing with one token are caught by EC2's unique AMI names (InvalidAMIName.Duplicate).
+   */
+  async createImageFromInstance(instanceId: string, spec: CreateImageSpec): Promise<NativeImage> {
+    const token = clientToken(spec.clientToken);
+    const name = text(spec.name, 'name');
+    const tags = checkTags(spec.tags);
+    const earlier = await this.imageByToken(token);
+    if (earlier !== undefined) return this.toImage(earlier);
+    let imageId: string | undefined;
+    try {
+      const out = await this.call(
+        () =>
+          this.client.send(
+            new CreateImageCommand({
+              InstanceId: text(instanceId, 'instanceId'),
+              Name: name,
+              NoReboot: this.settings.imageNoReboot,
+              TagSpecifications: [tagSpecification('image', undefined, tags, token)],
+            }),
+          ),
+        { InvalidInstanceID: 'instanceId', InvalidAMIName: 'name' },
+      );
+      imageId = out.ImageId;
+    } catch (e) {
+      const raced = e instanceof SkygateError && e.code === 'conflict' ? await this.imageByToken(token) : undefined;
+      if (raced !== undefined) return this.toImage(raced);
+      throw e;
+    }
+    if (imageId === undefined) throw this.internal('CreateImage answered without an image id');
+    this.remember(imageId);
+    return this.toImage(await this.visibleImage(imageId));
+  }
+
+  async deleteImage(id: string): Promise<void> {
+    // Without DeleteAssociatedSnapshots the AMI's EBS snapshots would stay behind, billed and invisible to skygate.
+    await this.call(() => this.client.send(new DeregisterImageCommand({ ImageId: id, DeleteAssociatedSnapshots: true })));
+    this.recent.delete(id);
+  }
+
+  listSnapshots(page?: PageRequest): Promise<NativePage<NativeSnapshot>> {
+    // Without an owner EC2 lists every public snapshot in the region too.
+    return this.page(
+      paginateDescribeSnapshots,
+      { OwnerIds: ['self'] },
+      page,
+      MAX_PAGE.snapshots,
+      (out) => out.Snapshots ?? [],
+      (s) => this.toSnapshot(s),
+    );
+  }
+
+  getSnapshot(id: string): Promise<NativeSnapshot> {
+    return this.read('snapshot', id, async () => {
+      const out = await this.call(() => this.client.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] })));
+      const snapshot = out.Snapshots?.[0];
+      if (snapshot === undefined) throw notFound('snapshot', id);
+      return this.toSnapshot(snapshot);
+    });
+  }
+
+  /** CreateSnapshot takes no ClientToken either: the same tag lookup as images makes a repeated call return the first snapshot. */
+  async createSnapshot(volumeId: string, spec: CreateSnapshotSpec): Promise<NativeSnapshot> {
+    const token = clientToken(spec.clientToken);
+    const name = text(spec.name, 'name');
+    const tags = checkTags(spec.tags);
+    const found = await this.call(() =>
+      this.client.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [tokenFilter(token)] })),
+    );
+    const earlier = found.Snapshots?.[0];
+    if (earlier !== undefined) return this.toSnapshot(earlier);
+    const snapshot = await this.call(
+      () =>
+        this.client.send(
+          new CreateSnapshotCommand({
+            VolumeId: text(volumeId, 'volumeId'),
+            Description: name,
+            TagSpecifications: [tagSpecification('snapshot', name, tags, token)],
+          }),
+        ),
+      { InvalidVolume: 'volumeId' },
+    );
+    if (snapshot.SnapshotId === undefined) throw this.internal('CreateSnapshot answered without a snapshot id');
+    this.remember(snapshot.SnapshotId);
+    return this.toSnapshot(snapshot);
+  }
+
+  async deleteSnapshot(id: string): Promise<void> {
+    await this.call(() => this.client.send(new DeleteSnapshotCommand({ SnapshotId: id })));
+    this.recent.delete(id);
+  }
+
+  listVolumes(page?: PageRequest): Promise<NativePage<NativeVolume>> {
+    return this.page(
+      paginateDescribeVolumes,
+      {},
+      page,
+      MAX_PAGE.volumes,
+      (out) => out.Volumes ?? [],
+      (v) => this.toVolume(v),
+    );
+  }
+
+  getVolume(id: string): Promise<NativeVolume> {
+    return this.read('volume', id, async () => {
+      const out = await this.call(() => this.client.send(new DescribeVolumesCommand({ VolumeIds: [id] })));
+      const volume = out.Volumes?.[0];
+      if (volume === undefined) throw notFound('volume', id);
+      return this.toVolume(volume);
+    });
+  }
+
+  /** CreateVolume honours ClientToken itself. EC2 wants a zone; without one the volume goes to the first zone, as on the sim. */
+  async createVolume(spec: CreateVolumeSpec): Promise<NativeVolume> {
+    const name = text(spec.name, 'name');
+    const tags = checkTags(spec.tags);
+    if (typeof spec.sizeGiB !== 'number' || !Number.isInteger(spec.sizeGiB) || spec.sizeGiB < 1) {
+      throw invalid('sizeGiB', 'must be an integer >= 1');
+    }
+    const zone = spec.zone === undefined ? (await this.zones())[0] : text(spec.zone, 'zone');
+    if (zone === undefined) throw this.internal('the region lists no availability zone to put the volume in');
+    const volume = await this.call(
+      () =>
+        this.client.send(
+          new CreateVolumeCommand({
+            Size: spec.sizeGiB,
+            AvailabilityZone: zone,
+            ...(spec.snapshotId !== undefined && { SnapshotId: text(spec.snapshotId, 'snapshotId') }),
+            ClientToken: clientToken(spec.clientToken),
+            TagSpecifications: [tagSpecification('volume', name, tags)],
+          }),
+        ),
+      { InvalidSnapshot: 'snapshotId', InvalidAvailabilityZone: 'zone', InvalidZone: 'zone' },
+    );
+    if (volume.VolumeId === undefined) throw this.internal('CreateVolume answered without a volume id');
+    this.remember(volume.VolumeId);
+    return this.toVolume(volume);
+  }
+
+  /** EC2 needs a device name; without one the first of /dev/sdf../dev/sdp the instance does not use is taken. */
+  async attachVolume(volumeId: string, instanceId: string, device?: string): Promise<void> {
+    if (device !== undefined && (typeof device !== 'string' || !/^\/dev\/[a-z0-9]{1,16}$/.test(device))) {
+      throw invalid('device', 'must look like /dev/sdf');
+    }
+    const chosen = device ?? (await this.freeDevice(instanceId));
+    await this.call(
+      () => this.client.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: chosen })),
+      { InvalidInstanceID: 'instanceId' },
+    );
+  }
+
+  async detachVolume(volumeId: string): Promise<void> {
+    await this.call(() => this.client.send(new DetachVolumeCommand({ VolumeId: volumeId })));
+  }
+
+  async deleteVolume(id: string): Promise<void> {
+    await this.call(() => this.client.send(new DeleteVolumeCommand({ VolumeId: id })));
+    this.recent.delete(id);
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  // --- extensions -------------------------------------------------------------------------------------------
+
+  private async exCopyImage(spec: unknown): Promise<NativeImage> {
+    if (typeof spec !== 'object' || spec === null)
+      throw invalid('spec', 'must be { sourceRegion, sourceImageId, name, clientToken }');
+    const s = spec as Record<string, unknown>;
+    const out = await this.call(
+      () =>
+        this.client.send(
+          new CopyImageCommand({
+            SourceRegion: text(s.sourceRegion, 'sourceRegion'),
+            SourceImageId: text(s.sourceImageId, 'sourceImageId'),
+            Name: text(s.name, 'name'),
+            ClientToken: clientToken(s.clientToken),
+          }),
+        ),
+      { InvalidAMIID: 'sourceImageId', InvalidRegion: 'sourceRegion', InvalidAMIName: 'name' },
+    );
+    if (out.ImageId === undefined) throw this.internal('CopyImage answered without an image id');
+    this.remember(out.ImageId);
+    return this.toImage(await this.visibleImage(out.ImageId));
+  }
+
+  private async exWaitForImage(id: unknown, maxWaitSeconds: unknown): Promise<NativeImage> {
+    const imageId = text(id, 'id');
+    if (typeof maxWaitSeconds !== 'number' || !(maxWaitSeconds > 1)) throw invalid('maxWaitSeconds', 'must be a number above 1');
+    try {
+      const done = await waitUntilImageAvailable(
+        { client: this.client, maxWaitTime: maxWaitSeconds, minDelay: 1, maxDelay: 15 },
+        { ImageIds: [imageId] },
+      );
+      const image = done.reason?.Images?.[0];
+      if (image === undefined) throw this.internal(`the ImageAvailable waiter ended without image ${imageId}`);
+      return this.toImage(image);
+    } catch (e) {
+      if (e instanceof SkygateError) throw e;
+      // The waiter reports how it ended (timeout, or the image failing) as a plain Error named after the outcome.
+      const timedOut = e instanceof Error && e.name === 'TimeoutError';
+      throw new SkygateError(
+        timedOut ? 'timeout' : 'conflict',
+        `image ${imageId} did not become available${timedOut ? ` within ${maxWaitSeconds} s` : ''}`,
+        { provider: this.providerId, cause: e },
+      );
+    }
+  }
+
+  // --- helpers ----------------------------------------------------------------------------------------------
+
+  /** One SDK call (or paginator walk) with its errors mapped; `fields` names the inputs that EC2 codes point at. */
+  private async call<T>(fn: () => Promise<T>, fields?: Readonly<Record<string, string>>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw fromAwsError(e, { provider: this.providerId, codes: EC2_ERRORS, ...(fields !== undefined && { fields }) });
+    }
+  }
+
+  /**
+   * One page through the SDK's paginator, NextToken as the marker. EC2 serves no page below 5 items, so a smaller
+   * limit slices a page of 5 and the marker remembers how far into it the caller got.
+   */
+  private async page<In, Out, Item, T>(
+    paginate: Paginate<In, Out>,
+    input: In,
+    req: PageRequest | undefined,
+    max: number,
+    itemsOf: (out: Out) => Item[],
+    convert: (item: Item) => T,
+  ): Promise<NativePage<T>> {
+    const limit = req?.limit ?? max;
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw invalid('limit', 'must be an integer >= 1');
+    const take = Math.min(limit, max);
+    const at = req?.marker === undefined ? { s: 0, m: 0 } : decodeCursor(req.marker);
+    // Only a page handed out in part must be fetched again as it was; otherwise the page fits this limit.
+    const size = at.s > 0 ? at.m : Math.max(MIN_PAGE, take);
+    const out = await this.call(async () => {
+      const config = { client: this.client, pageSize: size, ...(at.t !== undefined && { startingToken: at.t }) };
+      for await (const page of paginate(config, input)) return page;
+      return undefined;
+    });
+    if (out === undefined) return { items: [] };
+    const all = itemsOf(out);
+    const items = all.slice(at.s, at.s + take).map(convert);
+    const next = (out as { NextToken?: string }).NextToken;
+    if (at.s + take < all.length)
+      return { items, marker: encodeCursor({ ...(at.t !== undefined && { t: at.t }), s: at.s + take, m: size }) };
+    return next ? { items, marker: encodeCursor({ t: next, s: 0, m: size }) } : { items };
+  }
+
+  /** A read that, for an id this adapter created within `consistencyWindowMs`, turns not_found into a retryable answer. */
+  private async read<T>(kind: string, id: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      const at = this.recent.get(id);
+      if (
+        e instanceof SkygateError &&
+        e.code === 'not_found' &&
+        at !== undefined &&
+        Date.now() - at < this.settings.consistencyWindowMs
+      ) {
+        throw new SkygateError('provider_unavailable', `${kind} ${id} was just created and EC2 does not show it yet`, {
+          provider: this.providerId,
+          retryAfter: 2,
+          ...(e.requestId !== undefined && { requestId: e.requestId }),
+          cause: e,
+        });
+      }
+      throw e;
+    }
+  }
+
+  private remember(id: string): void {
+    const now = Date.now();
+    for (const [known, at] of this.recent) if (now - at >= this.settings.consistencyWindowMs) this.recent.delete(known);
+    this.recent.set(id, now);
+  }
+
+  /** A catalog answer (zones, instance types) kept for catalogCacheMs; a failed load is forgotten at once. */
+  private cachedCatalog<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.catalog.get(key);
+    if (hit !== undefined && Date.now() - hit.at < this.settings.catalogCacheMs) return hit.value as Promise<T>;
+    const entry = { at: Date.now(), value: load() as Promise<unknown> };
+    this.catalog.set(key, entry);
+    entry.value.catch(() => {
+      if (this.catalog.get(key) === entry) this.catalog.delete(key);
+    });
+    return entry.value as Promise<T>;
+  }
+
+  private async describeInstance(id: string): Promise<Ec2Instance> {
+    const out = await this.call(() => this.client.send(new DescribeInstancesCommand({ InstanceIds: [id] })));
+    const instance = out.Reservations?.flatMap((r) => r.Instances ?? [])[0];
+    if (instance === undefined) throw notFound('instance', id);
+    return instance;
+  }
+
+  private async imageByToken(token: string): Promise<Ec2Image | undefined> {
+    const out = await this.call(() =>
+      this.client.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [tokenFilter(token)] })),
+    );
+    return out.Images?.find((i) => i.State !== 'deregistered');
+  }
+
+  /** Right after CreateImage/CopyImage, DescribeImages may not know the AMI yet: the SDK's ImageExists waiter bridges that. */
+  private async visibleImage(imageId: string): Promise<Ec2Image> {
+    try {
+      const done = await waitUntilImageExists(
+        { client: this.client, maxWaitTime: IMAGE_VISIBLE_WAIT_S, minDelay: 1, maxDelay: 5 },
+        { ImageIds: [imageId] },
+      );
+      const image = done.reason?.Images?.[0];
+      if (image !== undefined) return image;
+    } catch (e) {
+      // Retryable on purpose: the repeated call finds the image by its client-token tag instead of making another.
+      throw new SkygateError('provider_unavailable', `image ${imageId} was created but EC2 does not show it yet`, {
+        provider: this.providerId,
+        retryAfter: 2,
+        cause: e,
+      });
+    }
+    throw this.internal(`DescribeImages found image ${imageId} but returned nothing`);
+  }
+
+  private async rawTags(kind: TaggableKind, id: string): Promise<Tag[]> {
+    switch (kind) {
+      case 'instance':
+        return (await this.describeInstance(id)).Tags ?? [];
+      case 'image': {
+        const out = await this.call(() => this.client.send(new DescribeImagesCommand({ ImageIds: [id] })));
+        if (out.Images?.[0] === undefined) throw notFound('image', id);
+        return out.Images[0].Tags ?? [];
+      }
+      case 'snapshot': {
+        const out = await this.call(() => this.client.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] })));
+        if (out.Snapshots?.[0] === undefined) throw notFound('snapshot', id);
+        return out.Snapshots[0].Tags ?? [];
+      }
+      case 'volume': {
+        const out = await this.call(() => this.client.send(new DescribeVolumesCommand({ VolumeIds: [id] })));
+        if (out.Volumes?.[0] === undefined) throw notFound('volume', id);
+        return out.Volumes[0].Tags ?? [];
+      }
+      default:
+        throw invalid('kind', `'${String(kind)}' resources carry no tags`);
+    }
+  }
+
+  private async freeDevice(instanceId: string): Promise<string> {
+    const instance = await this.describeInstance(instanceId).catch((e: unknown) => {
+      if (e instanceof SkygateError && e.code === 'not_found')
+        throw invalid('instanceId', `instance '${instanceId}' does not exist`);
+      throw e;
+    });
+    // EC2 may report a device given as /dev/sdf as /dev/xvdf; both spellings count as taken.
+    const taken = new Set((instance.BlockDeviceMappings ?? []).map((m) => (m.DeviceName ?? '').replace('/dev/xvd', '/dev/sd')));
+    const free = DEVICES.find((d) => !taken.has(d));
+    if (free === undefined)
+      throw new SkygateError('conflict', `instance ${instanceId} has no free device left`, { field: 'instanceId' });
+    return free;
+  }
+
+  private internal(message: string): SkygateError {
+    return new SkygateError('internal', `${this.providerId}: ${message}`, { provider: this.providerId });
+  }
+
+  // --- converters: EC2 shapes -> skygate's model ------------------------------------------------------------
+
+  private toFlavor(t: InstanceTypeInfo): NativeFlavor {
+    const name = t.InstanceType ?? '';
+    return {
+      nativeId: name,
+      name,
+      vcpus: t.VCpuInfo?.DefaultVCpus ?? 0,
+      memoryMiB: t.MemoryInfo?.SizeInMiB ?? 0,
+      // Only instance store counts: EBS root disks are sized per launch, not by the type.
+      diskGiB: t.InstanceStorageInfo?.TotalSizeInGB ?? 0,
+    };
+  }
+
+  private toInstance(i: Ec2Instance): NativeInstance {
+    const state = INSTANCE_STATES[i.State?.Name ?? ''] ?? 'error';
+    return {
+      nativeId: i.InstanceId ?? '',
+      name: nameOf(i.Tags),
+      state,
+      flavorId: i.InstanceType ?? '',
+      imageId: i.ImageId ?? '',
+      zone: i.Placement?.AvailabilityZone ?? '',
+      ...(i.PrivateIpAddress !== undefined && { privateIp: i.PrivateIpAddress }),
+      ...(i.PublicIpAddress !== undefined && { publicIp: i.PublicIpAddress }),
+      tags: tagsOf(i.Tags),
+      // LaunchTime moves on every start after a stop; EC2 keeps no separate creation time for instances.
+      createdAt: i.LaunchTime?.toISOString() ?? EPOCH,
+    };
+  }
+
+  private toImage(i: Ec2Image): NativeImage {
+    const ebs = (i.BlockDeviceMappings ?? []).flatMap((m) =>
+      m.Ebs?.VolumeSize === undefined ? [] : [{ device: m.DeviceName, gib: m.Ebs.VolumeSize }],
+    );
+    const root = ebs.find((m) => m.device === i.RootDeviceName) ?? ebs[0];
+    const os = i.PlatformDetails ?? i.Platform;
+    return {
+      nativeId: i.ImageId ?? '',
+      name: i.Name ?? '',
+      state: IMAGE_STATES[i.State ?? ''] ?? 'failed',
+      // EC2 reports snapshot sizes in GiB, not bytes: the provisioned size of the AMI's EBS volumes.
+      sizeBytes: ebs.reduce((sum, m) => sum + m.gib, 0) * 2 ** 30,
+      diskFormat: 'ami',
+      minDiskGiB: root?.gib ?? 0,
+      ...(os !== undefined && { os }),
+      ...(i.SourceInstanceId !== undefined && { sourceInstanceId: i.SourceInstanceId }),
+      tags: tagsOf(i.Tags),
+      createdAt: i.CreationDate ?? EPOCH,
+    };
+  }
+
+  private toSnapshot(s: Ec2Snapshot): NativeSnapshot {
+    return {
+      nativeId: s.SnapshotId ?? '',
+      name: nameOf(s.Tags) || (s.Description ?? ''),
+      state: SNAPSHOT_STATES[s.State ?? ''] ?? 'failed',
+      volumeId: s.VolumeId ?? '',
+      sizeGiB: s.VolumeSize ?? 0,
+      tags: tagsOf(s.Tags),
+      createdAt: s.StartTime?.toISOString() ?? EPOCH,
+    };
+  }
+
+  private toVolume(v: Ec2Volume): NativeVolume {
+    const attachment = v.Attachments?.[0];
+    const state = volumeState(v.State, attachment?.State);
+    const attached =
+      attachment?.InstanceId !== undefined && (state === 'attaching' || state === 'in-use' || state === 'detaching');
+    return {
+      nativeId: v.VolumeId ?? '',
+      name: nameOf(v.Tags),
+      state,
+      sizeGiB: v.Size ?? 0,
+      zone: v.AvailabilityZone ?? '',
+      ...(attached && {
+        attachedTo: attachment.InstanceId,
+        ...(attachment.Device !== undefined && { device: attachment.Device }),
+      }),
+      // EC2 answers an empty SnapshotId for a volume made from nothing.
+      ...(v.SnapshotId !== undefined && v.SnapshotId !== '' && { snapshotId: v.SnapshotId }),
+      tags: tagsOf(v.Tags),
+      createdAt: v.CreateTime?.toISOString() ?? EPOCH,
+    };
+  }
+}
+
+/** EC2 reports an attachment's progress on the attachment, not the volume: `in-use` + `detaching` is detaching. */
+function volumeState(state: string | undefined, attachment: string | undefined): VolumeState {
+  if (state === 'in-use') {
+    if (attachment === 'attaching') return 'attaching';
+    if (attachment === 'detaching') return 'detaching';
+    return 'in-use';
+  }
+  const known: VolumeState[] = ['creating', 'available', 'deleting', 'deleted', 'error'];
+  return known.find((s) => s === state) ?? 'error';
+}
+
+function nameOf(tags: Tag[] | undefined): string {
+  return tags?.find((t) => t.Key === 'Name')?.Value ?? '';
+}
+
+/** Tags as skygate shows them: without Name (that is the name) and without the client-token bookkeeping tag. */
+function tagsOf(tags: Tag[] | undefined): Tags {
+  const out: Tags = {};
+  for (const t of tags ?? []) {
+    if (t.Key === undefined || t.Key === 'Name' || t.Key === CLIENT_TOKEN_TAG) continue;
+    out[t.Key] = t.Value ?? '';
+  }
+  return out;
+}
+
+function isReservedTag(key: string): boolean {
+  return key === 'Name' || key === CLIENT_TOKEN_TAG || key.startsWith('aws:');
+}
+
+function tagSpecification(
+  type: 'instance' | 'image' | 'snapshot' | 'volume',
+  name: string | undefined,
+  tags: Tags,
+  token?: string,
+): TagSpecification {
+  return {
+    ResourceType: type,
+    Tags: [
+      ...(name !== undefined && name !== '' ? [{ Key: 'Name', Value: name }] : []),
+      ...Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      ...(token !== undefined ? [{ Key: CLIENT_TOKEN_TAG, Value: token }] : []),
+    ],
+  };
+}
+
+const tokenFilter = (token: string) => ({ Name: `tag:${CLIENT_TOKEN_TAG}`, Values: [token] });
+
+/** EC2's limits on tags, checked up front so a bad tag fails before anything is created. */
+function checkTags(tags: unknown): Tags {
+  if (tags === undefined) return {};
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) throw invalid('tags', 'must be an object of strings');
+  const entries = Object.entries(tags as Record<string, unknown>);
+  if (entries.length > MAX_TAGS - 2)
+    throw invalid('tags', `at most ${MAX_TAGS - 2} tags (EC2 allows ${MAX_TAGS}, skygate keeps two)`);
+  for (const [key, value] of entries) {
+    if (key === 'Name') throw invalid('tags.Name', "is the resource's name on EC2: set the name instead");
+    if (key.startsWith('aws:') || key === CLIENT_TOKEN_TAG) throw invalid(`tags.${key}`, 'is a reserved tag key');
+    if (key.length === 0 || key.length > 128) throw invalid('tags', `key '${key}' must be 1 to 128 characters`);
+    if (typeof value !== 'string' || value.length > 256)
+      throw invalid(`tags.${key}`, 'must be a string of at most 256 characters');
+  }
+  return tags as Tags;
+}
+
+function text(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw invalid(field, 'must be a non-empty string');
+  return value;
+}
+
+/** The engine's tokens are operation ids; anything EC2 would refuse (too long, not printable ASCII) is hashed to 64 hex. */
+function clientToken(token: unknown): string {
+  const t = text(token, 'clientToken');
+  return t.length <= MAX_CLIENT_TOKEN && /^[\x21-\x7e]+$/.test(t) ? t : createHash('sha256').update(t).digest('hex');
+}
+
+function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeCursor(marker: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(marker, 'base64url').toString('utf8')) as Partial<Cursor>;
+    if (
+      Number.isInteger(c.s) &&
+      (c.s ?? -1) >= 0 &&
+      Number.isInteger(c.m) &&
+      (c.m ?? 0) >= MIN_PAGE &&
+      (c.t === undefined || typeof c.t === 'string')
+    ) {
+      return { ...(c.t !== undefined && { t: c.t }), s: c.s as number, m: c.m as number };
+    }
+  } catch {
+    // falls through to the error below
+  }
+  throw invalid('marker', 'is not a marker this adapter issued');
+}
