@@ -3,9 +3,12 @@
  * throw SkygateError; the core adds prefixes, caches and operations around them.
  */
 import type { Readable } from 'node:stream';
-import type { Capabilities, Flavor, Image, Instance, ProviderHealth, Snapshot, Tags, Volume } from './model.js';
+import type { Capabilities, Flavor, Image, Instance, ProviderHealth, ResourceKind, Snapshot, Tags, Volume } from './model.js';
 
 type Native<T> = Omit<T, 'id' | 'provider' | 'observedAt' | 'freshness'>;
+
+/** The kinds of resource that carry tags. */
+export type TaggableKind = Exclude<ResourceKind, 'flavor'>;
 
 /** A resource as an adapter reports it; references (imageId, flavorId, volumeId...) are native ids. */
 export type NativeInstance = Native<Instance>;
@@ -100,6 +103,8 @@ export interface CloudAdapter {
   rebootInstance(id: string): Promise<void>;
   deleteInstance(id: string): Promise<void>;
   setInstanceTags?(id: string, tags: Tags): Promise<void>;
+  /** Replaces every tag of one resource with `tags` (a key left out is removed). */
+  setTags?(kind: TaggableKind, id: string, tags: Tags): Promise<void>;
 
   listImages(page?: PageRequest): Promise<NativePage<NativeImage>>;
   getImage(id: string): Promise<NativeImage>;
@@ -110,6 +115,11 @@ export interface CloudAdapter {
   downloadImage?(id: string): Promise<{ stream: Readable; sizeBytes: number; diskFormat: NativeImage['diskFormat'] }>;
   /** Create an image from a stream of disk bytes (capability imageUpload). */
   uploadImage?(spec: UploadImageSpec, data: Readable): Promise<NativeImage>;
+  /**
+   * Copies an image from another region of the same cloud into this one (capability nativeImageCopy;
+   * EC2 CopyImage, called at the destination). Replication prefers it to moving the bytes itself.
+   */
+  copyImageFrom?(source: { region?: string; nativeId: string }, spec: CreateImageSpec): Promise<NativeImage>;
 
   listSnapshots(page?: PageRequest): Promise<NativePage<NativeSnapshot>>;
   getSnapshot(id: string): Promise<NativeSnapshot>;
