@@ -28,6 +28,7 @@ import type {
   NativeSnapshot,
   NativeVolume,
   PageRequest,
+  TaggableKind,
   UploadImageSpec,
 } from '../../src/core/ports.js';
 import { SimDisks, SEED_DISK_BYTES } from './sim-disks.js';
@@ -76,6 +77,12 @@ const INSTANCE_ACTIONS: Record<'start' | 'stop' | 'reboot', Partial<Record<strin
 };
 
 const KIND: Record<Table, string> = { instances: 'instance', images: 'image', volumes: 'volume', snapshots: 'snapshot' };
+const TABLE_OF: Record<TaggableKind, Table> = {
+  instance: 'instances',
+  image: 'images',
+  volume: 'volumes',
+  snapshot: 'snapshots',
+};
 
 export class SimCloudAdapter implements CloudAdapter {
   readonly type = 'sim';
@@ -268,6 +275,18 @@ export class SimCloudAdapter implements CloudAdapter {
       this.state.tx(() => {
         this.mustGet('instances', id, now);
         this.state.update('instances', id, { tags: JSON.stringify(checked) });
+      });
+    });
+  }
+
+  setTags(kind: TaggableKind, id: string, tags: Tags): Promise<void> {
+    return this.call((now) => {
+      const table = TABLE_OF[kind];
+      if (table === undefined) throw invalid('kind', `'${String(kind)}' resources carry no tags`);
+      const checked = checkTags(tags);
+      this.state.tx(() => {
+        this.mustGet(table, id, now);
+        this.state.update(table, id, { tags: JSON.stringify(checked) });
       });
     });
   }

@@ -1,5 +1,6 @@
 /** The `skygate` command line: `serve` runs the gateway; later issues add more commands here. */
 import { Command } from 'commander';
+import { registerOvaCommands } from './ova-commands.js';
 
 const program = new Command()
   .name('skygate')
@@ -20,5 +21,7 @@ program
     if (opts.config) process.env.SKYGATE_CONFIG = opts.config;
     await import('../server/main.js');
   });
+
+registerOvaCommands(program);
 
 await program.parseAsync(process.argv);

@@ -6,6 +6,7 @@ import { DEFAULT_CALL_POLICY, type AdapterCallPolicy } from '../core/adapter-mid
 import { invalid } from '../core/errors.js';
 import type { ProviderConfig } from '../core/registry.js';
 import { DEFAULT_INVENTORY_OPTIONS, type InventoryOptions } from '../core/services/inventory.js';
+import { loadPortabilityConfig, type PortabilityConfig } from '../portability/portability-config.js';
 
 export interface GatewayConfig {
   host: string;
@@ -13,6 +14,8 @@ export interface GatewayConfig {
   dataDir: string;
   databaseUrl?: string;
   adminToken?: string;
+  /** Key that encrypts stored secrets (access keys); generated into the data dir when not given. */
+  secretKey?: string;
   logLevel: string;
   /** Largest JSON body accepted, in bytes. */
   bodyLimitBytes: number;
@@ -20,6 +23,7 @@ export interface GatewayConfig {
   inventory: InventoryOptions;
   operations: { concurrencyPerProvider: number };
   adapterCalls: AdapterCallPolicy;
+  portability: PortabilityConfig;
 }
 
 /** Without a config file: two simulated clouds, so the quick start needs no credentials. */
@@ -33,6 +37,7 @@ interface FileConfig {
   inventory?: Partial<InventoryOptions>;
   operations?: { concurrencyPerProvider?: number };
   adapterCalls?: Partial<AdapterCallPolicy>;
+  portability?: Partial<PortabilityConfig>;
 }
 
 function positiveInt(value: unknown, field: string): number {
@@ -70,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     dataDir: path.resolve(env.SKYGATE_DATA_DIR ?? './data'),
     databaseUrl: env.SKYGATE_DATABASE_URL || undefined,
     adminToken: env.SKYGATE_ADMIN_TOKEN || undefined,
+    secretKey: env.SKYGATE_SECRET_KEY || undefined,
     logLevel: env.SKYGATE_LOG_LEVEL ?? 'info',
     bodyLimitBytes:
       env.SKYGATE_BODY_LIMIT === undefined ? 1024 * 1024 : positiveInt(env.SKYGATE_BODY_LIMIT, 'SKYGATE_BODY_LIMIT'),
@@ -86,5 +92,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxAttempts: positiveInt(adapterCalls.maxAttempts, 'adapterCalls.maxAttempts'),
       baseDelayMs: positiveInt(adapterCalls.baseDelayMs, 'adapterCalls.baseDelayMs'),
     },
+    portability: loadPortabilityConfig(env, file.portability),
   };
 }

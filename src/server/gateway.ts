@@ -8,8 +8,19 @@ import { EventBus } from '../core/events.js';
 import { OperationEngine } from '../core/operations/engine.js';
 import { resourceCommands } from '../core/operations/resource-commands.js';
 import { ProviderRegistry } from '../core/registry.js';
-import { AuthService, InventoryService, ResourceService, type CoreServices } from '../core/services/index.js';
+import {
+  AccessKeyService,
+  AuthService,
+  InstanceAttributeService,
+  InventoryService,
+  KeyPairService,
+  NetworkService,
+  ResourceService,
+  SecretBox,
+  type CoreServices,
+} from '../core/services/index.js';
 import { createRestApp } from '../api/rest/app.js';
+import { createPortability } from '../portability/index.js';
 import { openStore } from '../store/index.js';
 import { loadAdapter } from './adapter-loader.js';
 import type { GatewayConfig } from './config.js';
@@ -35,8 +46,12 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
   const events = new EventBus(store);
   const engine = new OperationEngine(store, registry, inventory, events, log, config.operations);
   engine.register(...resourceCommands);
+  const portability = createPortability({ dataDir: config.dataDir, config: config.portability, registry, inventory, engine });
+  engine.register(...portability.commands);
+  await portability.service.init();
   const auth = new AuthService(store);
   const adminTokenFile = await auth.bootstrap(config.dataDir, config.adminToken);
+  const instanceAttributes = new InstanceAttributeService(store);
   const core: CoreServices = {
     store,
     registry,
@@ -44,7 +59,12 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
     engine,
     events,
     auth,
-    resources: new ResourceService(registry, inventory, engine),
+    resources: new ResourceService(registry, inventory, engine, instanceAttributes),
+    accessKeys: new AccessKeyService(store, await SecretBox.open(config.dataDir, config.secretKey)),
+    instanceAttributes,
+    keyPairs: new KeyPairService(store, registry),
+    network: new NetworkService(registry),
+    portability: portability.service,
   };
 
   const app = createRestApp(core, {
@@ -67,6 +87,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
         s.once('error', reject);
       });
       const { port } = s.address() as AddressInfo;
+      portability.setSelfPort(port);
       // Resume after listening: /healthz answers while old operations catch up.
       const resumed = await engine.resumeUnfinished();
       if (resumed > 0) log.info({ resumed }, 'resumed unfinished operations');

@@ -1,10 +1,23 @@
 /** The Store over Kysely: one implementation for SQLite and PostgreSQL, with the few dialect differences marked. */
 import { Migrator, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { invalid, notFound, SkygateError } from '../core/errors.js';
-import type { Operation, OperationStatus, ResourceKind, ResourceOf, Role, SkygateEvent } from '../core/model.js';
+import type { Operation, OperationStatus, ResourceKind, ResourceOf, Role, SkygateEvent, Tags } from '../core/model.js';
 import { migrations } from './migrations/index.js';
-import type { Database, InventoryTable, OperationTable } from './schema.js';
-import type { ApiToken, IdempotencyRecord, InventoryQuery, OperationQuery, ProviderSyncState, Store } from './types.js';
+import type { AccessKeyTable, Database, InventoryTable, KeyPairTable, OperationTable } from './schema.js';
+import type {
+  AccessKey,
+  ApiToken,
+  IdAlias,
+  IdempotencyRecord,
+  InstanceAttributeRecord,
+  InstanceAttributes,
+  InventoryQuery,
+  KeyPair,
+  OperationQuery,
+  ProviderSyncState,
+  Store,
+  StoredAccessKey,
+} from './types.js';
 
 /** Rows per multi-row statement: keeps bound parameters far below SQLite's 32,766 and PostgreSQL's 65,535. */
 const CHUNK = 500;
@@ -362,6 +375,145 @@ export class KyselyStore implements Store {
     const row = await this.db.selectFrom('api_tokens').select('id').where('id', '=', id).executeTakeFirst();
     return row !== undefined;
   }
+
+  async getToken(id: string): Promise<ApiToken | undefined> {
+    const row = await this.db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && fromTokenRow(row);
+  }
+
+  // ---- access keys ----
+
+  async insertAccessKey(key: StoredAccessKey): Promise<void> {
+    await this.db
+      .insertInto('access_keys')
+      .values({
+        id: key.id,
+        token_id: key.tokenId,
+        name: key.name,
+        role: key.role,
+        secret: key.secret,
+        created_at: key.createdAt,
+        revoked_at: key.revokedAt ?? null,
+      })
+      .execute();
+  }
+
+  async getAccessKey(id: string): Promise<StoredAccessKey | undefined> {
+    const row = await this.db.selectFrom('access_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && { ...fromAccessKeyRow(row), secret: row.secret };
+  }
+
+  async listAccessKeys(tokenId?: string): Promise<AccessKey[]> {
+    let query = this.db
+      .selectFrom('access_keys')
+      .select(['id', 'token_id', 'name', 'role', 'created_at', 'revoked_at'])
+      .orderBy('created_at')
+      .orderBy('id');
+    if (tokenId !== undefined) query = query.where('token_id', '=', tokenId);
+    return (await query.execute()).map(fromAccessKeyRow);
+  }
+
+  async revokeAccessKey(id: string, at: string): Promise<boolean> {
+    await this.db
+      .updateTable('access_keys')
+      .set({ revoked_at: at })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    const row = await this.db.selectFrom('access_keys').select('id').where('id', '=', id).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  // ---- id aliases ----
+
+  async putIdAliases(aliases: IdAlias[]): Promise<void> {
+    for (let i = 0; i < aliases.length; i += CHUNK) {
+      await this.db
+        .insertInto('id_aliases')
+        .values(aliases.slice(i, i + CHUNK))
+        .onConflict((oc) => oc.columns(['namespace', 'alias']).doNothing())
+        .execute();
+    }
+  }
+
+  async getIdAliases(namespace: string, aliases: string[]): Promise<IdAlias[]> {
+    const out: IdAlias[] = [];
+    for (let i = 0; i < aliases.length; i += CHUNK) {
+      out.push(
+        ...(await this.db
+          .selectFrom('id_aliases')
+          .selectAll()
+          .where('namespace', '=', namespace)
+          .where('alias', 'in', aliases.slice(i, i + CHUNK))
+          .execute()),
+      );
+    }
+    return out;
+  }
+
+  // ---- key pairs ----
+
+  async insertKeyPair(keyPair: KeyPair): Promise<boolean> {
+    const inserted = await this.db
+      .insertInto('key_pairs')
+      .values({
+        provider: keyPair.provider,
+        name: keyPair.name,
+        id: keyPair.id,
+        key_type: keyPair.keyType,
+        fingerprint: keyPair.fingerprint,
+        public_key: keyPair.publicKey,
+        tags: JSON.stringify(keyPair.tags),
+        created_at: keyPair.createdAt,
+      })
+      .onConflict((oc) => oc.columns(['provider', 'name']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return inserted !== undefined;
+  }
+
+  async listKeyPairs(provider: string): Promise<KeyPair[]> {
+    const rows = await this.db.selectFrom('key_pairs').selectAll().where('provider', '=', provider).orderBy('name').execute();
+    return rows.map(fromKeyPairRow);
+  }
+
+  async deleteKeyPair(provider: string, name: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('key_pairs')
+      .where('provider', '=', provider)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  // ---- instance attributes ----
+
+  async getInstanceAttributes(instanceIds: string[]): Promise<InstanceAttributeRecord[]> {
+    const out: InstanceAttributeRecord[] = [];
+    for (let i = 0; i < instanceIds.length; i += CHUNK) {
+      const rows = await this.db
+        .selectFrom('instance_attributes')
+        .selectAll()
+        .where('instance_id', 'in', instanceIds.slice(i, i + CHUNK))
+        .execute();
+      for (const r of rows) {
+        out.push({ instanceId: r.instance_id, attributes: JSON.parse(r.data) as InstanceAttributes, updatedAt: r.updated_at });
+      }
+    }
+    return out;
+  }
+
+  async putInstanceAttributes(record: InstanceAttributeRecord): Promise<void> {
+    await this.db
+      .insertInto('instance_attributes')
+      .values({ instance_id: record.instanceId, data: JSON.stringify(record.attributes), updated_at: record.updatedAt })
+      .onConflict((oc) =>
+        oc
+          .column('instance_id')
+          .doUpdateSet((eb) => ({ data: eb.ref('excluded.data'), updated_at: eb.ref('excluded.updated_at') })),
+      )
+      .execute();
+  }
 }
 
 // ---- row mapping ----
@@ -469,6 +621,30 @@ function fromOperationRow(row: Selectable<OperationTable>): Operation {
     ...(row.created_by !== null && { createdBy: row.created_by }),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+function fromAccessKeyRow(row: Omit<Selectable<AccessKeyTable>, 'secret'>): AccessKey {
+  return {
+    id: row.id,
+    tokenId: row.token_id,
+    name: row.name,
+    role: row.role as Role,
+    createdAt: row.created_at,
+    ...(row.revoked_at !== null && { revokedAt: row.revoked_at }),
+  };
+}
+
+function fromKeyPairRow(row: Selectable<KeyPairTable>): KeyPair {
+  return {
+    id: row.id,
+    provider: row.provider,
+    name: row.name,
+    keyType: row.key_type as KeyPair['keyType'],
+    fingerprint: row.fingerprint,
+    publicKey: row.public_key,
+    tags: JSON.parse(row.tags) as Tags,
+    createdAt: row.created_at,
   };
 }
 

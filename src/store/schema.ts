@@ -78,6 +78,45 @@ export interface ApiTokenTable {
   revoked_at: string | null;
 }
 
+/** EC2-style access key pairs; the secret is kept encrypted (AES-256-GCM) because SigV4 verification needs it. */
+export interface AccessKeyTable {
+  id: string;
+  token_id: string;
+  name: string;
+  role: string;
+  /** base64 of iv | auth tag | ciphertext. */
+  secret: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** Another dialect's id for a skygate resource (`i-…` for EC2), kept so the reverse lookup works. */
+export interface IdAliasTable {
+  namespace: string;
+  alias: string;
+  kind: string;
+  target: string;
+}
+
+export interface KeyPairTable {
+  provider: string;
+  name: string;
+  id: string;
+  key_type: string;
+  fingerprint: string;
+  public_key: string;
+  /** JSON object of tags. */
+  tags: string;
+  created_at: string;
+}
+
+export interface InstanceAttributeTable {
+  instance_id: string;
+  /** JSON of the attributes set on the instance; absent ones take their defaults. */
+  data: string;
+  updated_at: string;
+}
+
 export interface Database {
   inventory: InventoryTable;
   inventory_tags: InventoryTagTable;
@@ -87,4 +126,8 @@ export interface Database {
   idempotency: IdempotencyTable;
   events: EventTable;
   api_tokens: ApiTokenTable;
+  access_keys: AccessKeyTable;
+  id_aliases: IdAliasTable;
+  key_pairs: KeyPairTable;
+  instance_attributes: InstanceAttributeTable;
 }

@@ -1,5 +1,5 @@
 /** The durable store's port: one interface, SQLite (default) and PostgreSQL behind it. */
-import type { Operation, OperationStatus, ResourceKind, ResourceOf, Role, SkygateEvent } from '../core/model.js';
+import type { Operation, OperationStatus, ResourceKind, ResourceOf, Role, SkygateEvent, Tags } from '../core/model.js';
 
 export interface InventoryQuery {
   kind: ResourceKind;
@@ -40,6 +40,65 @@ export interface ApiToken {
   role: Role;
   createdAt: string;
   revokedAt?: string;
+}
+
+/** An access key pair (EC2 SigV4 credentials) issued to a token; it acts with at most that token's role. */
+export interface AccessKey {
+  /** The public half (`AKIA…`-shaped). */
+  id: string;
+  tokenId: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+/** The secret half, as kept at rest: base64 of iv | auth tag | AES-256-GCM ciphertext. */
+export type StoredAccessKey = AccessKey & { secret: string };
+
+/** Another dialect's id for a skygate resource (`i-0abc…` in EC2 for `sim-east:i-…`). */
+export interface IdAlias {
+  namespace: string;
+  alias: string;
+  kind: string;
+  /** The skygate id. */
+  target: string;
+}
+
+/** An imported SSH public key, per provider (an EC2 key pair). */
+export interface KeyPair {
+  id: string;
+  provider: string;
+  name: string;
+  keyType: 'rsa' | 'ed25519' | 'ecdsa';
+  fingerprint: string;
+  /** The OpenSSH public key line. */
+  publicKey: string;
+  tags: Tags;
+  createdAt: string;
+}
+
+/** Per-instance settings the provider APIs do not carry (EC2 instance attributes); absent ones take their defaults. */
+export interface InstanceAttributes {
+  disableApiTermination?: boolean;
+  instanceInitiatedShutdownBehavior?: 'stop' | 'terminate';
+  sourceDestCheck?: boolean;
+  ebsOptimized?: boolean;
+  /** base64, as given at launch or set later. */
+  userData?: string;
+  keyName?: string;
+  /** Security group ids (skygate ids) the instance is in. */
+  securityGroups?: string[];
+  /** One launch request (EC2 reservation) can start several instances; this names it and the instance's place in it. */
+  launchId?: string;
+  launchIndex?: number;
+  clientToken?: string;
+}
+
+export interface InstanceAttributeRecord {
+  instanceId: string;
+  attributes: InstanceAttributes;
+  updatedAt: string;
 }
 
 export interface IdempotencyRecord {
@@ -100,4 +159,32 @@ export interface Store {
   findTokenByHash(hash: string): Promise<ApiToken | undefined>;
   listTokens(): Promise<ApiToken[]>;
   revokeToken(id: string, at: string): Promise<boolean>;
+  /** A token by id, revoked or not. */
+  getToken(id: string): Promise<ApiToken | undefined>;
+
+  // Access keys (secrets encrypted by the caller).
+  insertAccessKey(key: StoredAccessKey): Promise<void>;
+  /** The key whether revoked or not; callers check `revokedAt`. */
+  getAccessKey(id: string): Promise<StoredAccessKey | undefined>;
+  /** Keys oldest first, of one token when `tokenId` is given; secrets are not read. */
+  listAccessKeys(tokenId?: string): Promise<AccessKey[]>;
+  /** True when the key exists; revoking twice keeps the first time. */
+  revokeAccessKey(id: string, at: string): Promise<boolean>;
+
+  // Id aliases: other dialects' ids for skygate resources.
+  /** Records aliases; an alias already recorded keeps its first target. */
+  putIdAliases(aliases: IdAlias[]): Promise<void>;
+  getIdAliases(namespace: string, aliases: string[]): Promise<IdAlias[]>;
+
+  // Key pairs, per provider.
+  /** False when `provider` already has a key pair of that name (nothing is written). */
+  insertKeyPair(keyPair: KeyPair): Promise<boolean>;
+  /** Key pairs of `provider` by name. */
+  listKeyPairs(provider: string): Promise<KeyPair[]>;
+  deleteKeyPair(provider: string, name: string): Promise<boolean>;
+
+  // Instance attributes.
+  getInstanceAttributes(instanceIds: string[]): Promise<InstanceAttributeRecord[]>;
+  /** Replaces the attributes of one instance. */
+  putInstanceAttributes(record: InstanceAttributeRecord): Promise<void>;
 }

@@ -33,10 +33,13 @@ export function assertMatchesSpec(method: string, url: string, res: request.Resp
   assert.deepEqual(problems, [], `${method.toUpperCase()} ${url} -> ${res.status} does not match the spec`);
 }
 
-export async function startTestGateway(opts: { providers?: ProviderConfig[]; dataDir?: string } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  opts: { providers?: ProviderConfig[]; dataDir?: string; env?: Record<string, string> } = {},
+): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'skygate-test-')));
   const config = {
-    ...loadConfig({ SKYGATE_DATA_DIR: dataDir, SKYGATE_ADMIN_TOKEN: ADMIN_TOKEN, SKYGATE_PORT: '1' }),
+    // `env` adds SKYGATE_* settings (an upload quota, a URL allowlist...) as an operator would set them.
+    ...loadConfig({ SKYGATE_DATA_DIR: dataDir, SKYGATE_ADMIN_TOKEN: ADMIN_TOKEN, SKYGATE_PORT: '1', ...opts.env }),
     port: 0,
     providers: opts.providers ?? simProviders(20),
   };

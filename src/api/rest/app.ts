@@ -3,11 +3,14 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Histogram, register } from 'prom-client';
 import { SkygateError } from '../../core/errors.js';
 import type { CoreServices } from '../../core/services/index.js';
+import { createEc2Router } from '../ec2/index.js';
 import { matchOperation, openApiDocument, validateRequest } from './openapi-validator.js';
 import { problemHandler } from './problem.js';
+import { accessKeyRoutes } from './routes/access-key-routes.js';
 import { inventoryRoutes } from './routes/inventory-routes.js';
 import { mutationRoutes } from './routes/mutation-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
+import { portabilityRoutes } from './routes/portability-routes.js';
 import { providerRoutes } from './routes/provider-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 
@@ -94,7 +97,11 @@ export function createRestApp(core: CoreServices, options: RestOptions): express
   operationRoutes(v1, core);
   providerRoutes(v1, core);
   tokenRoutes(v1, core);
+  portabilityRoutes(v1, core);
+  accessKeyRoutes(v1, core);
   app.use('/v1', v1);
+  // The EC2 Query API: its own body parser and SigV4 auth, so /v1 never sees form bodies and vice versa.
+  app.use('/ec2', createEc2Router(core, { bodyLimitBytes: options.bodyLimitBytes, log: options.log }));
 
   app.use((req, _res, next) => next(new SkygateError('not_found', `no route ${req.method} ${req.path}`, { field: 'path' })));
   app.use(problemHandler(options.log));

@@ -184,6 +184,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/images/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export an image as an OVA
+         * @description Starts an operation that takes the image's disk out of its provider, converts it with
+         *     qemu-img (streamOptimized VMDK unless `diskFormat` says otherwise), describes it in an OVF
+         *     envelope (DMTF DSP0243; `ovfVersion` 1.0 or 2.0) with a SHA-256 manifest and packs the three
+         *     into an OVA, streamed end to end. When it succeeds, `result.ova.downloadUrl` serves the OVA
+         *     (`destination: download`, the default), or it is written to the gateway's configured export
+         *     directory (`destination: export-dir`, `result.ova.path`). The provider must let image bytes
+         *     out (capability `imageDownload`). The body is optional.
+         */
+        post: operations["exportImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/{id}/export/{operationId}/ova": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+                /** @description The id of the `image.export` operation that made the OVA. */
+                operationId: components["schemas"]["OperationId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Download an exported OVA
+         * @description The OVA an `image.export` operation made, once it succeeded. Supports `Range` requests
+         *     (`206 Partial Content`), so an interrupted download can resume.
+         */
+        get: operations["downloadExportedOva"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import an OVA as an image
+         * @description Imports an OVA (or an OVF package in a tar) into a provider as a new image, in one of two ways:
+         *     - **upload**: send the OVA as the body (`application/x-tar` or `application/octet-stream`) with
+         *       the target in the query (`provider`, optionally `name`, `diskFormat`). The body is streamed to
+         *       disk, unpacked and validated as it arrives (descriptor first, manifest digests, References
+         *       sizes, no member outside the package); a package over the upload quota is refused with `413`
+         *       and nothing is kept.
+         *     - **URL**: send JSON `{provider, url}`; the gateway fetches it (http or https, hosts on its
+         *       allowlist only, never link-local addresses nor the gateway itself).
+         *
+         *     The operation then checks the disk with qemu-img (self-contained, not larger than declared),
+         *     maps the virtual hardware to the closest flavor of the provider (`result.flavorMapping`),
+         *     converts the disk to `diskFormat` when asked (by default it is uploaded in the package's own
+         *     format: raw, qcow2 or VMDK, VHD becoming raw) and uploads it; `target` is the new image.
+         *     The provider must take image bytes in (capability `imageUpload`).
+         */
+        post: operations["importImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/{id}/replicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replicate an image to other clouds
+         * @description Starts an operation that copies the image to every provider in `targets`, in parallel: a
+         *     target of the same cloud type that copies images natively (capability `nativeImageCopy`) is
+         *     asked to; any other goes through the OVA pipeline (export once, then validate, convert and
+         *     upload per target). `progress` and the running step's `detail` follow each target;
+         *     `result.replicas` lists the new images. If some targets fail, the operation fails naming
+         *     them, and the replicas already made are kept. Replicas carry the tag `skygate.replicaOf`.
+         */
+        post: operations["replicateImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/instances": {
         parameters: {
             query?: never;
@@ -621,6 +737,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/access-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List access keys
+         * @description The access keys of the calling token (an admin sees every token's), revoked ones included;
+         *     secrets are never shown again.
+         */
+        get: operations["listAccessKeys"];
+        put?: never;
+        /**
+         * Create an access key pair
+         * @description Issues an access key pair to the calling token for the EC2 Query API at `/ec2` (AWS
+         *     Signature V4; `aws --endpoint-url http://HOST:PORT/ec2 --region <provider>`). The key acts
+         *     with the token's role, or the lower `role` asked for: a viewer's key may only call
+         *     `Describe*` actions. `secretAccessKey` is in this response only; skygate keeps it encrypted
+         *     (AES-256-GCM), since verifying a signature needs the secret itself.
+         */
+        post: operations["createAccessKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/access-keys/{accessKeyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An access key id (the public half). */
+                accessKeyId: components["parameters"]["AccessKeyIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an access key
+         * @description Revokes one of the calling token's access keys (an admin may revoke any); EC2 requests
+         *     signed with it answer `AuthFailure` from then on (within 5 seconds on other replicas).
+         */
+        delete: operations["revokeAccessKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/providers/{providerId}/faults": {
         parameters: {
             query?: never;
@@ -731,6 +900,7 @@ export interface components {
         ResourceRef: string;
         OperationId: string;
         TokenId: string;
+        AccessKeyId: string;
         ResourceName: string;
         /**
          * Format: date-time
@@ -984,6 +1154,46 @@ export interface components {
             /** @description The device name to attach as (`/dev/vdb`); the provider picks one if left out. */
             device?: string;
         };
+        /**
+         * @description A disk format skygate converts to: streamOptimized VMDK, qcow2 or raw.
+         * @enum {string}
+         */
+        PortableDiskFormat: "vmdk" | "qcow2" | "raw";
+        ExportImageRequest: {
+            /** @description The disk format inside the OVA (default vmdk, streamOptimized). */
+            diskFormat?: components["schemas"]["PortableDiskFormat"];
+            /**
+             * @description The OVF envelope version (default 1.0, the one every tool reads).
+             * @enum {string}
+             */
+            ovfVersion?: "1.0" | "2.0";
+            /**
+             * @description Keep the OVA for download (default) or write it to the configured export directory.
+             * @enum {string}
+             */
+            destination?: "download" | "export-dir";
+            /** @description The hardware to declare (default the source instance's flavor, else the smallest fitting flavor). */
+            hardware?: {
+                vcpus: number;
+                memoryMiB: number;
+            };
+        };
+        ImportImageRequest: {
+            provider: components["schemas"]["ProviderId"];
+            /** @description An http(s) URL of the OVA on a host of the gateway's allowlist. */
+            url: string;
+            /** @description The new image's name (default the virtual system's name). */
+            name?: components["schemas"]["ResourceName"];
+            /** @description The disk format uploaded to the provider (default the package's own). */
+            diskFormat?: components["schemas"]["PortableDiskFormat"];
+            tags?: components["schemas"]["TagsInput"];
+        };
+        ReplicateImageRequest: {
+            /** @description The providers to copy the image to. */
+            targets: components["schemas"]["ProviderId"][];
+            /** @description The disk format uploaded to targets reached through the OVA pipeline (default the source image's). */
+            diskFormat?: components["schemas"]["PortableDiskFormat"];
+        };
         CreateTokenRequest: {
             /** @description Who or what the token is for. */
             name: string;
@@ -1066,6 +1276,33 @@ export interface components {
             createdAt: components["schemas"]["Timestamp"];
             /** @description The secret, shown this once; send it as `Authorization: Bearer <token>`. */
             token: string;
+        };
+        CreateAccessKeyRequest: {
+            /** @description Who or what the key is for (the token's name when left out). */
+            name?: string;
+            /** @description At most the calling token's role, which is the default. */
+            role?: components["schemas"]["Role"];
+        };
+        AccessKey: {
+            accessKeyId: components["schemas"]["AccessKeyId"];
+            /** @description The token the key belongs to; revoking that token disables the key too. */
+            tokenId: components["schemas"]["TokenId"];
+            name: string;
+            role: components["schemas"]["Role"];
+            createdAt: components["schemas"]["Timestamp"];
+            revokedAt?: components["schemas"]["Timestamp"];
+        };
+        AccessKeyList: {
+            items: components["schemas"]["AccessKey"][];
+        };
+        CreatedAccessKey: {
+            accessKeyId: components["schemas"]["AccessKeyId"];
+            /** @description The secret, shown this once (AWS_SECRET_ACCESS_KEY). */
+            secretAccessKey: string;
+            tokenId: components["schemas"]["TokenId"];
+            name: string;
+            role: components["schemas"]["Role"];
+            createdAt: components["schemas"]["Timestamp"];
         };
         Liveness: {
             /** @constant */
@@ -1264,6 +1501,8 @@ export interface components {
         OperationIdPath: components["schemas"]["OperationId"];
         /** @description A token id (not the secret). */
         TokenIdPath: components["schemas"]["TokenId"];
+        /** @description An access key id (the public half). */
+        AccessKeyIdPath: components["schemas"]["AccessKeyId"];
         /** @description Most items to answer. */
         Limit: number;
         /** @description `nextCursor` from the previous page, unchanged. */
@@ -1604,6 +1843,174 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportImage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same request answers the
+                 *     original operation; with a different request it answers `409`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ExportImageRequest"];
+            };
+        };
+        responses: {
+            202: components["responses"]["OperationAccepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    downloadExportedOva: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A byte range (`bytes=0-1023`, `bytes=1024-`). */
+                Range?: string;
+            };
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+                /** @description The id of the `image.export` operation that made the OVA. */
+                operationId: components["schemas"]["OperationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole OVA (a tar archive). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-tar": string;
+                };
+            };
+            /** @description The requested range of the OVA. */
+            206: {
+                headers: {
+                    "Content-Range": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-tar": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description `invalid_input` (field `header.range`): the range lies outside the OVA; `Content-Range` gives its size. */
+            416: {
+                headers: {
+                    "Content-Range": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["Internal"];
+        };
+    };
+    importImage: {
+        parameters: {
+            query?: {
+                /** @description Upload only — the provider to import into. */
+                provider?: components["schemas"]["ProviderId"];
+                /** @description Upload only — the new image's name (default the virtual system's name). */
+                name?: components["schemas"]["ResourceName"];
+                /** @description Upload only — the disk format to upload to the provider (default the package's own). */
+                diskFormat?: components["schemas"]["PortableDiskFormat"];
+            };
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same request answers the
+                 *     original operation; with a different request it answers `409`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportImageRequest"];
+                "application/x-tar": string;
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            202: components["responses"]["OperationAccepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    replicateImage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same request answers the
+                 *     original operation; with a different request it answers `409`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplicateImageRequest"];
+            };
+        };
+        responses: {
+            202: components["responses"]["OperationAccepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Internal"];
             501: components["responses"]["Unsupported"];
@@ -2423,6 +2830,91 @@ export interface operations {
             path: {
                 /** @description A token id (not the secret). */
                 tokenId: components["parameters"]["TokenIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listAccessKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The access keys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessKeyList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createAccessKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CreateAccessKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The key pair, with its secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedAccessKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    revokeAccessKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An access key id (the public half). */
+                accessKeyId: components["parameters"]["AccessKeyIdPath"];
             };
             cookie?: never;
         };

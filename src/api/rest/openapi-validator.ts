@@ -392,6 +392,8 @@ interface CompiledRequest {
   queryParams: Map<string, ParamSpec>;
   headerParams: ParamSpec[];
   body?: { validate: ValidateFunction; required: boolean };
+  /** Media types declared as `format: binary`: such bodies are streamed by the handler, never parsed here. */
+  binaryMedia: Set<string>;
 }
 
 const compiledRequests = new Map<string, CompiledRequest>();
@@ -421,10 +423,14 @@ function compiledRequest(op: OperationSpec): CompiledRequest {
     header: ajv.compile(paramObjectSchema(of('header'), false)),
     queryParams: new Map(of('query').map((p) => [p.name, p])),
     headerParams: of('header'),
+    binaryMedia: new Set(),
   };
   if (op.operation.requestBody !== undefined) {
     const { value: rb, ptr } = deref(doc, op.operation.requestBody, `${op.ptr}/requestBody`);
     const content = (rb.content ?? {}) as Obj;
+    for (const [type, entry] of Object.entries(content)) {
+      if (((entry as Obj).schema as Obj | undefined)?.format === 'binary') compiled.binaryMedia.add(type.toLowerCase());
+    }
     const media = Object.keys(content).find(isJsonMediaType);
     if (media === undefined) throw new Error(`${op.operationId}: only JSON request bodies are supported`);
     compiled.body = {
@@ -508,9 +514,15 @@ export function validateRequest(input: RequestInput): ValidatedRequest {
   const body = input.body;
   if (compiled.body) {
     const media = mediaTypeOf(headerValue(input.headers, 'content-type') as string | undefined);
-    if (media !== undefined && !isJsonMediaType(media) && isEmptyBody(body)) {
+    if (media !== undefined && compiled.binaryMedia.has(media)) {
+      // A declared binary body (an upload) is left unread for the handler to stream.
+    } else if (media !== undefined && !isJsonMediaType(media) && isEmptyBody(body)) {
       // A body in another format is never parsed, so "missing" would be the wrong complaint.
-      errors.push({ field: 'header.content-type', reason: 'must be application/json' });
+      const accepted = ['application/json', ...compiled.binaryMedia].join(', ');
+      errors.push({
+        field: 'header.content-type',
+        reason: `must be ${accepted.includes(',') ? `one of ${accepted}` : accepted}`,
+      });
     } else if (body === undefined || body === null || body === '') {
       if (compiled.body.required) errors.push({ field: 'body', reason: 'is required' });
     } else if (!compiled.body.validate(body)) {

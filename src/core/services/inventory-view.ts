@@ -24,6 +24,8 @@ export interface ViewFilter {
   state?: string;
   name?: string;
   tags?: Array<{ key: string; value?: string }>;
+  /** Any further selection a front needs (EC2's filters), applied within the page so that pages stay full. */
+  where?: (resource: ResourceOf<ResourceKind>) => boolean;
 }
 
 export interface Diff<R> {
@@ -126,6 +128,7 @@ export class InventoryView<K extends ResourceKind> {
       if (filter.name !== undefined && r.name !== filter.name) continue;
       if (filter.tags?.some((t) => !(r.tags && t.key in r.tags && (t.value === undefined || r.tags[t.key] === t.value))))
         continue;
+      if (filter.where && !filter.where(r)) continue;
       out.push(e);
     }
     return out;

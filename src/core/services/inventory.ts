@@ -34,6 +34,13 @@ export interface ListQuery {
   state?: string;
   name?: string;
   tags?: Array<{ key: string; value?: string }>;
+  /** Further selection applied while paging (see ViewFilter.where). */
+  where?: (resource: ResourceOf<ResourceKind>) => boolean;
+  /**
+   * Answer the view's own objects instead of copies marked with their freshness: for hot paths that only
+   * read (a front rendering a page); the objects must not be changed.
+   */
+  shared?: boolean;
   limit: number;
   cursor?: string;
   /** Wait for a refresh from every selected provider (bounded by the provider timeout). */
@@ -42,6 +49,11 @@ export interface ListQuery {
 
 export interface Listing<K extends ResourceKind> {
   items: ResourceOf<K>[];
+  /**
+   * Per item, a string that changes whenever the item does (its serialised form, already kept by the
+   * view): a cache key for fronts that render items in another dialect (EC2's XML).
+   */
+  versions: string[];
   nextCursor?: string;
   providers: ProviderListing[];
 }
@@ -99,7 +111,10 @@ export class InventoryService {
   async list<K extends ResourceKind>(kind: K, q: ListQuery): Promise<Listing<K>> {
     const sel = await this.select(kind, q);
     return {
-      items: sel.entries.map((e) => InventoryView.toResource(e, sel.stale.has(e.resource.provider) ? 'stale' : 'fresh')),
+      items: q.shared
+        ? sel.entries.map((e) => e.resource)
+        : sel.entries.map((e) => InventoryView.toResource(e, sel.stale.has(e.resource.provider) ? 'stale' : 'fresh')),
+      versions: sel.entries.map((e) => e.body),
       ...(sel.nextCursor !== undefined && { nextCursor: sel.nextCursor }),
       providers: sel.providers,
     };
@@ -164,7 +179,11 @@ export class InventoryService {
     for (const p of providers) this.registry.cloud(p, 'query.provider');
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
     const statuses = await Promise.all(providers.map((p) => this.ensureFresh(p, kind, q.fresh === true)));
-    const entries = this.view(kind).page({ providers, state: q.state, name: q.name, tags: q.tags }, after, q.limit + 1);
+    const entries = this.view(kind).page(
+      { providers, state: q.state, name: q.name, tags: q.tags, where: q.where },
+      after,
+      q.limit + 1,
+    );
     const page = entries.slice(0, q.limit);
     const last = page.at(-1);
     return {

@@ -3,14 +3,17 @@
  * illegal actions, and hands the work to the operations engine.
  */
 import { createHash } from 'node:crypto';
-import { type SkygateError, invalid, toSkygateError } from '../errors.js';
+import { SkygateError, invalid, toSkygateError } from '../errors.js';
 import { parseId, parseRefIn } from '../ids.js';
 import { assertActionAllowed } from '../lifecycle.js';
-import type { Operation, Tags } from '../model.js';
+import type { Instance, Operation, ResourceOf, Tags } from '../model.js';
 import type { OperationEngine } from '../operations/engine.js';
-import type { CreateInstanceSpec, CreateVolumeSpec } from '../ports.js';
+import type { CreateInstanceSpec, CreateVolumeSpec, TaggableKind } from '../ports.js';
 import type { ProviderRegistry } from '../registry.js';
+import { getNative } from '../resources.js';
+import type { InstanceAttributeService, ModifiableAttributes } from './instance-attributes.js';
 import type { InventoryService } from './inventory.js';
+import type { InstanceAttributes } from '../../store/types.js';
 
 export interface CallerContext {
   /** Who asks (token id); idempotency keys are scoped to it. */
@@ -24,16 +27,29 @@ export type CreateVolumeInput = Omit<CreateVolumeSpec, 'clientToken'> & { provid
 
 export type InstanceAction = 'start' | 'stop' | 'reboot';
 
+/** A change to a resource's tags: keys to set, then keys to remove (only where the value matches, when one is given). */
+export interface TagChange {
+  set?: Tags;
+  remove?: Array<{ key: string; value?: string }>;
+}
+
+/** EC2's tag limits, applied here so that every provider refuses the same tags. */
+const MAX_TAGS = 50;
+
 const hashRequest = (kind: string, input: unknown) =>
   createHash('sha256')
     .update(JSON.stringify([kind, input]))
     .digest('hex');
 
 export class ResourceService {
+  /** Tag changes of one resource run one after another, so two concurrent changes both land. */
+  private readonly tagQueues = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly registry: ProviderRegistry,
     private readonly inventory: InventoryService,
     private readonly engine: OperationEngine,
+    private readonly attributes?: InstanceAttributeService,
   ) {}
 
   async createInstance(input: CreateInstanceInput, caller: CallerContext): Promise<Operation> {
@@ -55,7 +71,79 @@ export class ResourceService {
   async instanceAction(id: string, action: InstanceAction | 'delete', caller: CallerContext): Promise<Operation> {
     const instance = await this.inventory.get('instance', id);
     assertActionAllowed('instance', action, instance, 'path.id');
+    if (action === 'delete') await this.attributes?.assertTerminationAllowed(instance.id);
     return this.submit(`instance.${action}`, instance.provider, id, {}, { nativeId: instance.nativeId }, caller);
+  }
+
+  /**
+   * The same action on several instances, all or nothing: every instance is read and checked before
+   * any operation starts (as EC2 refuses a whole StopInstances when one instance cannot stop).
+   * Answers each instance as it was, with its operation.
+   */
+  async instanceActions(
+    ids: string[],
+    action: InstanceAction | 'delete',
+    caller: CallerContext,
+  ): Promise<Array<{ instance: Instance; operation: Operation }>> {
+    const instances = await Promise.all(ids.map((id) => this.inventory.get('instance', id)));
+    for (const instance of instances) {
+      assertActionAllowed('instance', action, instance, 'path.id');
+      if (action === 'delete') await this.attributes?.assertTerminationAllowed(instance.id);
+    }
+    const out: Array<{ instance: Instance; operation: Operation }> = [];
+    for (const instance of instances) {
+      const operation = await this.submit(
+        `instance.${action}`,
+        instance.provider,
+        instance.id,
+        {},
+        { nativeId: instance.nativeId },
+        caller,
+      );
+      out.push({ instance, operation });
+    }
+    return out;
+  }
+
+  /** Changes instance attributes (termination protection, user data...); answers them all as now set. */
+  async modifyInstanceAttributes(id: string, patch: ModifiableAttributes): Promise<InstanceAttributes> {
+    if (!this.attributes) throw new SkygateError('unsupported', 'this gateway keeps no instance attributes');
+    const instance: Instance = await this.inventory.get('instance', id);
+    return this.attributes.modify(instance, patch);
+  }
+
+  /**
+   * Sets and removes tags of one resource at its provider, at once (tags are not an operation), and
+   * answers the resource as it now is.
+   */
+  changeTags<K extends TaggableKind>(kind: K, id: string, change: TagChange): Promise<ResourceOf<K>> {
+    const previous = this.tagQueues.get(id) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.applyTags(kind, id, change));
+    this.tagQueues.set(id, run);
+    void run
+      .finally(() => {
+        if (this.tagQueues.get(id) === run) this.tagQueues.delete(id);
+      })
+      .catch(() => undefined);
+    return run;
+  }
+
+  private async applyTags<K extends TaggableKind>(kind: K, id: string, change: TagChange): Promise<ResourceOf<K>> {
+    const resource = await this.inventory.get(kind, id, 'resourceId');
+    const adapter = this.registry.cloud(resource.provider, 'resourceId');
+    const tags: Tags = { ...(resource as { tags: Tags }).tags, ...change.set };
+    for (const { key, value } of change.remove ?? []) {
+      if (key in tags && (value === undefined || tags[key] === value)) delete tags[key];
+    }
+    for (const [key, value] of Object.entries(tags)) {
+      if (key.length < 1 || key.length > 128) throw invalid('tags', `key '${key}' must be 1 to 128 characters`);
+      if (value.length > 256) throw invalid('tags', `the value of '${key}' must be at most 256 characters`);
+    }
+    if (Object.keys(tags).length > MAX_TAGS) throw invalid('tags', `a resource carries at most ${MAX_TAGS} tags`);
+    if (adapter.setTags) await adapter.setTags(kind, resource.nativeId, tags);
+    else if (kind === 'instance' && adapter.setInstanceTags) await adapter.setInstanceTags(resource.nativeId, tags);
+    else throw new SkygateError('unsupported', `provider '${resource.provider}' cannot change tags of ${kind}s`);
+    return this.inventory.record(kind, resource.provider, await getNative(adapter, kind, resource.nativeId));
   }
 
   async snapshotInstance(id: string, input: { name: string; tags?: Tags }, caller: CallerContext): Promise<Operation> {
@@ -101,6 +189,9 @@ export class ResourceService {
       .get('instance', `${volume.provider}:${instanceNative}`, 'body.instanceId')
       .catch((e) => Promise.reject(this.asInput(e, 'body.instanceId')));
     assertActionAllowed('instance', 'attach', instance, 'body.instanceId');
+    if (volume.zone !== instance.zone) {
+      throw invalid('body.instanceId', `volume '${id}' is in zone ${volume.zone}, instance '${instance.id}' in ${instance.zone}`);
+    }
     return this.submit(
       'volume.attach',
       volume.provider,

@@ -2,11 +2,13 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { Store } from '../types.js';
 import { initial } from './0001-initial.js';
+import { ec2 } from './0002-ec2.js';
 
 export function migrations(dialect: Store['dialect']): MigrationProvider {
   // Kysely applies them in name order and records each name, so names must never change.
   const all: Record<string, Migration> = {
     '0001-initial': initial(dialect),
+    '0002-ec2': ec2(dialect),
   };
   return { getMigrations: async () => all };
 }

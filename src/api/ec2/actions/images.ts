@@ -1,0 +1,215 @@
+/** Images (AMIs): CreateImage, DescribeImages, DescribeImageAttribute, DeregisterImage, CopyImage. */
+import { SkygateError } from '../../../core/errors.js';
+import type { Image, ImageState, Operation } from '../../../core/model.js';
+import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
+import { Ec2Error, ec2Errors, toEc2Error } from '../ec2-errors.js';
+import { type FilterField, filterPredicate, parseFilters } from '../filters.js';
+import { nextToken, readPaging } from '../paging.js';
+import type { XmlObject } from '../xml-render.js';
+import { ACCOUNT_ID, fetchResource, readTagSpecs, resolveId, resolveIds, tagSet, targetOf } from './common.js';
+
+const IMAGE_STATE: Record<ImageState, string> = {
+  pending: 'pending',
+  available: 'available',
+  failed: 'failed',
+  deleted: 'deregistered',
+};
+/** EC2's rule for AMI names. */
+const IMAGE_NAME = /^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/;
+/** The owners whose images a caller sees: skygate is one account, so every image is the caller's own. */
+const OWN = new Set(['self', ACCOUNT_ID]);
+
+function renderImage(ctx: Ec2Context, r: Image): XmlObject {
+  return {
+    imageId: ctx.ids.toEc2('image', r.id),
+    imageLocation: `${ACCOUNT_ID}/${r.name}`,
+    imageState: IMAGE_STATE[r.state],
+    imageOwnerId: ACCOUNT_ID,
+    creationDate: r.createdAt,
+    isPublic: false,
+    architecture: 'x86_64',
+    imageType: 'machine',
+    name: r.name,
+    rootDeviceType: 'ebs',
+    rootDeviceName: '/dev/xvda',
+    blockDeviceMapping: [
+      {
+        deviceName: '/dev/xvda',
+        ebs: { deleteOnTermination: true, volumeSize: r.minDiskGiB, volumeType: 'gp2', encrypted: false },
+      },
+    ],
+    virtualizationType: 'hvm',
+    stateReason:
+      r.state === 'failed' ? { code: 'Server.InternalError', message: 'the provider failed to create the image' } : undefined,
+    tagSet: tagSet(r.tags),
+  };
+}
+
+const imageFields = (ctx: Ec2Context): Record<string, FilterField<Image>> => ({
+  'image-id': (r) => ctx.ids.peek('image', r.id),
+  name: (r) => r.name,
+  state: (r) => IMAGE_STATE[r.state],
+  'owner-id': () => ACCOUNT_ID,
+  architecture: () => 'x86_64',
+  'image-type': () => 'machine',
+  'is-public': () => 'false',
+  'root-device-type': () => 'ebs',
+  'root-device-name': () => '/dev/xvda',
+  'virtualization-type': () => 'hvm',
+  'block-device-mapping.volume-size': (r) => String(r.minDiskGiB),
+});
+
+const describeImages = defineAction(
+  ['ImageId', 'Owner', 'ExecutableBy', 'Filter', 'MaxResults', 'NextToken', 'IncludeDeprecated', 'IncludeDisabled'],
+  async (ctx) => {
+    const p = ctx.params;
+    const ec2Ids = p.list('ImageId');
+    const owners = p.list('Owner');
+    const paging = readPaging(ctx, { min: 5, max: 1000, default: 1000 });
+    if (ec2Ids.length > 0 && paging.paged) {
+      throw ec2Errors.combination('The parameter ImageIds cannot be used with the parameter MaxResults');
+    }
+    const predicate = filterPredicate(parseFilters(p), imageFields(ctx));
+    // Owners other than the caller's own account (amazon, aws-marketplace, other accounts) own nothing here.
+    if (owners.length > 0 && !owners.some((o) => OWN.has(o))) return { imagesSet: [] };
+    // Asked-for ids that are unknown are refused; known ones the filters exclude are simply not listed.
+    const wanted = ec2Ids.length > 0 ? new Set(await resolveIds(ctx, 'image', ec2Ids)) : undefined;
+    const page = await ctx.core.inventory.list('image', {
+      providers: [ctx.region],
+      where: (r) => (!wanted || wanted.has(r.id)) && (!predicate || predicate(r as Image)),
+      limit: wanted ? wanted.size : paging.limit,
+      ...(!wanted && { cursor: paging.cursor }),
+    });
+    return {
+      imagesSet: page.items.map((r) => renderImage(ctx, r)),
+      nextToken: !wanted && page.nextCursor !== undefined ? nextToken(ctx, { cursor: page.nextCursor }) : undefined,
+    };
+  },
+);
+
+const createImage = defineAction(
+  ['InstanceId', 'Name', 'Description', 'NoReboot', 'TagSpecification'],
+  async (ctx) => {
+    const p = ctx.params;
+    const instanceEc2 = p.requireString('InstanceId');
+    const name = p.requireString('Name');
+    if (!IMAGE_NAME.test(name)) {
+      throw ec2Errors.invalidValue('Name', name, "AMI names are 3 to 128 characters of letters, digits and ()[] ./-'@_");
+    }
+    const tags = readTagSpecs(p, ['image'], ['snapshot']).get('image') ?? {};
+    const instance = await fetchResource(ctx, 'instance', instanceEc2);
+    // NoReboot is accepted either way: a provider snapshot never reboots the instance.
+    p.bool('NoReboot');
+    const op = await ctx.core.resources.snapshotInstance(instance.id, { name, tags }, ctx.caller);
+    return { imageId: ctx.ids.toEc2('image', await targetOf(ctx, op)) };
+  },
+  ['BlockDeviceMapping'],
+);
+
+const deregisterImage = defineAction(['ImageId', 'DeleteAssociatedSnapshots'], async (ctx) => {
+  const image = await fetchResource(ctx, 'image', ctx.params.requireString('ImageId'));
+  // A skygate image owns no separate snapshots, so either value of DeleteAssociatedSnapshots changes nothing.
+  ctx.params.bool('DeleteAssociatedSnapshots');
+  await ctx.core.resources.deleteImage(image.id, ctx.caller);
+  return { return: true };
+});
+
+const IMAGE_ATTRIBUTES = new Set([
+  'description',
+  'kernel',
+  'ramdisk',
+  'launchPermission',
+  'productCodes',
+  'blockDeviceMapping',
+  'sriovNetSupport',
+  'bootMode',
+  'tpmSupport',
+  'uefiData',
+  'lastLaunchedTime',
+  'imdsSupport',
+]);
+
+const describeImageAttribute = defineAction(['ImageId', 'Attribute'], async (ctx) => {
+  const ec2Id = ctx.params.requireString('ImageId');
+  const attribute = ctx.params.requireString('Attribute');
+  if (!IMAGE_ATTRIBUTES.has(attribute)) throw ec2Errors.invalidValue('Attribute', attribute, 'Unknown attribute.');
+  const image = await fetchResource(ctx, 'image', ec2Id);
+  const rendered = renderImage(ctx, image);
+  const value =
+    attribute === 'blockDeviceMapping'
+      ? rendered.blockDeviceMapping
+      : attribute === 'launchPermission' || attribute === 'productCodes'
+        ? []
+        : attribute === 'bootMode'
+          ? { value: 'legacy-bios' }
+          : // skygate keeps no description, kernel, ramdisk or UEFI data for images: EC2 answers an empty value.
+            {};
+  return { imageId: ec2Id, [attribute]: value };
+});
+
+/** How long CopyImage waits for the replica to exist before asking the caller to repeat the request. */
+const COPY_WAIT_MS = 60_000;
+
+/**
+ * CopyImage between skygate providers is image replication (SourceRegion = source provider): the core's
+ * portability service copies the image into this region, natively or through OVF/OVA. EC2 answers the new
+ * image's id at once; a replica's id exists only once it is uploaded, so the answer waits for it (bounded;
+ * beyond that, repeating the request with the same ClientToken answers the same copy).
+ */
+const copyImage = defineAction(
+  ['SourceImageId', 'SourceRegion', 'Name', 'Description', 'ClientToken', 'Encrypted', 'CopyImageTags'],
+  async (ctx) => {
+    const p = ctx.params;
+    const source = p.requireString('SourceImageId');
+    const sourceRegion = p.requireString('SourceRegion');
+    p.requireString('Name');
+    p.bool('CopyImageTags');
+    if (p.bool('Encrypted') === true) throw ec2Errors.unsupported('Encrypted image copies are not supported by skygate');
+    if (!ctx.core.registry.has(sourceRegion)) {
+      throw ec2Errors.invalidValue(
+        'SourceRegion',
+        sourceRegion,
+        `It is not a provider of this gateway (${ctx.core.registry.ids().join(', ')}).`,
+      );
+    }
+    const imageId = await resolveId({ ...ctx, region: sourceRegion }, 'image', source);
+    const clientToken = p.string('ClientToken');
+    const op = await ctx.core.portability.replicateImage(
+      imageId,
+      { targets: [ctx.region] },
+      { ...ctx.caller, ...(clientToken !== undefined && { idempotencyKey: `ec2-copy:${clientToken}` }) },
+    );
+    const done = await finished(ctx, op.id, COPY_WAIT_MS);
+    if (done?.status === 'failed' && done.error) throw toEc2Error(SkygateError.from(done.error));
+    const replica = (done?.result?.replicas as Array<{ provider: string; imageId: string }> | undefined)?.find(
+      (r) => r.provider === ctx.region,
+    );
+    if (!replica) {
+      throw new Ec2Error(
+        'Unavailable',
+        `The copy of ${source} is still in progress (operation ${op.id}); repeat the request with the same ClientToken for its ImageId`,
+        503,
+      );
+    }
+    return { imageId: ctx.ids.toEc2('image', replica.imageId) };
+  },
+  ['KmsKeyId', 'DestinationOutpostArn'],
+);
+
+/** The operation once it finished, or as it is after `timeoutMs`. */
+async function finished(ctx: Ec2Context, id: string, timeoutMs: number): Promise<Operation | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 20; ; delay = Math.min(500, delay * 2)) {
+    const op = await ctx.core.engine.get(id);
+    if (!op || op.status === 'succeeded' || op.status === 'failed' || Date.now() > deadline) return op;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+export const imageActions: ActionTable = {
+  CreateImage: createImage,
+  DescribeImages: describeImages,
+  DescribeImageAttribute: describeImageAttribute,
+  DeregisterImage: deregisterImage,
+  CopyImage: copyImage,
+};

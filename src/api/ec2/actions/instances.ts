@@ -1,0 +1,523 @@
+/** Instances: RunInstances, DescribeInstances, DescribeInstanceStatus and the Start/Stop/Reboot/Terminate actions. */
+import type { Instance, InstanceState, Volume } from '../../../core/model.js';
+import type { InstanceAction } from '../../../core/services/resource-service.js';
+import type { DefaultNetwork } from '../../../core/services/network-service.js';
+import type { InstanceAttributes } from '../../../store/types.js';
+import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
+import { Ec2Error, ec2Errors, toEc2Error } from '../ec2-errors.js';
+import { type FilterField, filterPredicate, parseFilters } from '../filters.js';
+import { reservationId } from '../id-map.js';
+import { nextToken, readPaging } from '../paging.js';
+import { type XmlObject, type XmlValue, renderItems } from '../xml-render.js';
+import { ACCOUNT_ID, ALL, nativeOf, readTagSpecs, resolveId, resolveIds, tagSet, targetOf } from './common.js';
+
+/** EC2's state names and codes; skygate's extra states show as the nearest EC2 one. */
+const INSTANCE_STATE: Record<InstanceState, { code: number; name: string }> = {
+  pending: { code: 0, name: 'pending' },
+  running: { code: 16, name: 'running' },
+  rebooting: { code: 16, name: 'running' },
+  terminating: { code: 32, name: 'shutting-down' },
+  terminated: { code: 48, name: 'terminated' },
+  stopping: { code: 64, name: 'stopping' },
+  stopped: { code: 80, name: 'stopped' },
+  error: { code: 80, name: 'stopped' },
+};
+
+const MAX_LAUNCH = 100;
+const ATTACHMENT_STATUS: Partial<Record<Volume['state'], string>> = {
+  attaching: 'attaching',
+  'in-use': 'attached',
+  detaching: 'detaching',
+};
+
+/** What a page of instances needs beyond the instances: their attributes, network and attached volumes. */
+interface Surroundings {
+  attrs: Map<string, InstanceAttributes>;
+  net: DefaultNetwork;
+  volumes: Map<string, Volume[]>;
+}
+
+async function surroundings(ctx: Ec2Context, instances: Instance[]): Promise<Surroundings> {
+  const ids = new Set(instances.map((i) => i.id));
+  const [attrs, net, attached] = await Promise.all([
+    ctx.core.instanceAttributes.getMany([...ids]),
+    ctx.core.network.defaults(ctx.region),
+    ctx.core.inventory.list('volume', {
+      providers: [ctx.region],
+      where: (v) => ids.has(String((v as Volume).attachedTo)),
+      limit: ALL,
+    }),
+  ]);
+  const volumes = new Map<string, Volume[]>();
+  for (const v of attached.items) {
+    const list = volumes.get(String(v.attachedTo)) ?? [];
+    list.push(v);
+    volumes.set(String(v.attachedTo), list);
+  }
+  return { attrs, net, volumes };
+}
+
+function groupSet(ctx: Ec2Context, net: DefaultNetwork, attrs: InstanceAttributes): XmlValue[] {
+  return (attrs.securityGroups ?? [net.securityGroup.id]).map((id) => ({
+    groupId: ctx.ids.toEc2('security-group', id),
+    groupName: id === net.securityGroup.id ? net.securityGroup.name : nativeOf(id),
+  }));
+}
+
+function stateReason(r: Instance): XmlObject | undefined {
+  if (r.state === 'error')
+    return { code: 'Server.InternalError', message: 'Server.InternalError: the provider reports an error' };
+  if (r.state === 'stopped' || r.state === 'stopping' || r.state === 'terminated' || r.state === 'terminating')
+    return { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
+  return undefined;
+}
+
+function renderInstance(ctx: Ec2Context, r: Instance, s: Surroundings): XmlObject {
+  const attrs = s.attrs.get(r.id) ?? {};
+  const subnet = s.net.subnets.find((n) => n.zone === r.zone);
+  return {
+    instanceId: ctx.ids.toEc2('instance', r.id),
+    imageId: ctx.ids.toEc2('image', r.imageId),
+    instanceState: INSTANCE_STATE[r.state],
+    privateDnsName: r.privateIp ? `ip-${r.privateIp.replaceAll('.', '-')}.${ctx.region}.compute.internal` : '',
+    // Empty members (public DNS name, product codes, placement group...) are left out, and so are those
+    // skygate cannot know (hypervisor, ENA, billing details): parsers read them as absent.
+    reason: r.state === 'stopped' || r.state === 'terminated' ? 'User initiated' : undefined,
+    keyName: attrs.keyName,
+    amiLaunchIndex: attrs.launchIndex ?? 0,
+    instanceType: nativeOf(r.flavorId),
+    launchTime: r.createdAt,
+    placement: { availabilityZone: r.zone, tenancy: 'default' },
+    monitoring: { state: 'disabled' },
+    subnetId: subnet && ctx.ids.toEc2('subnet', subnet.id),
+    vpcId: ctx.ids.toEc2('vpc', s.net.network.id),
+    privateIpAddress: r.privateIp,
+    ipAddress: r.publicIp,
+    sourceDestCheck: attrs.sourceDestCheck ?? true,
+    groupSet: groupSet(ctx, s.net, attrs),
+    stateReason: stateReason(r),
+    architecture: 'x86_64',
+    rootDeviceType: 'ebs',
+    rootDeviceName: '/dev/xvda',
+    blockDeviceMapping: s.volumes.get(r.id)?.map((v) => ({
+      deviceName: v.device,
+      ebs: {
+        volumeId: ctx.ids.toEc2('volume', v.id),
+        status: ATTACHMENT_STATUS[v.state] ?? 'attached',
+        deleteOnTermination: false,
+      },
+    })),
+    virtualizationType: 'hvm',
+    clientToken: attrs.clientToken,
+    tagSet: tagSet(r.tags),
+    ebsOptimized: attrs.ebsOptimized ?? false,
+  };
+}
+
+/** What an instance's XML is made of besides ids derived from it: its version, attributes and volumes. */
+function partsOf(ctx: Ec2Context, r: Instance, s: Surroundings, version: string | undefined): unknown[] | undefined {
+  if (version === undefined) return undefined;
+  const volumes = s.volumes.get(r.id);
+  const volumeKey = volumes ? volumes.map((v) => `${v.id}:${v.state}:${v.device}`).join(',') : '';
+  return [ctx.region, version, s.attrs.get(r.id), volumeKey];
+}
+
+function instanceXml(ctx: Ec2Context, r: Instance, s: Surroundings, version: string | undefined): XmlValue {
+  const parts = partsOf(ctx, r, s, version);
+  if (!parts) return renderInstance(ctx, r, s);
+  const id = `instance:${r.id}`;
+  return ctx.fragments.get(id, parts) ?? ctx.fragments.put(id, parts, renderInstance(ctx, r, s));
+}
+
+function reservationXml(
+  ctx: Ec2Context,
+  launch: string,
+  members: number[],
+  instances: Instance[],
+  s: Surroundings,
+  versions?: Array<string | undefined>,
+): XmlObject {
+  return {
+    reservationId: reservationId(launch),
+    ownerId: ACCOUNT_ID,
+    groupSet: [],
+    instancesSet: members.map((i) => instanceXml(ctx, instances[i] as Instance, s, versions?.[i])),
+  };
+}
+
+/**
+ * Instances grouped by launch, as EC2's reservations; an instance made outside RunInstances is its own.
+ * With the inventory's `versions`, rendered XML is reused for instances that did not change: listing
+ * pages are mostly the same instances again.
+ */
+function reservations(ctx: Ec2Context, instances: Instance[], s: Surroundings, versions?: Array<string | undefined>): XmlValue[] {
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < instances.length; i++) {
+    const r = instances[i] as Instance;
+    const launch = s.attrs.get(r.id)?.launchId ?? r.id;
+    const list = groups.get(launch);
+    if (list) list.push(i);
+    else groups.set(launch, [i]);
+  }
+  const out: XmlValue[] = [];
+  for (const [launch, members] of groups) {
+    // A reservation of one instance (the usual case when listing) is cached whole.
+    const only = members.length === 1 ? (members[0] as number) : undefined;
+    const parts = only === undefined ? undefined : partsOf(ctx, instances[only] as Instance, s, versions?.[only]);
+    if (!parts) {
+      out.push(reservationXml(ctx, launch, members, instances, s, versions));
+      continue;
+    }
+    const id = `reservation:${launch}`;
+    out.push(
+      ctx.fragments.get(id, parts) ?? ctx.fragments.put(id, parts, reservationXml(ctx, launch, members, instances, s, versions)),
+    );
+  }
+  return out;
+}
+
+/** DescribeInstances' filters, each reading the unified instance (ids through the id map). */
+async function instanceFields(ctx: Ec2Context): Promise<Record<string, FilterField<Instance>>> {
+  const net = await ctx.core.network.defaults(ctx.region);
+  const subnetOfZone = new Map(net.subnets.map((s) => [s.zone, ctx.ids.peek('subnet', s.id)]));
+  const vpcId = ctx.ids.peek('vpc', net.network.id);
+  const sgId = ctx.ids.peek('security-group', net.securityGroup.id);
+  return {
+    'instance-id': (r) => ctx.ids.peek('instance', r.id),
+    'instance-state-name': (r) => INSTANCE_STATE[r.state].name,
+    'instance-state-code': (r) => String(INSTANCE_STATE[r.state].code),
+    'image-id': (r) => ctx.ids.peek('image', r.imageId),
+    'instance-type': (r) => nativeOf(r.flavorId),
+    'availability-zone': (r) => r.zone,
+    'subnet-id': (r) => subnetOfZone.get(r.zone),
+    'network-interface.subnet-id': (r) => subnetOfZone.get(r.zone),
+    'vpc-id': () => vpcId,
+    'network-interface.vpc-id': () => vpcId,
+    'instance.group-id': () => sgId,
+    'instance.group-name': () => net.securityGroup.name,
+    'private-ip-address': (r) => r.privateIp,
+    'ip-address': (r) => r.publicIp,
+    'private-dns-name': (r) =>
+      r.privateIp ? `ip-${r.privateIp.replaceAll('.', '-')}.${ctx.region}.compute.internal` : undefined,
+    architecture: () => 'x86_64',
+    'root-device-type': () => 'ebs',
+    'root-device-name': () => '/dev/xvda',
+    'virtualization-type': () => 'hvm',
+    tenancy: () => 'default',
+    'owner-id': () => ACCOUNT_ID,
+  };
+}
+
+/**
+ * Instances of the region matching the filters: by id (every id must exist, as on EC2) or a page.
+ * Ids missing from the inventory cache are read live before being declared missing.
+ */
+async function selectInstances(
+  ctx: Ec2Context,
+  /** The filters this action offers; built only when the request has filters. */
+  fieldsOf: (ctx: Ec2Context) => Promise<Record<string, FilterField<Instance>>> | Record<string, FilterField<Instance>>,
+  range: { min: number; max: number; default: number },
+  only?: (r: Instance) => boolean,
+): Promise<{ items: Instance[]; versions?: string[]; nextToken?: string }> {
+  const ec2Ids = ctx.params.list('InstanceId');
+  const paging = readPaging(ctx, range);
+  const filters = parseFilters(ctx.params);
+  const filtered = filters.length > 0 ? filterPredicate(filters, await fieldsOf(ctx)) : undefined;
+  const predicate = filtered && only ? (r: Instance) => only(r) && filtered(r) : (filtered ?? only);
+  if (ec2Ids.length > 0 && paging.paged) {
+    throw ec2Errors.combination('The parameter instancesSet cannot be used with the parameter maxResults');
+  }
+  if (ec2Ids.length === 0) {
+    const page = await ctx.core.inventory.list('instance', {
+      providers: [ctx.region],
+      ...(predicate && { where: (r) => predicate(r as Instance) }),
+      limit: paging.limit,
+      cursor: paging.cursor,
+      shared: true,
+    });
+    const token = page.nextCursor === undefined ? undefined : nextToken(ctx, { cursor: page.nextCursor });
+    return { items: page.items, versions: page.versions, ...(token !== undefined && { nextToken: token }) };
+  }
+  const wanted = await resolveIds(ctx, 'instance', ec2Ids);
+  const set = new Set(wanted);
+  const cached = await ctx.core.inventory.list('instance', {
+    providers: [ctx.region],
+    where: (r) => set.has(r.id),
+    limit: ALL,
+  });
+  const byId = new Map(cached.items.map((r) => [r.id, r]));
+  const missing: string[] = [];
+  for (const [i, id] of wanted.entries()) {
+    if (byId.has(id)) continue;
+    try {
+      byId.set(id, await ctx.core.inventory.get('instance', id));
+    } catch (e) {
+      if (toEc2Error(e).code !== 'InvalidInstanceID.NotFound') throw e;
+      missing.push(ec2Ids[i] as string);
+    }
+  }
+  if (missing.length > 0) throw ec2Errors.notFound('instance', missing);
+  return { items: [...byId.values()].filter((r) => !predicate || predicate(r)) };
+}
+
+const describeInstances = defineAction(['InstanceId', 'Filter', 'MaxResults', 'NextToken'], async (ctx) => {
+  const {
+    items,
+    versions,
+    nextToken: token,
+  } = await selectInstances(ctx, instanceFields, {
+    min: 5,
+    max: 1000,
+    default: 1000,
+  });
+  const s = await surroundings(ctx, items);
+  if (!versions) return { reservationSet: reservations(ctx, items, s), nextToken: token };
+  // A page whose every instance is as it was last time is answered with last time's XML.
+  const parts: unknown[] = [];
+  for (let i = 0; i < items.length; i++) parts.push(...(partsOf(ctx, items[i] as Instance, s, versions[i]) as unknown[]));
+  const id = ctx.requestKey();
+  const page = ctx.pages.get(id, parts) ?? ctx.pages.put(id, parts, renderItems(reservations(ctx, items, s, versions)));
+  return { reservationSet: page, nextToken: token };
+});
+
+/** Decodes base64 user data for the provider; EC2 carries it base64-encoded. */
+function userDataOf(raw: string | undefined): { base64?: string; text?: string } {
+  if (raw === undefined || raw === '') return {};
+  if (!/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(raw))
+    throw ec2Errors.invalidValue('UserData', '(redacted)', 'User data must be base64.');
+  const base64 = raw.replace(/\s+/g, '');
+  return { base64, text: Buffer.from(base64, 'base64').toString('utf8') };
+}
+
+const runInstances = defineAction(
+  [
+    'ImageId',
+    'InstanceType',
+    'MinCount',
+    'MaxCount',
+    'KeyName',
+    'UserData',
+    'ClientToken',
+    'TagSpecification',
+    'Placement',
+    'SubnetId',
+    'SecurityGroupId',
+    'SecurityGroup',
+    'DisableApiTermination',
+    'InstanceInitiatedShutdownBehavior',
+    'EbsOptimized',
+    // Accepted without effect: skygate has no monitoring, metadata service or CPU credits to configure.
+    'Monitoring',
+    'MetadataOptions',
+    'CreditSpecification',
+  ],
+  async (ctx) => {
+    const p = ctx.params;
+    // Everything is checked before the first instance is asked for, so bad input creates nothing.
+    const imageEc2 = p.requireString('ImageId');
+    const min = p.int('MinCount', { min: 1, max: MAX_LAUNCH });
+    const max = p.int('MaxCount', { min: 1, max: MAX_LAUNCH });
+    if (min === undefined) throw ec2Errors.missingParameter('MinCount');
+    if (max === undefined) throw ec2Errors.missingParameter('MaxCount');
+    if (min > max)
+      throw ec2Errors.invalidValue('MinCount', String(min), `MinCount (${min}) must be less than or equal to MaxCount (${max}).`);
+    const imageId = await resolveId(ctx, 'image', imageEc2);
+    const flavors = await ctx.core.inventory.list('flavor', { providers: [ctx.region], limit: ALL });
+    const smallest = [...flavors.items].sort((a, b) => a.vcpus - b.vcpus || a.memoryMiB - b.memoryMiB)[0];
+    const instanceType = p.string('InstanceType') ?? (smallest && nativeOf(smallest.id));
+    if (instanceType === undefined || !flavors.items.some((f) => nativeOf(f.id) === instanceType)) {
+      throw ec2Errors.invalidValue('InstanceType', String(instanceType), `The instance type does not exist in ${ctx.region}.`);
+    }
+    const keyName = p.string('KeyName');
+    if (keyName !== undefined) await ctx.core.keyPairs.get(ctx.region, keyName, 'KeyName');
+    const net = await ctx.core.network.defaults(ctx.region);
+    let zone = p.struct('Placement')?.string('AvailabilityZone');
+    const subnetEc2 = p.string('SubnetId');
+    if (subnetEc2 !== undefined) {
+      const subnetId = await resolveId(ctx, 'subnet', subnetEc2);
+      const subnet = net.subnets.find((s) => s.id === subnetId);
+      if (!subnet) throw ec2Errors.notFound('subnet', [subnetEc2]);
+      if (zone !== undefined && zone !== subnet.zone) {
+        throw ec2Errors.combination(`Subnet ${subnetEc2} is in ${subnet.zone}, not in the requested zone ${zone}`);
+      }
+      zone = subnet.zone;
+    }
+    if (zone !== undefined && !net.subnets.some((s) => s.zone === zone)) {
+      throw ec2Errors.invalidValue('Placement.AvailabilityZone', zone, `Zone ${zone} is not a zone of ${ctx.region}.`);
+    }
+    const groupIds = await resolveIds(ctx, 'security-group', p.list('SecurityGroupId'));
+    for (const name of p.list('SecurityGroup')) {
+      if (name !== net.securityGroup.name)
+        throw new Ec2Error('InvalidGroup.NotFound', `The security group '${name}' does not exist`);
+    }
+    const tags = readTagSpecs(p, ['instance'], ['volume', 'network-interface']).get('instance') ?? {};
+    const userData = userDataOf(p.string('UserData'));
+    const behaviour = p.string('InstanceInitiatedShutdownBehavior');
+    if (behaviour !== undefined && behaviour !== 'stop' && behaviour !== 'terminate') {
+      throw ec2Errors.invalidValue('InstanceInitiatedShutdownBehavior', behaviour, "Expecting 'stop' or 'terminate'.");
+    }
+    const disableApiTermination = p.bool('DisableApiTermination');
+    const ebsOptimized = p.bool('EbsOptimized');
+    const clientToken = p.string('ClientToken');
+    if (clientToken !== undefined && (clientToken.length === 0 || clientToken.length > 64)) {
+      throw ec2Errors.invalidValue('ClientToken', clientToken, 'A client token is 1 to 64 characters.');
+    }
+
+    const ops = [];
+    for (let i = 0; i < max; i++) {
+      ops.push(
+        await ctx.core.resources.createInstance(
+          {
+            provider: ctx.region,
+            name: tags.Name || `${imageEc2}-launch`,
+            flavorId: instanceType,
+            imageId,
+            ...(zone !== undefined && { zone }),
+            tags,
+            ...(userData.text !== undefined && { userData: userData.text }),
+            ...(keyName !== undefined && { keyName }),
+          },
+          // The ClientToken is the idempotency key of each instance of the launch: a retry answers the same instances.
+          { ...ctx.caller, ...(clientToken !== undefined && { idempotencyKey: `ec2-run:${clientToken}:${i}` }) },
+        ),
+      );
+    }
+    const launchId = ops[0]?.id as string;
+    const launched: Instance[] = [];
+    let failure: unknown;
+    for (const [i, op] of ops.entries()) {
+      try {
+        const id = await targetOf(ctx, op);
+        await ctx.core.instanceAttributes.recordLaunch(id, {
+          launchId,
+          launchIndex: i,
+          ...(keyName !== undefined && { keyName }),
+          ...(userData.base64 !== undefined && { userData: userData.base64 }),
+          ...(clientToken !== undefined && { clientToken }),
+          ...(groupIds.length > 0 && { securityGroups: groupIds }),
+          ...(disableApiTermination !== undefined && { disableApiTermination }),
+          ...(behaviour !== undefined && { instanceInitiatedShutdownBehavior: behaviour }),
+          ...(ebsOptimized !== undefined && { ebsOptimized }),
+        });
+        launched.push(await ctx.core.inventory.get('instance', id));
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    // As EC2: fewer than MaxCount is fine as long as MinCount instances started.
+    if (launched.length < min) throw toEc2Error(failure);
+    const s = await surroundings(ctx, launched);
+    return {
+      reservationId: reservationId(launchId),
+      ownerId: ACCOUNT_ID,
+      groupSet: [],
+      instancesSet: launched.map((r) => renderInstance(ctx, r, s)),
+    };
+  },
+  [
+    'BlockDeviceMapping',
+    'NetworkInterface',
+    'IamInstanceProfile',
+    'LaunchTemplate',
+    'InstanceMarketOptions',
+    'CpuOptions',
+    'PrivateIpAddress',
+    'Ipv6AddressCount',
+    'Ipv6Address',
+    'KernelId',
+    'RamdiskId',
+    'ElasticGpuSpecification',
+    'ElasticInferenceAccelerator',
+    'CapacityReservationSpecification',
+    'HibernationOptions',
+    'LicenseSpecification',
+    'EnclaveOptions',
+    'PrivateDnsNameOptions',
+    'MaintenanceOptions',
+    'DisableApiStop',
+    'AdditionalInfo',
+  ],
+);
+
+const STATUS_FIELDS = (ctx: Ec2Context): Record<string, FilterField<Instance>> => ({
+  'availability-zone': (r) => r.zone,
+  'instance-state-name': (r) => INSTANCE_STATE[r.state].name,
+  'instance-state-code': (r) => String(INSTANCE_STATE[r.state].code),
+  'instance-id': (r) => ctx.ids.peek('instance', r.id),
+  'system-status.status': (r) => (r.state === 'running' ? 'ok' : 'not-applicable'),
+  'instance-status.status': (r) => (r.state === 'running' ? 'ok' : 'not-applicable'),
+});
+
+const describeInstanceStatus = defineAction(
+  ['InstanceId', 'Filter', 'MaxResults', 'NextToken', 'IncludeAllInstances'],
+  async (ctx) => {
+    const all = ctx.params.bool('IncludeAllInstances') ?? false;
+    // Without IncludeAllInstances EC2 answers running instances only: a pure selection within the page.
+    const { items, nextToken: token } = await selectInstances(
+      ctx,
+      STATUS_FIELDS,
+      { min: 5, max: 1000, default: 1000 },
+      all ? undefined : (r) => r.state === 'running',
+    );
+    return {
+      instanceStatusSet: items.map((r) => {
+        const status = r.state === 'running' ? 'ok' : 'not-applicable';
+        const summary = {
+          status,
+          details: [{ name: 'reachability', status: r.state === 'running' ? 'passed' : 'not-applicable' }],
+        };
+        return {
+          instanceId: ctx.ids.toEc2('instance', r.id),
+          availabilityZone: r.zone,
+          eventsSet: [],
+          instanceState: INSTANCE_STATE[r.state],
+          systemStatus: summary,
+          instanceStatus: summary,
+        };
+      }),
+      nextToken: token,
+    };
+  },
+);
+
+/** The state EC2 reports right after an action is accepted. */
+const AFTER: Record<Exclude<InstanceAction, 'reboot'> | 'delete', (s: InstanceState) => InstanceState> = {
+  start: (s) => (s === 'stopped' ? 'pending' : s),
+  stop: (s) => (s === 'stopped' ? 'stopped' : 'stopping'),
+  delete: (s) => (s === 'terminated' ? 'terminated' : 'terminating'),
+};
+
+function stateChange(action: Exclude<InstanceAction, 'reboot'> | 'delete', extra: string[] = []) {
+  return defineAction(['InstanceId', ...extra], async (ctx) => {
+    if (ctx.params.bool('Hibernate') === true) throw ec2Errors.unsupported('Hibernation is not supported by skygate');
+    const ec2Ids = ctx.params.list('InstanceId');
+    if (ec2Ids.length === 0) throw ec2Errors.missingParameter('InstanceId');
+    const ids = await resolveIds(ctx, 'instance', ec2Ids);
+    const done = await ctx.core.resources.instanceActions(ids, action, ctx.caller);
+    return {
+      instancesSet: done.map(({ instance }, i) => ({
+        instanceId: ec2Ids[i],
+        currentState: INSTANCE_STATE[AFTER[action](instance.state)],
+        previousState: INSTANCE_STATE[instance.state],
+      })),
+    };
+  });
+}
+
+const rebootInstances = defineAction(['InstanceId'], async (ctx) => {
+  const ec2Ids = ctx.params.list('InstanceId');
+  if (ec2Ids.length === 0) throw ec2Errors.missingParameter('InstanceId');
+  await ctx.core.resources.instanceActions(await resolveIds(ctx, 'instance', ec2Ids), 'reboot', ctx.caller);
+  return { return: true };
+});
+
+export const instanceActions: ActionTable = {
+  RunInstances: runInstances,
+  DescribeInstances: describeInstances,
+  DescribeInstanceStatus: describeInstanceStatus,
+  StartInstances: stateChange('start', ['AdditionalInfo']),
+  // Force is accepted: a skygate stop is already the provider's plain stop.
+  StopInstances: stateChange('stop', ['Force', 'Hibernate']),
+  RebootInstances: rebootInstances,
+  TerminateInstances: stateChange('delete'),
+};

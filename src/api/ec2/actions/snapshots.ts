@@ -1,0 +1,109 @@
+/** Volume snapshots: CreateSnapshot, DescribeSnapshots, DeleteSnapshot. */
+import type { Snapshot, SnapshotState } from '../../../core/model.js';
+import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
+import { ec2Errors } from '../ec2-errors.js';
+import { type FilterField, filterPredicate, parseFilters } from '../filters.js';
+import { nextToken, readPaging } from '../paging.js';
+import type { XmlObject } from '../xml-render.js';
+import { ACCOUNT_ID, fetchResource, readTagSpecs, resolveIds, tagSet, targetOf } from './common.js';
+
+const SNAPSHOT_STATE: Record<SnapshotState, string> = {
+  pending: 'pending',
+  available: 'completed',
+  failed: 'error',
+  deleted: 'recoverable',
+};
+const OWN = new Set(['self', ACCOUNT_ID]);
+const MAX_DESCRIPTION = 255;
+
+function renderSnapshot(ctx: Ec2Context, s: Snapshot): XmlObject {
+  return {
+    snapshotId: ctx.ids.toEc2('snapshot', s.id),
+    volumeId: ctx.ids.toEc2('volume', s.volumeId),
+    status: SNAPSHOT_STATE[s.state],
+    startTime: s.createdAt,
+    progress: s.state === 'available' ? '100%' : '0%',
+    ownerId: ACCOUNT_ID,
+    volumeSize: s.sizeGiB,
+    // The snapshot's name carries EC2's description, which is what CreateSnapshot takes.
+    description: s.name,
+    encrypted: false,
+    storageTier: 'standard',
+    tagSet: tagSet(s.tags),
+  };
+}
+
+const snapshotFields = (ctx: Ec2Context): Record<string, FilterField<Snapshot>> => ({
+  'snapshot-id': (s) => ctx.ids.peek('snapshot', s.id),
+  'volume-id': (s) => ctx.ids.peek('volume', s.volumeId),
+  status: (s) => SNAPSHOT_STATE[s.state],
+  'owner-id': () => ACCOUNT_ID,
+  description: (s) => s.name,
+  'volume-size': (s) => String(s.sizeGiB),
+  'start-time': (s) => s.createdAt,
+  progress: (s) => (s.state === 'available' ? '100%' : '0%'),
+  encrypted: () => 'false',
+  'storage-tier': () => 'standard',
+});
+
+const describeSnapshots = defineAction(
+  ['SnapshotId', 'Owner', 'RestorableBy', 'Filter', 'MaxResults', 'NextToken'],
+  async (ctx) => {
+    const p = ctx.params;
+    const ec2Ids = p.list('SnapshotId');
+    const owners = p.list('Owner');
+    p.list('RestorableBy');
+    const paging = readPaging(ctx, { min: 5, max: 1000, default: 1000 });
+    if (ec2Ids.length > 0 && paging.paged) {
+      throw ec2Errors.combination('The parameter snapshotSet cannot be used with the parameter maxResults');
+    }
+    const predicate = filterPredicate(parseFilters(p), snapshotFields(ctx));
+    if (owners.length > 0 && !owners.some((o) => OWN.has(o))) return { snapshotSet: [] };
+    const wanted = ec2Ids.length > 0 ? new Set(await resolveIds(ctx, 'snapshot', ec2Ids)) : undefined;
+    const page = await ctx.core.inventory.list('snapshot', {
+      providers: [ctx.region],
+      where: (s) => (!wanted || wanted.has(s.id)) && (!predicate || predicate(s as Snapshot)),
+      limit: wanted ? wanted.size : paging.limit,
+      ...(!wanted && { cursor: paging.cursor }),
+    });
+    return {
+      snapshotSet: page.items.map((s) => renderSnapshot(ctx, s)),
+      nextToken: !wanted && page.nextCursor !== undefined ? nextToken(ctx, { cursor: page.nextCursor }) : undefined,
+    };
+  },
+);
+
+const createSnapshot = defineAction(
+  ['VolumeId', 'Description', 'TagSpecification'],
+  async (ctx) => {
+    const p = ctx.params;
+    const volume = await fetchResource(ctx, 'volume', p.requireString('VolumeId'));
+    const description = p.string('Description');
+    if (description !== undefined && description.length > MAX_DESCRIPTION) {
+      throw ec2Errors.invalidValue(
+        'Description',
+        description.slice(0, 20),
+        `A description is at most ${MAX_DESCRIPTION} characters.`,
+      );
+    }
+    const tags = readTagSpecs(p, ['snapshot']).get('snapshot') ?? {};
+    const op = await ctx.core.resources.createSnapshot(
+      { volumeId: volume.id, name: description || `snapshot of ${ctx.ids.toEc2('volume', volume.id)}`, tags },
+      ctx.caller,
+    );
+    return renderSnapshot(ctx, await ctx.core.inventory.get('snapshot', await targetOf(ctx, op)));
+  },
+  ['OutpostArn'],
+);
+
+const deleteSnapshot = defineAction(['SnapshotId'], async (ctx) => {
+  const snapshot = await fetchResource(ctx, 'snapshot', ctx.params.requireString('SnapshotId'));
+  await ctx.core.resources.deleteSnapshot(snapshot.id, ctx.caller);
+  return { return: true };
+});
+
+export const snapshotActions: ActionTable = {
+  CreateSnapshot: createSnapshot,
+  DescribeSnapshots: describeSnapshots,
+  DeleteSnapshot: deleteSnapshot,
+};

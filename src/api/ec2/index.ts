@@ -1,0 +1,203 @@
+/**
+ * The EC2 Query API front (API version 2016-11-15), served at /ec2: parses the query, verifies the
+ * AWS Signature V4 against skygate's access keys, maps the credential scope's region onto a provider,
+ * calls the core through one handler per action and renders EC2's XML, errors included.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import type { Role } from '../../core/model.js';
+import type { CoreServices } from '../../core/services/index.js';
+import { ACTIONS } from './actions/index.js';
+import type { Ec2Context } from './context.js';
+import { Ec2Error, toEc2Error } from './ec2-errors.js';
+import { IdMap } from './id-map.js';
+import { Ec2Params } from './query-parser.js';
+import { verifySigV4 } from './sigv4-verify.js';
+import { FragmentCache, renderError, renderResponse } from './xml-render.js';
+
+export const EC2_API_VERSION = '2016-11-15';
+
+export interface Ec2Options {
+  bodyLimitBytes: number;
+  log: { error(obj: object, msg?: string): void };
+}
+
+/** Parameters every action takes besides its own. */
+const COMMON = new Set(['Action', 'Version', 'DryRun']);
+/** Paging parameters: a NextToken stays valid when only these change. */
+const PAGING = new Set(['NextToken', 'MaxResults']);
+
+/** `Describe*` only reads, so a viewer may call it; everything else changes something. */
+const roleFor = (action: string): Role => (action.startsWith('Describe') ? 'viewer' : 'operator');
+
+/** Identifies a query apart from its paging parameters, so a NextToken only continues the query that issued it. */
+function queryKeyOf(region: string, pairs: Array<[string, string]>, withPaging = false): string {
+  const sorted = pairs.filter(([k]) => withPaging || !PAGING.has(k)).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return createHash('sha256')
+    .update(JSON.stringify([region, sorted]))
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+function decodedQuery(search: string): Array<[string, string]> {
+  return [...new URLSearchParams(search)];
+}
+
+function queryMap(pairs: Array<[string, string]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of pairs) {
+    const had = out[k];
+    out[k] = had === undefined ? v : Array.isArray(had) ? [...had, v] : [had, v];
+  }
+  return out;
+}
+
+const XML = 'text/xml;charset=UTF-8';
+
+/**
+ * Sends a document's chunks: a few large ones (a cached page) are written as they are, corked into one
+ * writev; many small ones are joined first, which costs less than as many writes.
+ */
+function sendChunks(res: Response, chunks: Buffer[]): void {
+  res.status(200).set('Content-Type', XML);
+  if (chunks.length > 8) {
+    res.send(Buffer.concat(chunks));
+    return;
+  }
+  res.setHeader(
+    'Content-Length',
+    chunks.reduce((n, c) => n + c.length, 0),
+  );
+  res.cork();
+  for (const chunk of chunks) res.write(chunk);
+  res.end();
+  res.uncork();
+}
+
+function sendError(res: Response, err: Ec2Error, requestId: string): void {
+  res
+    .status(err.status)
+    .set('Content-Type', XML)
+    .send(Buffer.from(renderError(err.code, err.message, requestId)));
+}
+
+export function createEc2Router(core: CoreServices, options: Ec2Options): express.Router {
+  const router = express.Router();
+  const ids = new IdMap(core.store);
+  const fragments = new FragmentCache();
+  // Whole pages are large: only the most recent hundred queries keep theirs.
+  const pages = new FragmentCache(100);
+
+  // The raw bytes are what SigV4 signed, so the body is kept as it came and parsed here.
+  router.use(express.raw({ type: () => true, limit: options.bodyLimitBytes }));
+
+  router.all('/', async (req: Request, res: Response) => {
+    const requestId = randomUUID();
+    // As EC2: the SDKs read a failed call's request id from this header, not from the error body.
+    res.setHeader('x-amzn-RequestId', requestId);
+    try {
+      if (req.method !== 'GET' && req.method !== 'POST') {
+        throw new Ec2Error('UnsupportedProtocol', `The EC2 Query API takes GET or POST, not ${req.method}`, 405);
+      }
+      const url = req.originalUrl;
+      const at = url.indexOf('?');
+      const path = at < 0 ? url : url.slice(0, at);
+      const queryPairs = at < 0 ? [] : decodedQuery(url.slice(at + 1));
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const type = req.get('content-type') ?? '';
+      if (body.length > 0 && !/^application\/x-www-form-urlencoded\b/i.test(type)) {
+        throw new Ec2Error('MalformedQueryString', `A request body must be application/x-www-form-urlencoded, not '${type}'`);
+      }
+      const bodyPairs = body.length > 0 ? decodedQuery(body.toString('utf8')) : [];
+
+      const verified = await verifySigV4(
+        { method: req.method, path, query: queryMap(queryPairs), headers: req.headers, body },
+        async (accessKeyId) => core.accessKeys.resolve(accessKeyId),
+      );
+      if (!core.registry.has(verified.region)) {
+        throw new Ec2Error(
+          'AuthFailure',
+          `Credential should be scoped to a valid region: '${verified.region}' is not a provider of this gateway (${core.registry.ids().join(', ')})`,
+          401,
+        );
+      }
+
+      const pairs = [...queryPairs, ...bodyPairs];
+      const params = Ec2Params.parse(pairs);
+      const action = params.string('Action');
+      if (action === undefined || action === '')
+        throw new Ec2Error('MissingAction', 'The request must contain the parameter Action');
+      const version = params.string('Version');
+      if (version === undefined || version === '')
+        throw new Ec2Error('MissingParameter', 'The request must contain the parameter Version');
+      if (version !== EC2_API_VERSION) {
+        throw new Ec2Error(
+          'NoSuchVersion',
+          `The requested version (${version}) of service AmazonEC2 does not exist; this endpoint speaks ${EC2_API_VERSION}`,
+        );
+      }
+      const def = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
+      if (!def) throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
+      try {
+        core.auth.require(verified.principal, roleFor(action));
+      } catch {
+        throw new Ec2Error(
+          'UnauthorizedOperation',
+          `You are not authorized to perform this operation: ${action} needs the ${roleFor(action)} role; ${verified.principal.name} is ${verified.principal.role}`,
+          403,
+        );
+      }
+      for (const name of params.names()) {
+        if (def.unsupported.has(name))
+          throw new Ec2Error('UnsupportedOperation', `The parameter ${name} is not supported by skygate's ${action}`);
+        if (!COMMON.has(name) && !def.params.has(name))
+          throw new Ec2Error('UnknownParameter', `The parameter ${name} is not recognized`);
+      }
+      if (params.bool('DryRun') === true) {
+        throw new Ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+      }
+
+      const ctx: Ec2Context = {
+        core,
+        params,
+        action,
+        region: verified.region,
+        principal: verified.principal,
+        caller: { principal: verified.principal.tokenId },
+        ids,
+        requestId,
+        endpoint: `${req.protocol}://${req.get('host') ?? ''}${req.baseUrl}`,
+        queryKey: () => queryKeyOf(verified.region, pairs),
+        requestKey: () => queryKeyOf(verified.region, pairs, true),
+        fragments,
+        pages,
+      };
+      const result = await def.run(ctx);
+      await ids.flush().catch((e: unknown) => {
+        // Cached XML holds ids that must be resolvable later: drop it with the ids that were not recorded.
+        fragments.clear();
+        pages.clear();
+        throw e;
+      });
+      sendChunks(res, renderResponse(action, requestId, result));
+    } catch (e) {
+      const err = toEc2Error(e);
+      if (err.code === 'InternalError') options.log.error({ err: e, requestId }, 'EC2 front: unhandled error');
+      sendError(res, err, requestId);
+    }
+  });
+
+  // Body-parser failures (a body over the limit) still answer in EC2's dialect.
+  const bodyErrors: ErrorRequestHandler = (e, _req, res, _next) => {
+    const h = e as { type?: string; limit?: number };
+    const err =
+      h?.type === 'entity.too.large'
+        ? new Ec2Error('RequestEntityTooLarge', `The request body is larger than the ${h.limit} bytes accepted`, 413)
+        : toEc2Error(e);
+    const requestId = randomUUID();
+    res.setHeader('x-amzn-RequestId', requestId);
+    sendError(res, err, requestId);
+  };
+  router.use(bodyErrors);
+  return router;
+}

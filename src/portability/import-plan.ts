@@ -1,0 +1,68 @@
+/** What an import takes from an envelope: one virtual system, its boot disk, and the hardware a flavor must cover. */
+import { SkygateError, invalid } from '../core/errors.js';
+import type { HardwareNeed } from '../core/flavor-match.js';
+import { type QemuFormat, qemuFormatOf } from './disk-formats.js';
+import { osName } from './ovf-summary.js';
+import type { OvfDisk, OvfEnvelope, OvfFile, OvfVirtualSystem } from './ovf-types.js';
+
+export interface ImportPlan {
+  virtualSystem: OvfVirtualSystem;
+  name: string;
+  os?: string;
+  disk: OvfDisk;
+  file: OvfFile;
+  format: QemuFormat;
+  need: HardwareNeed;
+  /** Disks of the virtual system that do not become the image (only the boot disk does). */
+  skippedDisks: string[];
+  warnings: string[];
+}
+
+const GiB = 2 ** 30;
+
+/**
+ * Picks the first virtual system and its first (boot) disk. Throws `invalid_input` when there is no disk to
+ * import and `unsupported` for a disk format qemu-img is not trusted to read here.
+ */
+export function planImport(env: OvfEnvelope): ImportPlan {
+  const warnings: string[] = [];
+  const vs = env.virtualSystems[0] as OvfVirtualSystem;
+  if (env.virtualSystems.length > 1) {
+    warnings.push(`the package holds ${env.virtualSystems.length} virtual systems; only '${vs.id}' is imported`);
+  }
+  const attached = vs.hardware.disks.filter((a) => !a.removable && a.diskId !== undefined);
+  const boot = attached[0];
+  if (!boot) throw invalid(`descriptor.VirtualSystem[${vs.id}]`, 'attaches no disk, so there is nothing to import');
+  const disk = env.disks.find((d) => d.id === boot.diskId) as OvfDisk;
+  const file = env.files.find((f) => f.id === disk.fileRef);
+  if (!file) throw invalid(`descriptor.DiskSection.Disk[${disk.id}]`, 'has no file (an empty disk cannot become an image)');
+  const format = qemuFormatOf(disk.format);
+  if (!format) {
+    throw new SkygateError(
+      'unsupported',
+      `disk '${disk.id}' has format '${disk.format ?? '(none)'}', which skygate cannot convert`,
+      {
+        field: `descriptor.DiskSection.Disk[${disk.id}].format`,
+      },
+    );
+  }
+  const skippedDisks = attached.slice(1).map((a) => a.diskId as string);
+  if (skippedDisks.length > 0)
+    warnings.push(`only the boot disk '${disk.id}' becomes the image; not imported: ${skippedDisks.join(', ')}`);
+  const os = osName(vs.os) ?? undefined;
+  return {
+    virtualSystem: vs,
+    name: vs.name ?? vs.id,
+    ...(os !== undefined && { os }),
+    disk,
+    file,
+    format,
+    need: {
+      vcpus: vs.hardware.vcpus ?? 1,
+      memoryMiB: vs.hardware.memoryMiB ?? 0,
+      ...(disk.capacityBytes !== undefined && { diskGiB: Math.ceil(disk.capacityBytes / GiB) }),
+    },
+    skippedDisks,
+    warnings,
+  };
+}

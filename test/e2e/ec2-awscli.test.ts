@@ -1,0 +1,129 @@
+/**
+ * The EC2 front driven by Debian's AWS CLI as a real process: the README's tour exactly as written
+ * (run, wait, describe with filters, image, stop, start, terminate), then error cases checked by the
+ * CLI's exit code and message.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { ADMIN_TOKEN, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+const AWS = '/usr/bin/aws';
+/** The AWS CLI v2's exit code when the service answered an error. */
+const SERVICE_ERROR = 254;
+const run = promisify(execFile);
+
+let gw: TestGateway;
+let env: NodeJS.ProcessEnv;
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function aws(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await run(
+      AWS,
+      ['--endpoint-url', `${gw.url}/ec2`, '--region', 'sim-east', '--output', 'json', 'ec2', ...args],
+      {
+        env: { ...env, ...extraEnv },
+        timeout: 60_000,
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
+
+before(async () => {
+  assert.ok(existsSync(AWS), `${AWS} is missing: install Debian's awscli package (scripts/test.sh does)`);
+  gw = await startTestGateway();
+  const key = await gw.api('post', '/v1/access-keys', { name: 'awscli-test', role: 'operator' });
+  assert.equal(key.status, 201);
+  env = {
+    PATH: process.env.PATH,
+    HOME: gw.dataDir,
+    AWS_ACCESS_KEY_ID: key.body.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: key.body.secretAccessKey,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_PAGER: '',
+  };
+});
+after(async () => {
+  await gw.close();
+});
+
+describe('the README tour with the AWS CLI', () => {
+  it('runs as written: launch, wait, find by filters, image, stop, start, terminate', async () => {
+    const readme = await readFile('README.md', 'utf8');
+    const block = /<!-- ec2-tour:start -->\s*```bash\n([\s\S]*?)```\s*<!-- ec2-tour:end -->/.exec(readme)?.[1];
+    assert.ok(block, 'README has an EC2 tour block');
+    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', block], {
+      env: { PATH: process.env.PATH, HOME: gw.dataDir, SKYGATE: gw.url, TOKEN: ADMIN_TOKEN },
+      timeout: 180_000,
+    });
+    const lines = stdout.trim().split('\n');
+    assert.deepEqual(lines[0]?.split('\t'), ['sim-east', 'sim-west'], stdout);
+    assert.deepEqual(lines[1]?.split('\t'), ['sim-east-a', 'sim-east-b'], stdout);
+    const vm = lines[2]?.split('\t') ?? [];
+    assert.match(vm[0] ?? '', /^i-[0-9a-f]{17}$/, stdout);
+    assert.deepEqual(vm.slice(1), ['sim.small', vm[2], 'running'], stdout);
+    assert.match(vm[2] ?? '', /^sim-east-[ab]$/);
+    assert.match(lines[3] ?? '', /^ami-[0-9a-f]{17}\ttour-web-backup\tavailable$/, stdout);
+    assert.deepEqual(lines.slice(4), ['stopping', 'pending', 'shutting-down'], stdout);
+  });
+});
+
+describe('errors as the CLI shows them', () => {
+  it('a bad signature: exit 254 and SignatureDoesNotMatch', async () => {
+    const res = await aws(['describe-instances'], { AWS_SECRET_ACCESS_KEY: `${env.AWS_SECRET_ACCESS_KEY}x` });
+    assert.equal(res.code, SERVICE_ERROR, res.stderr);
+    assert.match(res.stderr, /An error occurred \(SignatureDoesNotMatch\) when calling the DescribeInstances operation/);
+  });
+
+  it('an unknown access key: AuthFailure', async () => {
+    const res = await aws(['describe-instances'], { AWS_ACCESS_KEY_ID: 'AKIAAAAAAAAAAAAAAAAA' });
+    assert.equal(res.code, SERVICE_ERROR, res.stderr);
+    assert.match(res.stderr, /\(AuthFailure\)/);
+  });
+
+  it('an unknown instance id: InvalidInstanceID.NotFound naming it', async () => {
+    const res = await aws(['describe-instances', '--instance-ids', 'i-0123456789abcdef0']);
+    assert.equal(res.code, SERVICE_ERROR, res.stderr);
+    assert.match(res.stderr, /\(InvalidInstanceID\.NotFound\).*i-0123456789abcdef0/);
+  });
+
+  it('an id of the wrong shape: InvalidInstanceID.Malformed', async () => {
+    const res = await aws(['stop-instances', '--instance-ids', 'i-nothex']);
+    assert.equal(res.code, SERVICE_ERROR, res.stderr);
+    assert.match(res.stderr, /\(InvalidInstanceID\.Malformed\)/);
+  });
+
+  it('a missing parameter: MissingParameter naming it, and nothing created', async () => {
+    const before = (await gw.api('get', '/v1/instances?limit=1000&fresh=true')).body.items.length;
+    const res = await aws(['run-instances', '--count', '1']);
+    assert.equal(res.code, SERVICE_ERROR, res.stderr);
+    assert.match(res.stderr, /\(MissingParameter\).*ImageId/);
+    assert.equal((await gw.api('get', '/v1/instances?limit=1000&fresh=true')).body.items.length, before);
+  });
+
+  it('a region that is no provider: AuthFailure listing the providers', async () => {
+    const res = await aws(['describe-instances', '--region', 'us-east-1']);
+    assert.equal(res.code, SERVICE_ERROR, res.stderr);
+    assert.match(res.stderr, /\(AuthFailure\).*sim-east, sim-west/);
+  });
+
+  it('an action skygate does not offer: InvalidAction', async () => {
+    const res = await aws(['describe-nat-gateways']);
+    assert.equal(res.code, SERVICE_ERROR, res.stderr);
+    assert.match(res.stderr, /\(InvalidAction\)/);
+  });
+});
