@@ -190,6 +190,27 @@ function defineSuite(backend: Backend): void {
       await assert.rejects(store.replaceInventory('sim1', 'instance', [instance('sim2', 'i-1')], T2), SkygateError);
     });
 
+    it('applies a known refresh diff: writes what changed, removes what is gone, marks the rest seen', async (store) => {
+      await store.replaceInventory(
+        'sim1',
+        'instance',
+        ['i-1', 'i-2', 'i-3'].map((n) => instance('sim1', n)),
+        T0,
+      );
+      await store.replaceInventory('sim2', 'instance', [instance('sim2', 'i-9')], T0);
+      const changed = instance('sim1', 'i-2', { state: 'stopped', tags: { owner: 'bob' } });
+      await store.patchInventory('sim1', 'instance', { changed: [changed, instance('sim1', 'i-4')], gone: ['sim1:i-3'] }, T1);
+
+      const all = await store.queryInventory({ kind: 'instance', limit: 100 });
+      assert.deepEqual(ids(all), ['sim1:i-1', 'sim1:i-2', 'sim1:i-4', 'sim2:i-9']);
+      assert.deepEqual(await store.getResource('instance', 'sim1:i-2'), { ...changed, observedAt: T1 });
+      assert.equal((await store.getResource('instance', 'sim1:i-1'))?.observedAt, T1, 'an unchanged resource is marked seen');
+      assert.equal((await store.getResource('instance', 'sim2:i-9'))?.observedAt, T0, 'another provider is untouched');
+      assert.deepEqual(ids(await store.queryInventory({ kind: 'instance', tags: [{ key: 'owner', value: 'bob' }], limit: 10 })), [
+        'sim1:i-2',
+      ]);
+    });
+
     it('queries inventory by provider, state, name and tags, paging by id in byte order', async (store) => {
       // Mixed case and punctuation: byte order differs from locale order, and both dialects must agree.
       const natives = ['a', 'B', 'a-1', 'a_1', 'A', 'b.2', 'Z', 'z', '0', 'a1', 'b', 'c'];
