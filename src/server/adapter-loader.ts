@@ -6,6 +6,10 @@ import type { AdapterModule } from '../core/ports.js';
 /** The adapters this build ships; a type outside this list is a configuration error. */
 const MODULES: Record<string, () => Promise<AdapterModule>> = {
   sim: () => import('../../adapters/sim/index.js'),
+  aws: () => import('../../adapters/aws/index.js'),
+  'aws-elbv2': () => import('../../adapters/aws-elbv2/index.js'),
+  openstack: () => import('../../adapters/openstack/index.js'),
+  'openstack-octavia': () => import('../../adapters/openstack/index.js'),
 };
 
 export const loadAdapter: AdapterLoader = async (type) => {

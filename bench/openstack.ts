@@ -1,0 +1,220 @@
+/**
+ * OpenStack figures, each beside the `openstack` CLI doing the same in the same run, against the local
+ * OpenStack (docker/openstack/openstack.sh up) as its non-admin tenant:
+ *  1. listing 500 servers (fake virt driver; made by nova multi-creates of 50, deleted after): a fresh
+ *     listing through a skygate gateway (GET /v1/instances?fresh=true) and through the adapter alone,
+ *     vs `openstack server list` (with and without its name lookups);
+ *  2. uploading a 1 GiB qcow2 of random data to glance: adapter.uploadImage vs `openstack image create --file`.
+ * Results also go to bench/results/openstack.json.
+ */
+import { execFile } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { listAllNative } from '../src/core/resources.js';
+import {
+  baseImage,
+  issueToken,
+  makeQcow2,
+  NOVA,
+  readEnv,
+  TINY_FLAVOR,
+  tenantAdapter,
+  tenantSettings,
+} from '../test/integration/openstack/openstack-env.js';
+import { startGateway, stop, TOKEN } from './harness.js';
+
+const SERVERS = 500;
+const BATCH = 50;
+const RUNS = 5;
+const run = promisify(execFile);
+const cliEnv = { ...process.env, ...readEnv('tenant') };
+const name = `bench-${Date.now().toString(36)}`;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+async function timeMs(fn: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+async function nova(method: string, p: string, body?: unknown): Promise<unknown> {
+  const { token } = await issueToken('tenant');
+  const res = await fetch(`${NOVA}${p}`, {
+    method,
+    headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json', 'OpenStack-API-Version': 'compute 2.45' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  if (!res.ok && res.status !== 404) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+  return res.status === 204 || res.status === 202 ? undefined : res.json().catch(() => undefined);
+}
+const mine = async () =>
+  ((await nova('GET', `/servers?name=^${name}&limit=1000`)) as { servers: Array<{ id: string }> }).servers.map((s) => s.id);
+
+/**
+ * Nova multi-creates of BATCH servers, one after the other, each waited for until built: one request for
+ * all 500 stalled nova's single conductor here (114 built, then nothing for minutes).
+ */
+async function createServers(imageId: string): Promise<void> {
+  const active = async () =>
+    ((await nova('GET', `/servers/detail?name=^${name}&status=ACTIVE&limit=1000`)) as { servers: unknown[] }).servers.length;
+  for (let made = 0; made < SERVERS; made += BATCH) {
+    const count = Math.min(BATCH, SERVERS - made);
+    await nova('POST', '/servers', {
+      server: { name, flavorRef: TINY_FLAVOR, imageRef: imageId, networks: 'none', min_count: count, max_count: count },
+    });
+    for (const deadline = Date.now() + 600_000; (await active()) < made + count; ) {
+      if (Date.now() > deadline) throw new Error(`only ${await active()} of ${made + count} servers active after 10 min`);
+      await sleep(2000);
+    }
+  }
+}
+
+async function deleteServers(): Promise<void> {
+  for (let ids = await mine(); ids.length > 0; ids = await mine()) {
+    for (let i = 0; i < ids.length; i += 25)
+      await Promise.all(ids.slice(i, i + 25).map((id) => nova('DELETE', `/servers/${id}`)));
+    await sleep(3000);
+  }
+}
+
+async function listing(dir: string) {
+  const adapter = await tenantAdapter({}, 'os');
+  const adapterMs: number[] = [];
+  let adapterCount = 0;
+  for (let i = 0; i < RUNS; i++)
+    adapterMs.push(await timeMs(async () => (adapterCount = (await listAllNative(adapter, 'instance')).length)));
+
+  const config = path.join(dir, 'skygate.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      providers: [{ id: 'os', type: 'openstack', settings: tenantSettings() }],
+      inventory: { maxAgeMs: 5000, providerTimeoutMs: 120_000 },
+    }),
+  );
+  const { child, url } = await startGateway({ SKYGATE_DATA_DIR: path.join(dir, 'data'), SKYGATE_CONFIG: config });
+  const gatewayMs: number[] = [];
+  let gatewayCount = 0;
+  try {
+    const get = async () => {
+      const res = await fetch(`${url}/v1/instances?provider=os&limit=1000&fresh=true`, {
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      });
+      const body = (await res.json()) as { items: unknown[]; providers: Array<{ status: string }> };
+      if (res.status !== 200 || body.providers[0]?.status !== 'fresh')
+        throw new Error(`listing: ${res.status} ${JSON.stringify(body.providers)}`);
+      gatewayCount = body.items.length;
+    };
+    await get(); // first start: authentication and the first inventory fill
+    for (let i = 0; i < RUNS; i++) gatewayMs.push(await timeMs(get));
+  } finally {
+    await stop(child);
+  }
+
+  const cli = async (...extra: string[]) => {
+    const ms: number[] = [];
+    let count = 0;
+    for (let i = 0; i < RUNS; i++) {
+      ms.push(
+        await timeMs(async () => {
+          const { stdout } = await run('openstack', ['server', 'list', '--limit', '-1', '-f', 'json', ...extra], {
+            env: cliEnv,
+            maxBuffer: 64 << 20,
+          });
+          count = (JSON.parse(stdout) as unknown[]).length;
+        }),
+      );
+    }
+    return { medianMs: median(ms), count };
+  };
+  return {
+    gatewayFresh: { medianMs: median(gatewayMs), count: gatewayCount },
+    adapter: { medianMs: median(adapterMs), count: adapterCount },
+    cli: await cli(),
+    cliNoNameLookup: await cli('--no-name-lookup'),
+  };
+}
+
+async function upload(dir: string) {
+  const disk = await makeQcow2(dir, 1024);
+  const adapter = await tenantAdapter({}, 'os');
+  let skygateId = '';
+  const skygateMs = await timeMs(async () => {
+    skygateId = (
+      await adapter.uploadImage(
+        { name: `${name}-skygate`, diskFormat: 'qcow2', clientToken: `${name}-up` },
+        createReadStream(disk.file),
+      )
+    ).nativeId;
+  });
+  let cliId = '';
+  const cliMs = await timeMs(async () => {
+    const { stdout } = await run(
+      'openstack',
+      [
+        'image',
+        'create',
+        '--disk-format',
+        'qcow2',
+        '--container-format',
+        'bare',
+        '--file',
+        disk.file,
+        `${name}-cli`,
+        '-f',
+        'value',
+        '-c',
+        'id',
+      ],
+      { env: cliEnv, timeout: 900_000 },
+    );
+    cliId = stdout.trim();
+  });
+  await adapter.deleteImage(skygateId);
+  await adapter.deleteImage(cliId);
+  const mbps = (ms: number) => Math.round((disk.bytes / 1024 / 1024 / ms) * 1000);
+  return {
+    bytes: disk.bytes,
+    skygate: { ms: Math.round(skygateMs), MiBps: mbps(skygateMs) },
+    cli: { ms: Math.round(cliMs), MiBps: mbps(cliMs) },
+    ratio: Number((skygateMs / cliMs).toFixed(2)),
+  };
+}
+
+const dir = await mkdtemp(path.join(tmpdir(), 'skygate-bench-os-'));
+try {
+  const imageId = await baseImage(await tenantAdapter());
+  const made = await timeMs(() => createServers(imageId));
+  console.log(`made ${SERVERS} servers with nova multi-creates of ${BATCH} in ${(made / 1000).toFixed(1)} s`);
+  let list: Awaited<ReturnType<typeof listing>>;
+  try {
+    list = await listing(dir);
+  } finally {
+    await deleteServers();
+  }
+  const up = await upload(dir);
+  const ms = (x: number) => `${Math.round(x)} ms`;
+  console.log(`\nlisting ${SERVERS}+ servers (median of ${RUNS})`);
+  console.log(
+    `  skygate gateway, GET /v1/instances?fresh=true  ${ms(list.gatewayFresh.medianMs)}  (${list.gatewayFresh.count} items)`,
+  );
+  console.log(`  skygate adapter, all pages                    ${ms(list.adapter.medianMs)}  (${list.adapter.count})`);
+  console.log(`  baseline: openstack server list               ${ms(list.cli.medianMs)}  (${list.cli.count})`);
+  console.log(
+    `  baseline: openstack server list -n            ${ms(list.cliNoNameLookup.medianMs)}  (${list.cliNoNameLookup.count})`,
+  );
+  console.log(`\nuploading a 1 GiB qcow2 (${up.bytes} bytes) to glance`);
+  console.log(`  skygate adapter.uploadImage                   ${ms(up.skygate.ms)}  (${up.skygate.MiBps} MiB/s)`);
+  console.log(`  baseline: openstack image create --file       ${ms(up.cli.ms)}  (${up.cli.MiBps} MiB/s)`);
+  console.log(`  ratio skygate / CLI                           ${up.ratio}`);
+  await mkdir('bench/results', { recursive: true });
+  await writeFile(
+    'bench/results/openstack.json',
+    `${JSON.stringify({ at: new Date().toISOString(), servers: SERVERS, listing: list, upload: up }, null, 2)}\n`,
+  );
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
