@@ -46,10 +46,18 @@ interface Link {
 export class Nova {
   constructor(readonly http: ServiceClient) {}
 
-  /** One page of servers, newest first; `more` when nova linked a next page. */
-  async listServers(q: { limit?: number; marker?: string; name?: string }): Promise<{ servers: NovaServer[]; more: boolean }> {
+  /**
+   * One page of servers, newest first; `more` when nova linked a next page. With `changesSince` nova lists
+   * the servers changed since then, deleted ones included (status DELETED), even to a non-admin.
+   */
+  async listServers(q: {
+    limit?: number;
+    marker?: string;
+    name?: string;
+    changesSince?: string;
+  }): Promise<{ servers: NovaServer[]; more: boolean }> {
     const { data } = await this.http.json<{ servers: NovaServer[]; servers_links?: Link[] }>('GET', '/servers/detail', {
-      query: { limit: q.limit, marker: q.marker, name: q.name },
+      query: { limit: q.limit, marker: q.marker, name: q.name, 'changes-since': q.changesSince },
     });
     return { servers: data.servers, more: (data.servers_links ?? []).some((l) => l.rel === 'next') };
   }

@@ -50,6 +50,8 @@ const IMAGE_TAG_PREFIX = 'skygate-tag:';
 /** How long a health probe may take before the service counts as failing. */
 const HEALTH_TIMEOUT_MS = 5_000;
 const ZONES_TTL_MS = 60_000;
+/** Marks the listing's last phase, the recently deleted servers (`deleted:` + nova's marker within it). */
+const DELETED_PHASE = 'deleted:';
 
 type Log = AdapterContext['log'];
 
@@ -199,17 +201,27 @@ export class OpenStackCloudAdapter implements CloudAdapter {
 
   async listInstances(page: PageRequest = {}): Promise<NativePage<NativeInstance>> {
     if (!(await this.offers('compute'))) return { items: [] };
+    if (page.marker?.startsWith(DELETED_PHASE)) return this.listDeletedInstances(page, page.marker.slice(DELETED_PHASE.length));
     const { servers, more } = await this.nova.listServers({ limit: page.limit, marker: page.marker });
     const items = await Promise.all(servers.map((s) => this.toInstance(s)));
     // While servers are being built nova lists their build requests and cell records together and drops
     // duplicates after applying the limit: a page can come back short, without a next link, although
     // more servers follow. Such a page is not trusted to be the last: the caller asks once more.
     const maybeMore = more || servers.some((s) => s.status === 'BUILD');
-    return { items, ...(maybeMore && servers.length > 0 && { marker: servers.at(-1)?.id }) };
+    if (maybeMore && servers.length > 0) return { items, marker: servers.at(-1)?.id as string };
+    // The live servers are done; the recently deleted ones follow, as terminated instances.
+    return { items, ...(this.settings.terminatedRetentionMs > 0 && { marker: DELETED_PHASE }) };
   }
 
+  /** A server nova has deleted reads as `terminated` for `terminatedRetentionMs` after, though nova answers 404. */
   async getInstance(id: string): Promise<NativeInstance> {
-    return this.toInstance(await this.nova.getServer(id));
+    try {
+      return await this.toInstance(await this.nova.getServer(id));
+    } catch (e) {
+      const deleted = isSkygateError(e) && e.code === 'not_found' ? await this.deletedServer(id) : undefined;
+      if (!deleted) throw e;
+      return this.toInstance(deleted);
+    }
   }
 
   async createInstance(spec: CreateInstanceSpec): Promise<NativeInstance> {
@@ -444,6 +456,33 @@ export class OpenStackCloudAdapter implements CloudAdapter {
     return this.keystone.services()?.has(service) ?? false;
   }
 
+  /** One page of the servers deleted within the retention: nova lists them to `changes-since` queries only. */
+  private async listDeletedInstances(page: PageRequest, after: string): Promise<NativePage<NativeInstance>> {
+    const { servers, more } = await this.nova.listServers({
+      limit: page.limit,
+      ...(after !== '' && { marker: after }),
+      changesSince: this.deletedSince(),
+    });
+    const items = await Promise.all(servers.filter((s) => s.status === 'DELETED').map((s) => this.toInstance(s)));
+    return { items, ...(more && servers.length > 0 && { marker: `${DELETED_PHASE}${servers.at(-1)?.id}` }) };
+  }
+
+  /** Server `id` if nova deleted it within the retention. */
+  private async deletedServer(id: string): Promise<NovaServer | undefined> {
+    if (this.settings.terminatedRetentionMs === 0) return undefined;
+    let marker: string | undefined;
+    for (;;) {
+      const { servers, more } = await this.nova.listServers({ limit: 1000, marker, changesSince: this.deletedSince() });
+      const hit = servers.find((s) => s.id === id && s.status === 'DELETED');
+      if (hit || !more || servers.length === 0) return hit;
+      marker = servers.at(-1)?.id;
+    }
+  }
+
+  private deletedSince(): string {
+    return new Date(Date.now() - this.settings.terminatedRetentionMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
   /** A server created earlier with this client token: nova filters by name (a regex), skygate by the token. */
   private async findServer(name: string, token: string): Promise<NovaServer | undefined> {
     let marker: string | undefined;
@@ -544,13 +583,21 @@ export class OpenStackCloudAdapter implements CloudAdapter {
     };
   }
 
-  /** Runs a server action; a 409 is no error when the server is already in one of the states the action leads to. */
+  /**
+   * Runs a server action; a 409 is no error when the server is already in one of the states the action
+   * leads to. A server deleted meanwhile (nova: 404, or a 409 while deleting) is terminated: a conflict.
+   */
   private async action(id: string, body: Record<string, unknown>, already: InstanceState[]): Promise<void> {
     try {
       await this.nova.action(id, body);
     } catch (e) {
-      if (!isSkygateError(e) || e.code !== 'conflict') throw e;
-      if (!already.includes(instanceState(await this.nova.getServer(id)))) throw e;
+      if (!isSkygateError(e) || (e.code !== 'conflict' && e.code !== 'not_found')) throw e;
+      const state = await this.getInstance(id).then(
+        (i) => i.state,
+        () => undefined,
+      );
+      if (state === 'terminated') throw conflict(`server '${id}' is terminated: nova deleted it`);
+      if (e.code === 'not_found' || state === undefined || !already.includes(state)) throw e;
     }
   }
 }

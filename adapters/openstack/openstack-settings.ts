@@ -30,6 +30,11 @@ export interface OpenStackSettings {
   requestTimeoutMs: number;
   /** A token is renewed this long before it expires (at most half its lifetime). */
   tokenRenewBeforeMs: number;
+  /**
+   * How long a deleted server still reads as a `terminated` instance (nova answers 404 at once; EC2 keeps
+   * terminated instances visible for about an hour, and EC2 tools wait for that state). 0: not at all.
+   */
+  terminatedRetentionMs: number;
   /** Load balancer only: the Octavia load balancer whose pools it manages (name or id); all pools otherwise. */
   loadBalancer?: string;
   /** Load balancer only: the subnet new pool members are placed on. */
@@ -61,6 +66,7 @@ const KNOWN = new Set([
   'endpointOverrides',
   'requestTimeoutMs',
   'tokenRenewBeforeSeconds',
+  'terminatedRetentionMs',
   'loadBalancer',
   'memberSubnetId',
   'lbWaitTimeoutMs',
@@ -90,6 +96,7 @@ export function parseOpenStackSettings(providerId: string, raw: Record<string, u
     endpointOverrides: parseOverrides(raw.endpointOverrides, bad),
     requestTimeoutMs: positive(raw.requestTimeoutMs, 60_000, 'requestTimeoutMs', bad),
     tokenRenewBeforeMs: positive(raw.tokenRenewBeforeSeconds, 300, 'tokenRenewBeforeSeconds', bad) * 1000,
+    terminatedRetentionMs: positive(raw.terminatedRetentionMs, 3_600_000, 'terminatedRetentionMs', bad, true),
     loadBalancer: optionalString(raw.loadBalancer, 'loadBalancer', bad),
     memberSubnetId: optionalString(raw.memberSubnetId, 'memberSubnetId', bad),
     lbWaitTimeoutMs: positive(raw.lbWaitTimeoutMs, 120_000, 'lbWaitTimeoutMs', bad),
@@ -181,10 +188,11 @@ function optionalString(raw: unknown, field: string, bad: Bad): string | undefin
   return raw;
 }
 
-function positive(raw: unknown, fallback: number, field: string, bad: Bad): number {
+/** A number above 0 (or, with `zeroAllowed`, 0 or more); `fallback` when unset. */
+function positive(raw: unknown, fallback: number, field: string, bad: Bad, zeroAllowed = false): number {
   if (raw === undefined) return fallback;
-  if (typeof raw !== 'number' || !Number.isFinite(raw) || raw <= 0) {
-    throw bad(field, `must be a number above 0 (got ${JSON.stringify(raw)})`);
+  if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 0 || (raw === 0 && !zeroAllowed)) {
+    throw bad(field, `must be a number ${zeroAllowed ? '0 or more' : 'above 0'} (got ${JSON.stringify(raw)})`);
   }
   return raw;
 }
