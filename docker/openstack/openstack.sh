@@ -10,7 +10,8 @@
 #   bash docker/openstack/openstack.sh service-stop NAME | service-start NAME   # one service (fault tests)
 #
 # `up` writes the credentials the tests use to <repo>/.tmp/openstack/{tenant,admin}.env (KEY=value lines,
-# sourceable by bash; override the folder with SKYGATE_OPENSTACK_ENV_DIR). The tenant is a non-admin project
+# no `export`: for the openstack CLI use `set -a; . .tmp/openstack/tenant.env; set +a`; override the folder
+# with SKYGATE_OPENSTACK_ENV_DIR). The tenant is a non-admin project
 # and member user, as a real customer of a cloud would be. Every choice and pitfall is explained inline.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -113,7 +114,10 @@ down() {
   log "OpenStack services stopped"
   if [ -e "$RUN/mariadb.pid" ]; then stop_pids mariadb; log "mariadb stopped"; fi
   if [ -e "$RUN/rabbitmq.started" ]; then
-    rabbitmqctl stop >/dev/null 2>&1 || true; epmd -kill >/dev/null 2>&1 || true
+    # `shutdown`, not `stop`: stop returns while the Erlang VM is still halting (beam.smp still there a
+    # second later), so an `up` right after could find the dying node answering `rabbitmqctl status` and
+    # start none; shutdown returns once the VM has exited.
+    rabbitmqctl shutdown >/dev/null 2>&1 || true; epmd -kill >/dev/null 2>&1 || true
     rm -f "$RUN/rabbitmq.started"; log "rabbitmq stopped"
   fi
   # PostgreSQL is left running on purpose: the project's store tests share the cluster.
@@ -259,7 +263,9 @@ if [ -z "${PGVER:-}" ]; then
 fi
 [[ $PGSTATUS == online* ]] || pg_ctlcluster "$PGVER" "$PGNAME" start
 DB="postgresql+psycopg2://openstack:${PW}@127.0.0.1:${PGPORT}"
-psql_q() { runuser -u postgres -- psql -X -p "$PGPORT" -v ON_ERROR_STOP=1 -tAq -c "$1"; }
+# from /: the postgres user may not enter the caller's directory (a checkout under /root: psql then
+# warns 'could not change directory to ...: Permission denied' on every call)
+psql_q() { (cd / && runuser -u postgres -- psql -X -p "$PGPORT" -v ON_ERROR_STOP=1 -tAq -c "$1"); }
 for i in $(seq 30); do pg_isready -q -h 127.0.0.1 -p "$PGPORT" && break; sleep 1; done
 [ "$(psql_q "select 1 from pg_roles where rolname='openstack'")" = 1 ] || psql_q "create role openstack login password '${PW}'"
 for d in keystone glance placement nova_api nova nova_cell0 cinder neutron; do
