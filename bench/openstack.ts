@@ -84,9 +84,9 @@ async function createServers(imageId: string): Promise<void> {
 }
 
 /**
- * Deletes this run's servers, then waits (up to 30 min) until nova has. A server whose delete was lost or
- * failed (no task in progress any more: ACTIVE or ERROR) is deleted again, at most once a minute: deleting
- * servers that are still being deleted only queues more work for nova-compute.
+ * Deletes this run's servers, then waits (up to 30 min) until nova has. A server whose delete was lost (no
+ * task in progress any more) or failed (ERROR, its task left at `deleting`) is deleted again, at most once a
+ * minute: deleting servers that are still being deleted only queues more work for nova-compute.
  */
 async function deleteServers(): Promise<void> {
   const remove = async (ids: string[]) => {
@@ -99,7 +99,7 @@ async function deleteServers(): Promise<void> {
     const left = await mine();
     if (left.length === 0) return;
     if (Date.now() - retried > 60_000) {
-      await remove(left.filter((s) => !s['OS-EXT-STS:task_state']).map((s) => s.id));
+      await remove(left.filter((s) => s.status === 'ERROR' || !s['OS-EXT-STS:task_state']).map((s) => s.id));
       retried = Date.now();
     }
   }

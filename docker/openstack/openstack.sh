@@ -267,6 +267,15 @@ DB="postgresql+psycopg2://openstack:${PW}@127.0.0.1:${PGPORT}"
 # warns 'could not change directory to ...: Permission denied' on every call)
 psql_q() { (cd / && runuser -u postgres -- psql -X -p "$PGPORT" -v ON_ERROR_STOP=1 -tAq -c "$1"); }
 for i in $(seq 30); do pg_isready -q -h 127.0.0.1 -p "$PGPORT" && break; sleep 1; done
+# Eight services' connection pools (every uwsgi process and daemon has its own) outgrow PostgreSQL's
+# default 100 connections under load: with 500 servers being deleted nova-compute got "sorry, too many
+# clients already" and servers went to ERROR. Raised once, with a restart, before any service is started.
+if [ "$(psql_q "show max_connections")" -lt 400 ]; then
+  psql_q "alter system set max_connections = 400"
+  pg_ctlcluster "$PGVER" "$PGNAME" restart
+  for i in $(seq 30); do pg_isready -q -h 127.0.0.1 -p "$PGPORT" && break; sleep 1; done
+  log "postgresql: max_connections raised to 400"
+fi
 [ "$(psql_q "select 1 from pg_roles where rolname='openstack'")" = 1 ] || psql_q "create role openstack login password '${PW}'"
 for d in keystone glance placement nova_api nova nova_cell0 cinder neutron; do
   [ "$(psql_q "select 1 from pg_database where datname='$d'")" = 1 ] || psql_q "create database $d owner openstack"
