@@ -646,6 +646,15 @@ if not s.get(f"/v2.0/subnets?network_id={net_id}", endpoint_filter=net).json()["
     s.post("/v2.0/subnets", json={"subnet": {"name": "skygate-subnet", "network_id": net_id, "project_id": tenant,
            "ip_version": 4, "cidr": "192.0.2.0/24"}}, endpoint_filter=net)
 print("nova: compute host mapped, flavors m1.tiny/m1.small; tenant quotas and network skygate-net ready")
+# cinder-scheduler learns the volume back end from cinder-volume's periodic capability report (every 60 s):
+# until the first one, every volume create fails "No valid backend was found" and the volume goes to error.
+vol = dict(service_type="volumev3", interface="public", region_name="RegionOne")
+for _ in range(180):
+    if s.get("/scheduler-stats/get_pools", endpoint_filter=vol).json().get("pools"): break
+    time.sleep(1)
+else:
+    raise SystemExit("cinder-scheduler never learned a volume back end")
+print("cinder: the scheduler knows the volume back end")
 EOF
 
 printf '%s\n%s\n%s\n' "$(date -Is)" "$STAMP" "$TENANT_PW" > "$RUN/ready"; chmod 600 "$RUN/ready"
