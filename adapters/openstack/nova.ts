@@ -6,6 +6,8 @@ export interface NovaServer {
   name: string;
   status: string;
   created: string;
+  /** When the server last changed (for a deleted one: about when it was deleted). */
+  updated?: string;
   metadata?: Record<string, string>;
   /** Before 2.47 `{id}`; from 2.47 on the flavor is embedded and only its `original_name` names it. */
   flavor: { id?: string; original_name?: string };

@@ -50,7 +50,7 @@ const IMAGE_TAG_PREFIX = 'skygate-tag:';
 /** How long a health probe may take before the service counts as failing. */
 const HEALTH_TIMEOUT_MS = 5_000;
 const ZONES_TTL_MS = 60_000;
-/** Marks the listing's last phase, the recently deleted servers (`deleted:` + nova's marker within it). */
+/** Marks the listing's last phase, the recently deleted servers (`deleted:` + the last id of a page). */
 const DELETED_PHASE = 'deleted:';
 
 type Log = AdapterContext['log'];
@@ -64,6 +64,10 @@ export class OpenStackCloudAdapter implements CloudAdapter {
   private readonly neutron: Neutron;
   private zoneCache?: { zones: string[]; at: number };
   private network?: Promise<string>;
+  /** Servers nova deleted within the retention, by id (see recentlyDeleted). */
+  private readonly deleted = new Map<string, NovaServer>();
+  /** Epoch ms up to which nova's deletions are in `deleted`. */
+  private deletedSeenUntil = 0;
 
   constructor(
     readonly providerId: string,
@@ -456,31 +460,44 @@ export class OpenStackCloudAdapter implements CloudAdapter {
     return this.keystone.services()?.has(service) ?? false;
   }
 
-  /** One page of the servers deleted within the retention: nova lists them to `changes-since` queries only. */
+  /**
+   * The servers deleted within the retention, as terminated instances, in pages by id after the live
+   * ones: nova is asked on the first such page, later pages read what it answered.
+   */
   private async listDeletedInstances(page: PageRequest, after: string): Promise<NativePage<NativeInstance>> {
-    const { servers, more } = await this.nova.listServers({
-      limit: page.limit,
-      ...(after !== '' && { marker: after }),
-      changesSince: this.deletedSince(),
-    });
-    const items = await Promise.all(servers.filter((s) => s.status === 'DELETED').map((s) => this.toInstance(s)));
-    return { items, ...(more && servers.length > 0 && { marker: `${DELETED_PHASE}${servers.at(-1)?.id}` }) };
+    const all = after === '' ? await this.recentlyDeleted() : [...this.deleted.values()];
+    const next = all.filter((s) => s.id > after).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const servers = page.limit === undefined ? next : next.slice(0, page.limit);
+    const items = await Promise.all(servers.map((s) => this.toInstance(s)));
+    return { items, ...(servers.length < next.length && { marker: `${DELETED_PHASE}${servers.at(-1)?.id}` }) };
   }
 
   /** Server `id` if nova deleted it within the retention. */
   private async deletedServer(id: string): Promise<NovaServer | undefined> {
     if (this.settings.terminatedRetentionMs === 0) return undefined;
-    let marker: string | undefined;
-    for (;;) {
-      const { servers, more } = await this.nova.listServers({ limit: 1000, marker, changesSince: this.deletedSince() });
-      const hit = servers.find((s) => s.id === id && s.status === 'DELETED');
-      if (hit || !more || servers.length === 0) return hit;
-      marker = servers.at(-1)?.id;
-    }
+    return (await this.recentlyDeleted()).find((s) => s.id === id);
   }
 
-  private deletedSince(): string {
-    return new Date(Date.now() - this.settings.terminatedRetentionMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  /**
+   * The servers nova deleted within the retention. Nova shows them to a non-admin only in `changes-since`
+   * listings, which also hold every live server changed since: so only the changes since the last look are
+   * asked for (with a minute of overlap for clock skew and nova's whole-second times), and the deleted
+   * servers seen are kept here until they leave the window. A deleted server never changes again.
+   */
+  private async recentlyDeleted(): Promise<NovaServer[]> {
+    const now = Date.now();
+    const windowStart = now - this.settings.terminatedRetentionMs;
+    const since = Math.max(windowStart, this.deletedSeenUntil - 60_000);
+    let marker: string | undefined;
+    for (;;) {
+      const { servers, more } = await this.nova.listServers({ limit: 1000, marker, changesSince: isoSeconds(since) });
+      for (const s of servers) if (s.status === 'DELETED') this.deleted.set(s.id, s);
+      if (!more || servers.length === 0) break;
+      marker = servers.at(-1)?.id;
+    }
+    this.deletedSeenUntil = now;
+    for (const [id, s] of this.deleted) if (Date.parse(s.updated ?? s.created) < windowStart) this.deleted.delete(id);
+    return [...this.deleted.values()];
   }
 
   /** A server created earlier with this client token: nova filters by name (a regex), skygate by the token. */
@@ -707,6 +724,9 @@ const withoutToken = (metadata: Record<string, string>): Tags => {
 
 /** Cinder writes UTC times without a zone (`2024-05-01T10:00:00.000000`); every time leaves here as ISO 8601 UTC. */
 const isoTime = (t: string) => new Date(/(Z|[+-]\d\d:?\d\d)$/.test(t) ? t : `${t}Z`).toISOString();
+
+/** ISO 8601 without milliseconds, as nova's `changes-since` takes it. */
+const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
