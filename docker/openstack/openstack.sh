@@ -263,7 +263,7 @@ if [ -z "${PGVER:-}" ]; then
 fi
 [[ $PGSTATUS == online* ]] || pg_ctlcluster "$PGVER" "$PGNAME" start
 DB="postgresql+psycopg2://openstack:${PW}@127.0.0.1:${PGPORT}"
-# from /: the postgres user may not enter the caller's directory (a checkout under /root: psql then
+# from /: the postgres user may not enter the caller's directory (a checkout in root's home: psql then
 # warns 'could not change directory to ...: Permission denied' on every call)
 psql_q() { (cd / && runuser -u postgres -- psql -X -p "$PGPORT" -v ON_ERROR_STOP=1 -tAq -c "$1"); }
 for i in $(seq 30); do pg_isready -q -h 127.0.0.1 -p "$PGPORT" && break; sleep 1; done
