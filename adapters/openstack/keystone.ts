@@ -4,7 +4,7 @@
  */
 import { SkygateError } from '../../src/core/errors.js';
 import { errorFrom, fetchWithDeadline } from './http.js';
-import type { Credentials, Interface, ServiceKey } from './openstack-settings.js';
+import type { Credentials, Interface, OpenStackSettings, ServiceKey } from './openstack-settings.js';
 
 /** Catalog types per service, newest name first (cinder v3 registers both). */
 const CATALOG_TYPES: Record<ServiceKey, string[]> = {
@@ -51,6 +51,21 @@ export interface KeystoneOptions {
   endpointOverrides: Partial<Record<ServiceKey, string>>;
   /** Milliseconds since the epoch; replaceable so a test can move time past a token's renewal point. */
   now?: () => number;
+}
+
+/** The Keystone session an adapter of `provider` uses, from its settings (cloud and load balancer alike). */
+export function keystoneFor(provider: string, settings: OpenStackSettings, now?: () => number): Keystone {
+  return new Keystone({
+    provider,
+    authUrl: settings.authUrl,
+    credentials: settings.credentials,
+    region: settings.region,
+    interface: settings.interface,
+    timeoutMs: settings.requestTimeoutMs,
+    renewBeforeMs: settings.tokenRenewBeforeMs,
+    endpointOverrides: settings.endpointOverrides,
+    ...(now && { now }),
+  });
 }
 
 export class Keystone {

@@ -34,7 +34,7 @@ import type {
 import { Cinder, cinderHeaders, type CinderSnapshot, type CinderVolume } from './cinder.js';
 import { Glance, glanceBase, type GlanceImage } from './glance.js';
 import { fetchWithDeadline, ServiceClient } from './http.js';
-import { Keystone } from './keystone.js';
+import { type Keystone, keystoneFor } from './keystone.js';
 import { Neutron, neutronBase } from './neutron.js';
 import { Nova, novaHeaders, type NovaServer } from './nova.js';
 import type { OpenStackSettings, ServiceKey } from './openstack-settings.js';
@@ -75,17 +75,7 @@ export class OpenStackCloudAdapter implements CloudAdapter {
     private readonly log: Log,
     now?: () => number,
   ) {
-    this.keystone = new Keystone({
-      provider: providerId,
-      authUrl: settings.authUrl,
-      credentials: settings.credentials,
-      region: settings.region,
-      interface: settings.interface,
-      timeoutMs: settings.requestTimeoutMs,
-      renewBeforeMs: settings.tokenRenewBeforeMs,
-      endpointOverrides: settings.endpointOverrides,
-      now,
-    });
+    this.keystone = keystoneFor(providerId, settings, now);
     const client = (service: ServiceKey, extra: Partial<ConstructorParameters<typeof ServiceClient>[2]> = {}) =>
       new ServiceClient(this.keystone, service, { provider: providerId, timeoutMs: settings.requestTimeoutMs, ...extra });
     this.nova = new Nova(client('compute', { headers: novaHeaders(settings.microversions.compute) }));

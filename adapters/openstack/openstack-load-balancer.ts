@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SkygateError, isSkygateError, notFound } from '../../src/core/errors.js';
 import type { LbTarget, LoadBalancerAdapter, TargetHealth, TargetState } from '../../src/core/ports.js';
 import { ServiceClient } from './http.js';
-import { Keystone } from './keystone.js';
+import { keystoneFor } from './keystone.js';
 import { Octavia, octaviaBase, type MemberChange, type OctaviaMember } from './octavia.js';
 import type { OpenStackSettings } from './openstack-settings.js';
 
@@ -27,16 +27,7 @@ export class OpenStackLoadBalancerAdapter implements LoadBalancerAdapter {
     readonly providerId: string,
     private readonly settings: OpenStackSettings,
   ) {
-    const keystone = new Keystone({
-      provider: providerId,
-      authUrl: settings.authUrl,
-      credentials: settings.credentials,
-      region: settings.region,
-      interface: settings.interface,
-      timeoutMs: settings.requestTimeoutMs,
-      renewBeforeMs: settings.tokenRenewBeforeMs,
-      endpointOverrides: settings.endpointOverrides,
-    });
+    const keystone = keystoneFor(providerId, settings);
     this.octavia = new Octavia(
       new ServiceClient(keystone, 'load-balancer', {
         provider: providerId,
