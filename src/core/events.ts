@@ -1,7 +1,7 @@
 /** The append-only event stream: persisted for replay, fanned out live to SSE subscribers. */
 import { EventEmitter } from 'node:events';
 import type { SkygateEvent } from './model.js';
-import type { Store } from '../store/types.js';
+import type { Store } from './store-port.js';
 
 export class EventBus {
   private readonly live = new EventEmitter();

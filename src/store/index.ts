@@ -6,7 +6,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { KyselyStore, type StoreLog } from './kysely-store.js';
 import type { Database } from './schema.js';
-import type { Store } from './types.js';
+import type { Store } from '../core/store-port.js';
 
 export type { StoreLog } from './kysely-store.js';
 

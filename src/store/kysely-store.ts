@@ -17,7 +17,7 @@ import type {
   ProviderSyncState,
   Store,
   StoredAccessKey,
-} from './types.js';
+} from '../core/store-port.js';
 
 /** Rows per multi-row statement: keeps bound parameters far below SQLite's 32,766 and PostgreSQL's 65,535. */
 const CHUNK = 500;

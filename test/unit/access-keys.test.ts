@@ -10,7 +10,7 @@ import { AccessKeyService } from '../../src/core/services/access-keys.js';
 import { AuthService } from '../../src/core/services/auth.js';
 import { SecretBox } from '../../src/core/services/secret-box.js';
 import { openStore } from '../../src/store/index.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/core/store-port.js';
 
 let dir: string;
 let store: Store;

@@ -8,7 +8,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { IdMap, derivedId, isEc2Id } from '../../src/api/ec2/id-map.js';
 import { escapeXml, renderError, renderResponse } from '../../src/api/ec2/xml-render.js';
 import { openStore } from '../../src/store/index.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/core/store-port.js';
 
 describe('xml-render', () => {
   it('renders members, lists of items, booleans and numbers, leaving absent members out', () => {

@@ -16,7 +16,7 @@ import type {
   SkygateEvent,
   Volume,
 } from '../../src/core/model.js';
-import type { ApiToken } from '../../src/store/types.js';
+import type { ApiToken } from '../../src/core/store-port.js';
 import type { components } from '../../src/api/rest/openapi-types.js';
 import {
   allowedMethods,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { openStore, type OpenStoreOptions } from '../../src/store/index.js';
-import type { KeyPair, Store } from '../../src/store/types.js';
+import type { KeyPair, Store } from '../../src/core/store-port.js';
 
 interface Backend {
   name: 'sqlite' | 'postgres';

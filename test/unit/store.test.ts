@@ -10,7 +10,7 @@ import pg from 'pg';
 import { SkygateError } from '../../src/core/errors.js';
 import type { Image, Instance, Operation } from '../../src/core/model.js';
 import { openStore, type OpenStoreOptions } from '../../src/store/index.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/core/store-port.js';
 
 interface Backend {
   name: 'sqlite' | 'postgres';

@@ -11,7 +11,7 @@ import type { Operation, OperationStep } from '../model.js';
 import type { CloudAdapter } from '../ports.js';
 import type { ProviderRegistry } from '../registry.js';
 import type { InventoryService } from '../services/inventory.js';
-import type { OperationQuery, Store } from '../../store/types.js';
+import type { OperationQuery, Store } from '../store-port.js';
 import { Semaphore } from './semaphore.js';
 
 export interface StepContext {

@@ -5,7 +5,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { SkygateError } from '../errors.js';
 import type { Principal, Role } from '../model.js';
-import type { AccessKey, Store } from '../../store/types.js';
+import type { AccessKey, Store } from '../store-port.js';
 import type { SecretBox } from './secret-box.js';
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SkygateError } from '../errors.js';
 import type { Principal, Role } from '../model.js';
-import type { ApiToken, Store } from '../../store/types.js';
+import type { ApiToken, Store } from '../store-port.js';
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 

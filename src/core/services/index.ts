@@ -2,7 +2,7 @@
 import type { EventBus } from '../events.js';
 import type { OperationEngine } from '../operations/engine.js';
 import type { ProviderRegistry } from '../registry.js';
-import type { Store } from '../../store/types.js';
+import type { Store } from '../store-port.js';
 import type { AccessKeyService } from './access-keys.js';
 import type { AuthService } from './auth.js';
 import type { InstanceAttributeService } from './instance-attributes.js';

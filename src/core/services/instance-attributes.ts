@@ -4,7 +4,7 @@
  */
 import { SkygateError, conflict, invalid } from '../errors.js';
 import type { Instance } from '../model.js';
-import type { InstanceAttributes, Store } from '../../store/types.js';
+import type { InstanceAttributes, Store } from '../store-port.js';
 
 /** What an instance has when nothing was set: EC2's defaults. */
 export const DEFAULT_INSTANCE_ATTRIBUTES = {

@@ -9,7 +9,7 @@ import type { ResourceKind, ResourceOf } from '../model.js';
 import type { ProviderRegistry } from '../registry.js';
 import { getNative, listAllNative, toResource, type NativeOf } from '../resources.js';
 import { InventoryView, type ViewEntry } from './inventory-view.js';
-import type { ProviderSyncState, Store } from '../../store/types.js';
+import type { ProviderSyncState, Store } from '../store-port.js';
 
 export interface InventoryOptions {
   /** A provider's cache older than this is refreshed in the background on the next read. */

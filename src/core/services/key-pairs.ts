@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { SkygateError, conflict, invalid } from '../errors.js';
 import type { Tags } from '../model.js';
 import type { ProviderRegistry } from '../registry.js';
-import type { KeyPair, Store } from '../../store/types.js';
+import type { KeyPair, Store } from '../store-port.js';
 
 const KEY_TYPES: Record<string, KeyPair['keyType']> = {
   'ssh-rsa': 'rsa',

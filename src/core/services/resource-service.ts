@@ -13,7 +13,7 @@ import type { ProviderRegistry } from '../registry.js';
 import { getNative } from '../resources.js';
 import type { InstanceAttributeService, ModifiableAttributes } from './instance-attributes.js';
 import type { InventoryService } from './inventory.js';
-import type { InstanceAttributes } from '../../store/types.js';
+import type { InstanceAttributes } from '../store-port.js';
 
 export interface CallerContext {
   /** Who asks (token id); idempotency keys are scoped to it. */

@@ -1,6 +1,6 @@
 /** First schema: inventory cache with tags, sync states, operations, idempotency keys, events and API tokens. */
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { Store } from '../types.js';
+import type { Store } from '../../core/store-port.js';
 
 export function initial(dialect: Store['dialect']): Migration {
   // PostgreSQL orders text by the database locale; "C" orders by bytes as SQLite does, so keyset

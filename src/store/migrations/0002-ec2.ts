@@ -1,6 +1,6 @@
 /** Second schema: access keys (EC2 SigV4), id aliases of other dialects, key pairs and instance attributes. */
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { Store } from '../types.js';
+import type { Store } from '../../core/store-port.js';
 
 export function ec2(dialect: Store['dialect']): Migration {
   // Byte order in both dialects, as in 0001, so listings sort the same on SQLite and PostgreSQL.

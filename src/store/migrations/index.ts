@@ -1,6 +1,6 @@
 /** The store's migrations, listed in code: the same list runs from src (tsx) and from dist, with no directory to find and scan. */
 import type { Migration, MigrationProvider } from 'kysely';
-import type { Store } from '../types.js';
+import type { Store } from '../../core/store-port.js';
 import { initial } from './0001-initial.js';
 import { ec2 } from './0002-ec2.js';
 

@@ -2,7 +2,7 @@
 import type { Instance, InstanceState, Volume } from '../../../core/model.js';
 import type { InstanceAction } from '../../../core/services/resource-service.js';
 import type { DefaultNetwork } from '../../../core/services/network-service.js';
-import type { InstanceAttributes } from '../../../store/types.js';
+import type { InstanceAttributes } from '../../../core/store-port.js';
 import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
 import { Ec2Error, ec2Errors, toEc2Error } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';

@@ -2,7 +2,7 @@
 import type { Router } from 'express';
 import type { Role } from '../../../core/model.js';
 import type { CoreServices } from '../../../core/services/index.js';
-import type { AccessKey } from '../../../store/types.js';
+import type { AccessKey } from '../../../core/store-port.js';
 import { principal, route } from '../http.js';
 import { reply, type Schema } from '../schemas.js';
 

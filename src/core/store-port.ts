@@ -1,5 +1,5 @@
-/** The durable store's port: one interface, SQLite (default) and PostgreSQL behind it. */
-import type { Operation, OperationStatus, ResourceKind, ResourceOf, Role, SkygateEvent, Tags } from '../core/model.js';
+/** The durable store's port (owned by the core): one interface, SQLite (default) and PostgreSQL behind it in src/store. */
+import type { Operation, OperationStatus, ResourceKind, ResourceOf, Role, SkygateEvent, Tags } from './model.js';
 
 export interface InventoryQuery {
   kind: ResourceKind;

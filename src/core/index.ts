@@ -1,0 +1,11 @@
+/**
+ * The core's public face: what fronts (REST, EC2, OCCI), the server and adapters import. Fronts reach
+ * the core through the services bundle (`CoreServices`), never the store, the registry or the engine.
+ */
+export * from './errors.js';
+export * from './ids.js';
+export * from './model.js';
+export * from './ports.js';
+export * from './store-port.js';
+export * from './flavor-match.js';
+export type { CoreServices } from './services/index.js';
