@@ -12,8 +12,17 @@ import {
   type TargetHealthDescription,
   paginateDescribeTargetGroups,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { type ErrorCode, invalid, notFound, SkygateError } from '../../src/core/errors.js';
-import type { AdapterContext, LbTarget, LoadBalancerAdapter, TargetHealth, TargetState } from '../../src/core/ports.js';
+import {
+  SkygateError,
+  invalid,
+  notFound,
+  type AdapterContext,
+  type ErrorCode,
+  type LbTarget,
+  type LoadBalancerAdapter,
+  type TargetHealth,
+  type TargetState,
+} from '../../src/core/index.js';
 import { COMMON_AWS_ERRORS, fromAwsError } from '../aws/aws-errors.js';
 import { type AwsClientSettings, parseAwsClientSettings, settingError, warnUnknown } from '../aws/aws-settings.js';
 

@@ -41,32 +41,32 @@ import {
   waitUntilImageAvailable,
   waitUntilImageExists,
 } from '@aws-sdk/client-ec2';
-import { invalid, notFound, SkygateError } from '../../src/core/errors.js';
-import type {
-  Capabilities,
-  ImageState,
-  InstanceState,
-  ProviderHealth,
-  SnapshotState,
-  Tags,
-  VolumeState,
-} from '../../src/core/model.js';
-import type {
-  AdapterContext,
-  CloudAdapter,
-  CreateImageSpec,
-  CreateInstanceSpec,
-  CreateSnapshotSpec,
-  CreateVolumeSpec,
-  NativeFlavor,
-  NativeImage,
-  NativeInstance,
-  NativePage,
-  NativeSnapshot,
-  NativeVolume,
-  PageRequest,
-  TaggableKind,
-} from '../../src/core/ports.js';
+import {
+  SkygateError,
+  invalid,
+  notFound,
+  type AdapterContext,
+  type Capabilities,
+  type CloudAdapter,
+  type CreateImageSpec,
+  type CreateInstanceSpec,
+  type CreateSnapshotSpec,
+  type CreateVolumeSpec,
+  type ImageState,
+  type InstanceState,
+  type NativeFlavor,
+  type NativeImage,
+  type NativeInstance,
+  type NativePage,
+  type NativeSnapshot,
+  type NativeVolume,
+  type PageRequest,
+  type ProviderHealth,
+  type SnapshotState,
+  type TaggableKind,
+  type Tags,
+  type VolumeState,
+} from '../../src/core/index.js';
 import { EC2_ERRORS, fromAwsError } from './aws-errors.js';
 import { parseAwsSettings, type AwsClientSettings, type AwsSettings } from './aws-settings.js';
 

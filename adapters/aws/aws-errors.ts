@@ -1,5 +1,5 @@
 /** AWS SDK errors mapped onto skygate's taxonomy: EC2's error codes, the codes every AWS Query API shares, and HTTP fallbacks. */
-import { type ErrorCode, SkygateError, isSkygateError } from '../../src/core/errors.js';
+import { type ErrorCode, SkygateError, isSkygateError } from '../../src/core/index.js';
 
 /** Codes every AWS Query API answers (EC2, ELBv2, ...): credentials, permissions, throttling, validation. */
 export const COMMON_AWS_ERRORS: Readonly<Record<string, ErrorCode>> = {

@@ -1,5 +1,5 @@
 /** The aws adapters' settings: defaults, and validation that names the offending setting. */
-import { SkygateError } from '../../src/core/errors.js';
+import { SkygateError } from '../../src/core/index.js';
 
 export interface AwsCredentials {
   accessKeyId: string;

@@ -1,5 +1,5 @@
 /** The aws adapter module: EC2 (and EC2-compatible endpoints) as a skygate cloud; ELBv2 lives in adapters/aws-elbv2. */
-import type { AdapterContext, CloudAdapterFactory } from '../../src/core/ports.js';
+import type { AdapterContext, CloudAdapterFactory } from '../../src/core/index.js';
 import { AwsCloudAdapter } from './aws-cloud.js';
 
 export { AwsCloudAdapter, CLIENT_TOKEN_TAG, createEc2Client } from './aws-cloud.js';

@@ -8,7 +8,7 @@ import { request as httpsRequest } from 'node:https';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SkygateError, type ErrorCode } from '../../src/core/errors.js';
+import { SkygateError, type ErrorCode } from '../../src/core/index.js';
 import type { Keystone } from './keystone.js';
 import type { ServiceKey } from './openstack-settings.js';
 

@@ -1,5 +1,5 @@
 /** The OpenStack adapter module: nova/glance/cinder as a CloudAdapter, Octavia as the `openstack-octavia` load balancer. */
-import type { AdapterContext, CloudAdapterFactory, LoadBalancerAdapterFactory } from '../../src/core/ports.js';
+import type { AdapterContext, CloudAdapterFactory, LoadBalancerAdapterFactory } from '../../src/core/index.js';
 import { OpenStackCloudAdapter } from './openstack-cloud.js';
 import { OpenStackLoadBalancerAdapter } from './openstack-load-balancer.js';
 import { parseOpenStackSettings } from './openstack-settings.js';

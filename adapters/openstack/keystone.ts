@@ -2,7 +2,7 @@
  * Keystone v3: password or application-credential authentication, the service catalog, and a token
  * that is renewed before it expires and again whenever a service turns it down (401).
  */
-import { SkygateError } from '../../src/core/errors.js';
+import { SkygateError } from '../../src/core/index.js';
 import { errorFrom, fetchWithDeadline } from './http.js';
 import type { Credentials, Interface, OpenStackSettings, ServiceKey } from './openstack-settings.js';
 

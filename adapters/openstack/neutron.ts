@@ -1,5 +1,5 @@
 /** Neutron v2.0, only what booting a server needs: the network a `network` setting names. */
-import { SkygateError } from '../../src/core/errors.js';
+import { SkygateError } from '../../src/core/index.js';
 import type { ServiceClient } from './http.js';
 
 interface NeutronNetwork {

@@ -5,32 +5,34 @@
 import { createHash, getHashes } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SkygateError, conflict, invalid, isSkygateError, toSkygateError } from '../../src/core/errors.js';
-import type {
-  Capabilities,
-  ImageState,
-  InstanceState,
-  ProviderHealth,
-  SnapshotState,
-  Tags,
-  VolumeState,
-} from '../../src/core/model.js';
-import type {
-  AdapterContext,
-  CloudAdapter,
-  CreateImageSpec,
-  CreateInstanceSpec,
-  CreateSnapshotSpec,
-  CreateVolumeSpec,
-  NativeFlavor,
-  NativeImage,
-  NativeInstance,
-  NativePage,
-  NativeSnapshot,
-  NativeVolume,
-  PageRequest,
-  UploadImageSpec,
-} from '../../src/core/ports.js';
+import {
+  SkygateError,
+  conflict,
+  invalid,
+  isSkygateError,
+  toSkygateError,
+  type AdapterContext,
+  type Capabilities,
+  type CloudAdapter,
+  type CreateImageSpec,
+  type CreateInstanceSpec,
+  type CreateSnapshotSpec,
+  type CreateVolumeSpec,
+  type ImageState,
+  type InstanceState,
+  type NativeFlavor,
+  type NativeImage,
+  type NativeInstance,
+  type NativePage,
+  type NativeSnapshot,
+  type NativeVolume,
+  type PageRequest,
+  type ProviderHealth,
+  type SnapshotState,
+  type Tags,
+  type UploadImageSpec,
+  type VolumeState,
+} from '../../src/core/index.js';
 import { Cinder, cinderHeaders, type CinderSnapshot, type CinderVolume } from './cinder.js';
 import { Glance, glanceBase, type GlanceImage } from './glance.js';
 import { fetchWithDeadline, ServiceClient } from './http.js';

@@ -9,8 +9,15 @@
  * member had is kept in a member tag and given back when it is made active again.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SkygateError, isSkygateError, notFound } from '../../src/core/errors.js';
-import type { LbTarget, LoadBalancerAdapter, TargetHealth, TargetState } from '../../src/core/ports.js';
+import {
+  SkygateError,
+  isSkygateError,
+  notFound,
+  type LbTarget,
+  type LoadBalancerAdapter,
+  type TargetHealth,
+  type TargetState,
+} from '../../src/core/index.js';
 import { ServiceClient } from './http.js';
 import { keystoneFor } from './keystone.js';
 import { Octavia, octaviaBase, type MemberChange, type OctaviaMember } from './octavia.js';

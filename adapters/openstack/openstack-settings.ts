@@ -1,5 +1,5 @@
 /** The OpenStack adapters' settings: defaults, and validation that names the offending setting. */
-import { SkygateError } from '../../src/core/errors.js';
+import { SkygateError } from '../../src/core/index.js';
 
 export type Interface = 'public' | 'internal' | 'admin';
 /** The catalog services the adapters use, by the name their endpoint overrides go by. */

@@ -1,5 +1,5 @@
 /** The sim adapter module: a simulated cloud and load balancer for the quick start, tests, HA drills and benchmarks. */
-import type { AdapterContext, CloudAdapterFactory, LoadBalancerAdapterFactory } from '../../src/core/ports.js';
+import type { AdapterContext, CloudAdapterFactory, LoadBalancerAdapterFactory } from '../../src/core/index.js';
 import { SimCloudAdapter } from './sim-cloud.js';
 import { SimLoadBalancerAdapter } from './sim-load-balancer.js';
 

@@ -4,33 +4,35 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
-import { conflict, invalid, notFound, SkygateError, toSkygateError } from '../../src/core/errors.js';
-import type {
-  Capabilities,
-  ImageState,
-  InstanceState,
-  ProviderHealth,
-  SnapshotState,
-  Tags,
-  VolumeState,
-} from '../../src/core/model.js';
-import type {
-  AdapterContext,
-  CloudAdapter,
-  CreateImageSpec,
-  CreateInstanceSpec,
-  CreateSnapshotSpec,
-  CreateVolumeSpec,
-  NativeFlavor,
-  NativeImage,
-  NativeInstance,
-  NativePage,
-  NativeSnapshot,
-  NativeVolume,
-  PageRequest,
-  TaggableKind,
-  UploadImageSpec,
-} from '../../src/core/ports.js';
+import {
+  SkygateError,
+  conflict,
+  invalid,
+  notFound,
+  toSkygateError,
+  type AdapterContext,
+  type Capabilities,
+  type CloudAdapter,
+  type CreateImageSpec,
+  type CreateInstanceSpec,
+  type CreateSnapshotSpec,
+  type CreateVolumeSpec,
+  type ImageState,
+  type InstanceState,
+  type NativeFlavor,
+  type NativeImage,
+  type NativeInstance,
+  type NativePage,
+  type NativeSnapshot,
+  type NativeVolume,
+  type PageRequest,
+  type ProviderHealth,
+  type SnapshotState,
+  type TaggableKind,
+  type Tags,
+  type UploadImageSpec,
+  type VolumeState,
+} from '../../src/core/index.js';
 import { SimDisks, SEED_DISK_BYTES } from './sim-disks.js';
 import { FaultInjector, TokenBucket, type SimFaults } from './sim-faults.js';
 import { mergeFaults, parseSimSettings, type SimQuotas, type SimSettings } from './sim-settings.js';

@@ -2,8 +2,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { invalid, notFound, SkygateError, toSkygateError } from '../../src/core/errors.js';
-import type { AdapterContext, LbTarget, LoadBalancerAdapter, TargetHealth, TargetState } from '../../src/core/ports.js';
+import {
+  SkygateError,
+  invalid,
+  notFound,
+  toSkygateError,
+  type AdapterContext,
+  type LbTarget,
+  type LoadBalancerAdapter,
+  type TargetHealth,
+  type TargetState,
+} from '../../src/core/index.js';
 import { openDatabase } from './sim-state.js';
 
 const TARGET_STATES: ReadonlySet<string> = new Set<TargetState>(['active', 'draining', 'maintenance']);

@@ -1,5 +1,5 @@
 /** The sim's settings: defaults, and validation that names the offending setting. */
-import { SkygateError } from '../../src/core/errors.js';
+import { SkygateError } from '../../src/core/index.js';
 import { NO_FAULTS, type SimFaults } from './sim-faults.js';
 
 export interface SimQuotas {

@@ -1,5 +1,5 @@
 /** What every EC2 action handler is given, and how an action declares itself. */
-import type { Principal } from '../../core/model.js';
+import type { Principal } from '../../core/index.js';
 import type { CoreServices } from '../../core/services/index.js';
 import type { CallerContext } from '../../core/services/resource-service.js';
 import type { IdMap } from './id-map.js';

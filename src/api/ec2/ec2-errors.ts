@@ -1,5 +1,5 @@
 /** EC2's error dialect: AWS error codes with their HTTP statuses, and the map from skygate's taxonomy onto them. */
-import { toSkygateError } from '../../core/errors.js';
+import { toSkygateError } from '../../core/index.js';
 
 /** An error as EC2 answers it: `<Response><Errors><Error><Code/><Message/></Error></Errors>…`. */
 export class Ec2Error extends Error {

@@ -4,7 +4,7 @@
  * store when first shown so that the reverse lookup works.
  */
 import { createHash } from 'node:crypto';
-import type { Store } from '../../core/store-port.js';
+import type { Store } from '../../core/index.js';
 import type { Ec2ResourceKind } from './ec2-errors.js';
 
 export type Ec2IdKind = Ec2ResourceKind;

@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
-import type { Role } from '../../core/model.js';
+import type { Role } from '../../core/index.js';
 import type { CoreServices } from '../../core/services/index.js';
 import { ACTIONS } from './actions/index.js';
 import type { Ec2Context } from './context.js';

@@ -6,7 +6,7 @@
 import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { Principal } from '../../core/model.js';
+import type { Principal } from '../../core/index.js';
 import { Ec2Error } from './ec2-errors.js';
 
 type SignableRequest = Parameters<SignatureV4['presign']>[0];

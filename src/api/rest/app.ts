@@ -1,7 +1,7 @@
 /** The REST front: parses and validates against api-spec/openapi.yaml, authenticates, and calls the core. */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Histogram, register } from 'prom-client';
-import { SkygateError } from '../../core/errors.js';
+import { SkygateError } from '../../core/index.js';
 import type { CoreServices } from '../../core/services/index.js';
 import { createEc2Router } from '../ec2/index.js';
 import { matchOperation, openApiDocument, validateRequest } from './openapi-validator.js';

@@ -1,6 +1,6 @@
 /** Small request/response helpers shared by the REST routes. */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Operation, Principal } from '../../core/model.js';
+import type { Operation, Principal } from '../../core/index.js';
 import { reply, type Schema } from './schemas.js';
 import type { CallerContext } from '../../core/services/resource-service.js';
 

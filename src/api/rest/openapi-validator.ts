@@ -5,8 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
-import { SkygateError } from '../../core/errors.js';
-import type { Role } from '../../core/model.js';
+import { SkygateError, type Role } from '../../core/index.js';
 
 type Obj = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 /** Renders any error as RFC 9457 problem+json with a stable `type` per error code. */
 import type { ErrorRequestHandler } from 'express';
-import { ERROR_CODES, SkygateError, toSkygateError, type ErrorCode } from '../../core/errors.js';
+import { ERROR_CODES, SkygateError, toSkygateError, type ErrorCode } from '../../core/index.js';
 
 export const problemType = (code: ErrorCode) => `https://skygate.dev/problems/${code.replaceAll('_', '-')}`;
 

@@ -1,7 +1,5 @@
 /** Pieces every EC2 action group shares: id resolution in the request's region, tags, and waiting for a create's id. */
-import { SkygateError } from '../../../core/errors.js';
-import type { Operation, ResourceOf, Tags } from '../../../core/model.js';
-import type { TaggableKind } from '../../../core/ports.js';
+import { SkygateError, type Operation, type ResourceOf, type TaggableKind, type Tags } from '../../../core/index.js';
 import type { Ec2Context } from '../context.js';
 import { Ec2Error, ec2Errors, toEc2Error } from '../ec2-errors.js';
 import { type Ec2IdKind, isEc2Id } from '../id-map.js';

@@ -1,6 +1,5 @@
 /** Images (AMIs): CreateImage, DescribeImages, DescribeImageAttribute, DeregisterImage, CopyImage. */
-import { SkygateError } from '../../../core/errors.js';
-import type { Image, ImageState, Operation } from '../../../core/model.js';
+import { SkygateError, type Image, type ImageState, type Operation } from '../../../core/index.js';
 import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
 import { Ec2Error, ec2Errors, toEc2Error } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';

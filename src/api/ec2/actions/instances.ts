@@ -1,8 +1,7 @@
 /** Instances: RunInstances, DescribeInstances, DescribeInstanceStatus and the Start/Stop/Reboot/Terminate actions. */
-import type { Instance, InstanceState, Volume } from '../../../core/model.js';
+import type { Instance, InstanceAttributes, InstanceState, Volume } from '../../../core/index.js';
 import type { InstanceAction } from '../../../core/services/resource-service.js';
 import type { DefaultNetwork } from '../../../core/services/network-service.js';
-import type { InstanceAttributes } from '../../../core/store-port.js';
 import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
 import { Ec2Error, ec2Errors, toEc2Error } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';

@@ -1,6 +1,5 @@
 /** SSH key pairs: ImportKeyPair, DescribeKeyPairs, DeleteKeyPair. */
-import { SkygateError } from '../../../core/errors.js';
-import type { KeyPair } from '../../../core/store-port.js';
+import { SkygateError, type KeyPair } from '../../../core/index.js';
 import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
 import { Ec2Error, ec2Errors } from '../ec2-errors.js';
 import { filterPredicate, parseFilters } from '../filters.js';

@@ -1,5 +1,5 @@
 /** Where things run: DescribeRegions (skygate's providers), DescribeAvailabilityZones and DescribeInstanceTypes (flavors). */
-import type { Flavor } from '../../../core/model.js';
+import type { Flavor } from '../../../core/index.js';
 import { type ActionTable, defineAction } from '../context.js';
 import { Ec2Error, ec2Errors } from '../ec2-errors.js';
 import { filterPredicate, parseFilters } from '../filters.js';

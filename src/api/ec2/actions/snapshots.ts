@@ -1,5 +1,5 @@
 /** Volume snapshots: CreateSnapshot, DescribeSnapshots, DeleteSnapshot. */
-import type { Snapshot, SnapshotState } from '../../../core/model.js';
+import type { Snapshot, SnapshotState } from '../../../core/index.js';
 import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
 import { ec2Errors } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';

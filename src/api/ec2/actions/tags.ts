@@ -1,6 +1,5 @@
 /** Tags on existing resources: CreateTags, DeleteTags, DescribeTags. */
-import type { Tags } from '../../../core/model.js';
-import type { TaggableKind } from '../../../core/ports.js';
+import type { TaggableKind, Tags } from '../../../core/index.js';
 import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
 import { Ec2Error, ec2Errors } from '../ec2-errors.js';
 import { filterPredicate, parseFilters } from '../filters.js';

@@ -1,5 +1,5 @@
 /** Volumes (EBS): CreateVolume, DescribeVolumes, AttachVolume, DetachVolume, DeleteVolume. */
-import type { Volume, VolumeState } from '../../../core/model.js';
+import type { Volume, VolumeState } from '../../../core/index.js';
 import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
 import { ec2Errors } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';

@@ -1,8 +1,7 @@
 /** Access key pairs for the EC2 front: issue (secret shown once), list, revoke; each caller manages their own. */
 import type { Router } from 'express';
-import type { Role } from '../../../core/model.js';
+import type { AccessKey, Role } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
-import type { AccessKey } from '../../../core/store-port.js';
 import { principal, route } from '../http.js';
 import { reply, type Schema } from '../schemas.js';
 

@@ -1,6 +1,6 @@
 /** Read side of the single pane of glass: list and get every resource kind across providers. */
 import type { Router } from 'express';
-import type { ResourceKind } from '../../../core/model.js';
+import type { ResourceKind } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
 import { parseTags, route, splitList, validated } from '../http.js';
 import { reply, type Schema, type Schemas } from '../schemas.js';

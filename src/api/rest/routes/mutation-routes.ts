@@ -1,6 +1,6 @@
 /** The mutating side: every call a provider finishes later answers 202 with an Operation. */
 import type { Router } from 'express';
-import type { Tags } from '../../../core/model.js';
+import type { Tags } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
 import type { CreateInstanceInput, CreateVolumeInput } from '../../../core/services/resource-service.js';
 import { caller, route, sendAccepted } from '../http.js';

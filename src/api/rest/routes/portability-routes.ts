@@ -1,7 +1,7 @@
 /** Image portability over REST: export to OVA (and download it, with Range), import by upload or URL, replicate. */
 import { PassThrough } from 'node:stream';
 import type { Request, Response, Router } from 'express';
-import { SkygateError, invalid } from '../../../core/errors.js';
+import { SkygateError, invalid } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
 import type { ExportRequest, ImportRequest, ReplicateRequest } from '../../../portability/portability-service.js';
 import { caller, route, sendAccepted, validated } from '../http.js';

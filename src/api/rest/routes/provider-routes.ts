@@ -1,6 +1,6 @@
 /** Providers (the configured clouds) and the sim's fault-injection switch for drills and tests. */
 import type { Router } from 'express';
-import { SkygateError } from '../../../core/errors.js';
+import { SkygateError } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
 import { route } from '../http.js';
 import { reply, type Schema } from '../schemas.js';

@@ -1,6 +1,6 @@
 /** API tokens: issue (secret shown once), list, revoke. Admin only. */
 import type { Router } from 'express';
-import type { Role } from '../../../core/model.js';
+import type { Role } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
 import { route } from '../http.js';
 import { reply } from '../schemas.js';
