@@ -34,3 +34,29 @@ export function assertActionAllowed(
     );
   }
 }
+
+/** The state a resource shows as soon as `action` is accepted (as EC2 answers it), before the provider moves it. */
+const TRANSITION: Record<string, Record<string, Record<string, string>>> = {
+  instance: {
+    start: { stopped: 'pending' },
+    stop: { running: 'stopping', pending: 'stopping', rebooting: 'stopping' },
+    reboot: { running: 'rebooting' },
+    delete: {
+      pending: 'terminating',
+      running: 'terminating',
+      stopping: 'terminating',
+      stopped: 'terminating',
+      rebooting: 'terminating',
+      error: 'terminating',
+    },
+  },
+  volume: {
+    attach: { available: 'attaching' },
+    detach: { 'in-use': 'detaching' },
+    delete: { available: 'deleting', error: 'deleting' },
+  },
+};
+
+export function transitionOf(kind: 'instance' | 'volume', action: string, state: string): string | undefined {
+  return TRANSITION[kind]?.[action]?.[state];
+}

@@ -3,7 +3,6 @@
  * do (image exists and is available, download/upload capabilities, targets, URL policy, upload quota)
  * before answering 202, then hands the work to the export, import and replicate commands.
  */
-import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { SkygateError, conflict, invalid, notFound } from '../core/errors.js';
@@ -51,11 +50,6 @@ export interface ReplicateRequest {
 }
 
 const PORTABILITY_KINDS = new Set([EXPORT_KIND, IMPORT_KIND, REPLICATE_KIND]);
-
-const hashRequest = (kind: string, input: unknown) =>
-  createHash('sha256')
-    .update(JSON.stringify([kind, input]))
-    .digest('hex');
 
 export class PortabilityService {
   constructor(
@@ -277,10 +271,7 @@ export class PortabilityService {
       ...(target !== undefined && { target }),
       input,
       state,
-      principal: caller.principal,
-      ...(caller.idempotencyKey !== undefined && {
-        idempotency: { key: caller.idempotencyKey, requestHash: hashRequest(kind, { target, input }) },
-      }),
+      caller,
     });
     return operation;
   }

@@ -6,6 +6,7 @@ import type express from 'express';
 import { pino, type Logger } from 'pino';
 import { EventBus } from '../core/events.js';
 import { OperationEngine } from '../core/operations/engine.js';
+import { launchCommand } from '../core/operations/launch-command.js';
 import { resourceCommands } from '../core/operations/resource-commands.js';
 import { ProviderRegistry } from '../core/registry.js';
 import {
@@ -14,7 +15,10 @@ import {
   InstanceAttributeService,
   InventoryService,
   KeyPairService,
+  LaunchService,
   NetworkService,
+  OperationService,
+  ProviderService,
   ResourceService,
   SecretBox,
   type CoreServices,
@@ -22,12 +26,15 @@ import {
 import { createRestApp } from '../api/rest/app.js';
 import { createPortability } from '../portability/index.js';
 import { openStore } from '../store/index.js';
+import type { Store } from '../core/store-port.js';
 import { loadAdapter } from './adapter-loader.js';
 import type { GatewayConfig } from './config.js';
 
 export interface Gateway {
   config: GatewayConfig;
   core: CoreServices;
+  /** What only the composition root, probes and tests reach: fronts get `core`. */
+  internals: { store: Store; registry: ProviderRegistry; engine: OperationEngine; events: EventBus };
   app: express.Express;
   log: Logger;
   /** Set when this start generated the bootstrap admin token. */
@@ -45,26 +52,29 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
   await inventory.init();
   const events = new EventBus(store);
   const engine = new OperationEngine(store, registry, inventory, events, log, config.operations);
-  engine.register(...resourceCommands);
+  const instanceAttributes = new InstanceAttributeService(store);
+  engine.register(...resourceCommands, launchCommand((id, attributes) => instanceAttributes.recordLaunch(id, attributes)));
   const portability = createPortability({ dataDir: config.dataDir, config: config.portability, registry, inventory, engine });
   engine.register(...portability.commands);
   await portability.service.init();
-  const auth = new AuthService(store);
+  const auth = new AuthService(store, events);
   const adminTokenFile = await auth.bootstrap(config.dataDir, config.adminToken);
-  const instanceAttributes = new InstanceAttributeService(store);
+  const keyPairs = new KeyPairService(store, registry);
+  const network = new NetworkService(registry);
   const core: CoreServices = {
-    store,
-    registry,
+    providers: new ProviderService(registry, events),
     inventory,
-    engine,
+    operations: new OperationService(engine),
     events,
     auth,
+    launches: new LaunchService(registry, inventory, engine, keyPairs, network),
     resources: new ResourceService(registry, inventory, engine, instanceAttributes),
-    accessKeys: new AccessKeyService(store, await SecretBox.open(config.dataDir, config.secretKey)),
+    accessKeys: new AccessKeyService(store, await SecretBox.open(config.dataDir, config.secretKey), events),
     instanceAttributes,
-    keyPairs: new KeyPairService(store, registry),
-    network: new NetworkService(registry),
+    keyPairs,
+    network,
     portability: portability.service,
+    idAliases: store,
   };
 
   const app = createRestApp(core, {
@@ -76,6 +86,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
   return {
     config,
     core,
+    internals: { store, registry, engine, events },
     app,
     log,
     adminTokenFile,

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const gateway = await createGateway(config, log);
   const { url } = await gateway.listen();
   log.info(
-    { url, providers: config.providers.map((p) => p.id), dataDir: config.dataDir, store: gateway.core.store.dialect },
+    { url, providers: config.providers.map((p) => p.id), dataDir: config.dataDir, store: gateway.internals.store.dialect },
     'skygate is serving',
   );
   if (gateway.adminTokenFile) {

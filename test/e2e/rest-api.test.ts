@@ -211,14 +211,14 @@ describe('bad input: 4xx problem+json naming the field, nothing written', () => 
   ];
   for (const [name, send, status, field] of cases) {
     it(name, async () => {
-      const before = (await gw.gateway.core.engine.list({ limit: 1000 })).length;
+      const before = (await gw.gateway.core.operations.list({ limit: 1000 })).length;
       const res = await send();
       assert.equal(res.status, status, JSON.stringify(res.body));
       assert.match(res.headers['content-type'] ?? '', /application\/problem\+json/);
       const body = JSON.parse(res.text) as { field?: string; type: string; detail: string };
       if (typeof field === 'string') assert.equal(body.field, field, body.detail);
       assert.match(body.type, /^https:\/\/skygate\.dev\/problems\//);
-      assert.equal((await gw.gateway.core.engine.list({ limit: 1000 })).length, before, 'no operation was written');
+      assert.equal((await gw.gateway.core.operations.list({ limit: 1000 })).length, before, 'no operation was written');
     });
   }
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SkygateError } from '../../src/core/errors.js';
+import { EventBus } from '../../src/core/events.js';
 import type { Principal } from '../../src/core/model.js';
 import { AccessKeyService } from '../../src/core/services/access-keys.js';
 import { AuthService } from '../../src/core/services/auth.js';
@@ -20,8 +21,8 @@ let keys: AccessKeyService;
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'skygate-keys-'));
   store = await openStore({ dataDir: dir });
-  auth = new AuthService(store);
-  keys = new AccessKeyService(store, await SecretBox.open(dir));
+  auth = new AuthService(store, new EventBus(store));
+  keys = new AccessKeyService(store, await SecretBox.open(dir), new EventBus(store));
 });
 after(async () => {
   await store.close();
@@ -113,8 +114,31 @@ describe('AccessKeyService', () => {
   it('stops resolving a key whose token is revoked', async () => {
     const owner = await principal('operator');
     const key = await keys.issue(owner, {});
-    const fresh = new AccessKeyService(store, await SecretBox.open(dir));
+    const fresh = new AccessKeyService(store, await SecretBox.open(dir), new EventBus(store));
     await auth.revoke(owner.tokenId);
     assert.equal(await fresh.resolve(key.id), undefined);
+  });
+});
+
+describe('audit', () => {
+  it('records token and access key changes as events from the services themselves, whichever front asks', async () => {
+    const before = (await store.eventsSince(0, 10_000)).length;
+    const token = await auth.issue('audited', 'operator', 'tok-admin');
+    const owner: Principal = { tokenId: token.id, name: 'audited', role: 'operator' };
+    const key = await keys.issue(owner, { name: 'k' });
+    await keys.revoke(owner, key.id);
+    await auth.revoke(token.id, 'tok-admin');
+    const events = (await store.eventsSince(0, 10_000)).slice(before);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.subject]),
+      [
+        ['token.issued', token.id],
+        ['access-key.issued', key.id],
+        ['access-key.revoked', key.id],
+        ['token.revoked', token.id],
+      ],
+    );
+    assert.equal(events[0]?.data.by, 'tok-admin');
+    assert.equal(events[1]?.data.by, token.id);
   });
 });

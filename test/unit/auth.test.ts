@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { EventBus } from '../../src/core/events.js';
 import { AuthService } from '../../src/core/services/auth.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/core/store-port.js';
@@ -21,7 +22,7 @@ after(async () => {
 
 describe('AuthService', () => {
   it('generates the first admin token into a 0600 file, once, and stores only its hash', async () => {
-    const auth = new AuthService(store);
+    const auth = new AuthService(store, new EventBus(store));
     const file = await auth.bootstrap(dir);
     assert.equal(file, path.join(dir, 'admin-token'));
     assert.equal((await stat(file)).mode & 0o777, 0o600);
@@ -35,7 +36,7 @@ describe('AuthService', () => {
   });
 
   it('refuses a short SKYGATE_ADMIN_TOKEN and unknown tokens; enforces role rank; revocation is immediate', async () => {
-    const auth = new AuthService(store);
+    const auth = new AuthService(store, new EventBus(store));
     await assert.rejects(auth.bootstrap(dir, 'short'), { code: 'invalid_input' });
     await assert.rejects(auth.authenticate('Bearer nope'), { code: 'unauthorized' });
     await assert.rejects(auth.authenticate(undefined), { code: 'unauthorized' });

@@ -4,7 +4,7 @@
  * store when first shown so that the reverse lookup works.
  */
 import { createHash } from 'node:crypto';
-import type { Store } from '../../core/index.js';
+import type { IdAliasStore } from '../../core/services/index.js';
 import type { Ec2ResourceKind } from './ec2-errors.js';
 
 export type Ec2IdKind = Ec2ResourceKind;
@@ -56,7 +56,7 @@ export class IdMap {
   private readonly stored = new Map<string, string>();
   private pending = new Map<string, { kind: Ec2IdKind; target: string }>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: IdAliasStore) {}
 
   /** The EC2 id of a skygate resource, without recording it (for filters scanning many resources). */
   peek(kind: Ec2IdKind, skygateId: string): string {

@@ -83,7 +83,7 @@ function sendError(res: Response, err: Ec2Error, requestId: string): void {
 
 export function createEc2Router(core: CoreServices, options: Ec2Options): express.Router {
   const router = express.Router();
-  const ids = new IdMap(core.store);
+  const ids = new IdMap(core.idAliases);
   const fragments = new FragmentCache();
   // Whole pages are large: only the most recent hundred queries keep theirs.
   const pages = new FragmentCache(100);
@@ -114,10 +114,10 @@ export function createEc2Router(core: CoreServices, options: Ec2Options): expres
         { method: req.method, path, query: queryMap(queryPairs), headers: req.headers, body },
         async (accessKeyId) => core.accessKeys.resolve(accessKeyId),
       );
-      if (!core.registry.has(verified.region)) {
+      if (!core.providers.has(verified.region)) {
         throw new Ec2Error(
           'AuthFailure',
-          `Credential should be scoped to a valid region: '${verified.region}' is not a provider of this gateway (${core.registry.ids().join(', ')})`,
+          `Credential should be scoped to a valid region: '${verified.region}' is not a provider of this gateway (${core.providers.ids().join(', ')})`,
           401,
         );
       }

@@ -54,11 +54,11 @@ export function createRestApp(core: CoreServices, options: RestOptions): express
   // Ready means the store answers and adapters are loaded; a cloud being down does not make the
   // gateway unready, since it keeps serving that cloud's last known inventory.
   app.get('/readyz', async (_req, res) => {
-    const store = await core.store.eventsSince(Number.MAX_SAFE_INTEGER, 1).then(
+    const store = await core.events.since(Number.MAX_SAFE_INTEGER, 1).then(
       () => ({ status: 'ok' as const }),
       (e: unknown) => ({ status: 'failing' as const, detail: e instanceof Error ? e.message : String(e) }),
     );
-    const count = core.registry.ids().length;
+    const count = core.providers.ids().length;
     const providers =
       count > 0
         ? { status: 'ok' as const, detail: `${count} providers loaded` }

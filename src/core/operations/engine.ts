@@ -3,7 +3,8 @@
  * of named steps, persisted after each step, and resumed from the first unfinished step after a
  * crash or restart. Steps must be safe to run again (creates carry the operation id as client token).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { Counter, Gauge } from 'prom-client';
 import { SkygateError, conflict, toSkygateError } from '../errors.js';
 import type { EventBus } from '../events.js';
@@ -49,9 +50,26 @@ export interface SubmitRequest {
   input: Record<string, unknown>;
   /** State known before the first step (e.g. the native id an action acts on). */
   state?: Record<string, unknown>;
-  principal?: string;
-  idempotency?: { key: string; requestHash: string };
+  /** Who asks, and the idempotency key they sent, if any. */
+  caller?: CallerContext;
 }
+
+/**
+ * Who asks for an operation. A retry with the same idempotency key (same principal) answers the first
+ * operation; the same key with a different request (kind, target and input) is refused. The engine alone
+ * decides what "the same request" is.
+ */
+export interface CallerContext {
+  /** Who asks (token id); idempotency keys are scoped to it. */
+  principal: string;
+  idempotencyKey?: string;
+}
+
+/** What makes two submissions "the same request" for an idempotency key. */
+export const requestHash = (req: Pick<SubmitRequest, 'kind' | 'target' | 'input'>): string =>
+  createHash('sha256')
+    .update(JSON.stringify([req.kind, { target: req.target, input: req.input }]))
+    .digest('hex');
 
 export interface EngineOptions {
   /** Operations running at once against one provider; the rest queue. */
@@ -69,6 +87,8 @@ export class OperationEngine {
   private readonly commands = new Map<string, CommandDefinition>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly slots = new Map<string, Semaphore>();
+  /** Emits an operation's id each time it is saved, so `waitFor` wakes without polling the store. */
+  private readonly saved = new EventEmitter().setMaxListeners(0);
 
   constructor(
     private readonly store: Store,
@@ -100,19 +120,19 @@ export class OperationEngine {
       input: req.input,
       steps: def.steps.map((s) => ({ name: s.name, status: 'pending' })),
       state: req.state ?? {},
-      ...(req.idempotency && { idempotencyKey: req.idempotency.key }),
-      ...(req.principal !== undefined && { createdBy: req.principal }),
+      ...(req.caller?.idempotencyKey !== undefined && { idempotencyKey: req.caller.idempotencyKey }),
+      ...(req.caller !== undefined && { createdBy: req.caller.principal }),
       createdAt: now,
       updatedAt: now,
       attempts: 0,
     };
-    const idem = req.idempotency && {
-      principal: req.principal ?? '',
-      key: req.idempotency.key,
-      requestHash: req.idempotency.requestHash,
+    const idem = req.caller?.idempotencyKey !== undefined && {
+      principal: req.caller.principal,
+      key: req.caller.idempotencyKey,
+      requestHash: requestHash(req),
     };
-    const { operation, created, requestHash } = await this.store.insertOperation(op, idem);
-    if (!created && idem && requestHash !== idem.requestHash) {
+    const { operation, created, requestHash: firstHash } = await this.store.insertOperation(op, idem || undefined);
+    if (!created && idem && firstHash !== idem.requestHash) {
       throw conflict(`Idempotency-Key '${idem.key}' was already used for a different request`, 'header.idempotency-key');
     }
     if (created) {
@@ -131,16 +151,30 @@ export class OperationEngine {
   }
 
   /**
-   * Resolves once operation `id` has a target (its create step ran) or has finished, or after
-   * `timeoutMs`: for fronts whose dialect answers a create with the new resource's id (EC2).
+   * Resolves with operation `id` once `until` holds for it or it has finished, or as it is after
+   * `timeoutMs`: the one wait every front uses (a create's new id for EC2, a copy's result...). Wakes on
+   * this process's saves and, for operations another process runs, polls the store now and then.
    */
-  async waitForTarget(id: string, timeoutMs: number): Promise<Operation | undefined> {
+  async waitFor(id: string, until: (op: Operation) => boolean, timeoutMs: number): Promise<Operation | undefined> {
     const deadline = Date.now() + timeoutMs;
-    for (let delay = 10; ; delay = Math.min(250, delay * 2)) {
-      const op = await this.store.getOperation(id);
-      if (!op || op.target !== undefined || op.status === 'succeeded' || op.status === 'failed' || Date.now() > deadline)
-        return op;
-      await new Promise((r) => setTimeout(r, delay));
+    const done = (op: Operation | undefined) =>
+      !op || op.status === 'succeeded' || op.status === 'failed' || until(op) || Date.now() >= deadline;
+    for (;;) {
+      let wake: () => void = () => undefined;
+      const woken = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      const onSave = (savedId: string) => savedId === id && wake();
+      this.saved.on('saved', onSave);
+      try {
+        const op = await this.store.getOperation(id);
+        if (done(op)) return op;
+        const timer = setTimeout(wake, Math.min(500, Math.max(0, deadline - Date.now())));
+        await woken;
+        clearTimeout(timer);
+      } finally {
+        this.saved.off('saved', onSave);
+      }
     }
   }
 
@@ -248,5 +282,6 @@ export class OperationEngine {
   private async save(op: Operation): Promise<void> {
     op.updatedAt = new Date().toISOString();
     await this.store.updateOperation(op);
+    this.saved.emit('saved', op.id);
   }
 }

@@ -49,58 +49,64 @@ export function createStep<K extends ResourceKind>(
   };
 }
 
-/** Polls the resource (with backoff) until it reaches one of `until`, failing on `failOn` or timeout. */
+/**
+ * Polls one resource (with backoff) until it reaches one of `until`, failing on `failOn` or timeout; every
+ * state seen is written into the inventory before this returns, so the operation never finishes ahead of
+ * what readers see. Answers the final state (`gone` when a delete made it disappear).
+ */
+export async function waitForState(
+  ctx: StepContext,
+  kind: ResourceKind,
+  nativeId: string,
+  opts: WaitOptions & { quiet?: boolean },
+): Promise<string> {
+  const provider = ctx.op.provider ?? '';
+  const id = formatId(provider, nativeId);
+  const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_WAIT_MS);
+  let delay = 50;
+  let lastState = '';
+  for (;;) {
+    let state: string;
+    try {
+      const native = await getNative(ctx.adapter, kind, nativeId);
+      state = (native as { state?: string }).state ?? '';
+      await ctx.inventory.record(kind, provider, native);
+    } catch (e) {
+      if (opts.goneIsDone && e instanceof SkygateError && e.code === 'not_found') {
+        await ctx.inventory.forget(kind, id);
+        return 'gone';
+      }
+      throw e;
+    }
+    if (opts.until.includes(state)) {
+      await ctx.events.emit(`${kind}.${state}`, id, { operation: ctx.op.id });
+      return state;
+    }
+    if (opts.failOn?.includes(state)) {
+      throw new SkygateError('conflict', `${kind} ${nativeId} reached state '${state}' instead of ${opts.until.join(' or ')}`, {
+        provider,
+      });
+    }
+    if (state !== lastState) {
+      lastState = state;
+      if (!opts.quiet) await ctx.report(`${kind} is ${state}`);
+    }
+    if (Date.now() > deadline) {
+      throw new SkygateError('timeout', `${kind} ${nativeId} still '${state}' after ${opts.timeoutMs ?? DEFAULT_WAIT_MS} ms`, {
+        provider,
+      });
+    }
+    await sleep(delay);
+    delay = Math.min(2_000, Math.round(delay * 1.5));
+  }
+}
+
+/** A step that waits for the operation's own resource (see `waitForState`). */
 export function waitStep(name: string, kind: ResourceKind, opts: WaitOptions): Step {
   return {
     name,
     async run(ctx) {
-      const nativeId = nativeIdOf(ctx);
-      const provider = ctx.op.provider ?? '';
-      const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_WAIT_MS);
-      let delay = 50;
-      let lastState = '';
-      for (;;) {
-        let state: string;
-        try {
-          const native = await getNative(ctx.adapter, kind, nativeId);
-          state = (native as { state?: string }).state ?? '';
-          await ctx.inventory.record(kind, provider, native);
-        } catch (e) {
-          if (opts.goneIsDone && e instanceof SkygateError && e.code === 'not_found') {
-            await ctx.inventory.forget(kind, formatId(provider, nativeId));
-            return;
-          }
-          throw e;
-        }
-        if (opts.until.includes(state)) {
-          await ctx.events.emit(`${kind}.${state}`, formatId(provider, nativeId), { operation: ctx.op.id });
-          return;
-        }
-        if (opts.failOn?.includes(state)) {
-          throw new SkygateError(
-            'conflict',
-            `${kind} ${nativeId} reached state '${state}' instead of ${opts.until.join(' or ')}`,
-            {
-              provider,
-            },
-          );
-        }
-        if (state !== lastState) {
-          lastState = state;
-          await ctx.report(`${kind} is ${state}`);
-        }
-        if (Date.now() > deadline) {
-          throw new SkygateError(
-            'timeout',
-            `${kind} ${nativeId} still '${state}' after ${opts.timeoutMs ?? DEFAULT_WAIT_MS} ms`,
-            {
-              provider,
-            },
-          );
-        }
-        await sleep(delay);
-        delay = Math.min(2_000, Math.round(delay * 1.5));
-      }
+      await waitForState(ctx, kind, nativeIdOf(ctx), opts);
     },
   };
 }

@@ -5,6 +5,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { SkygateError } from '../errors.js';
 import type { Principal, Role } from '../model.js';
+import type { EventBus } from '../events.js';
 import type { AccessKey, Store } from '../store-port.js';
 import type { SecretBox } from './secret-box.js';
 
@@ -35,6 +36,8 @@ export class AccessKeyService {
   constructor(
     private readonly store: Store,
     private readonly box: SecretBox,
+    /** Where key changes are audited, whichever front made them. */
+    private readonly audit: Pick<EventBus, 'emit'>,
   ) {}
 
   /** Issues a key to the caller's token, with the caller's role unless a lower one is asked for. */
@@ -54,6 +57,7 @@ export class AccessKeyService {
       createdAt: new Date().toISOString(),
     };
     await this.store.insertAccessKey({ ...key, secret: this.box.seal(secretAccessKey) });
+    await this.audit.emit('access-key.issued', key.id, { tokenId: key.tokenId, role: key.role, by: owner.tokenId });
     return { ...key, secretAccessKey };
   }
 
@@ -70,6 +74,7 @@ export class AccessKeyService {
     }
     await this.store.revokeAccessKey(id, new Date().toISOString());
     this.resolved.delete(id);
+    await this.audit.emit('access-key.revoked', id, { by: caller.tokenId });
   }
 
   /**

@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SkygateError } from '../errors.js';
 import type { Principal, Role } from '../model.js';
+import type { EventBus } from '../events.js';
 import type { ApiToken, Store } from '../store-port.js';
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
@@ -17,7 +18,11 @@ const CACHE_MS = 5_000;
 export class AuthService {
   private readonly verified = new Map<string, { principal: Principal; until: number }>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** Where token changes are audited, whichever front made them. */
+    private readonly audit: Pick<EventBus, 'emit'>,
+  ) {}
 
   /**
    * Makes sure an admin can get in: the token from SKYGATE_ADMIN_TOKEN when given, else on first start
@@ -65,9 +70,10 @@ export class AuthService {
   }
 
   /** Issues a token; the secret is answered once and never stored. */
-  async issue(name: string, role: Role): Promise<ApiToken & { token: string }> {
+  async issue(name: string, role: Role, by?: string): Promise<ApiToken & { token: string }> {
     const secret = newSecret();
     const token = await this.insert(name, role, secret);
+    await this.audit.emit('token.issued', token.id, { name, role, ...(by !== undefined && { by }) });
     return { ...token, token: secret };
   }
 
@@ -75,10 +81,11 @@ export class AuthService {
     return this.store.listTokens();
   }
 
-  async revoke(id: string): Promise<void> {
+  async revoke(id: string, by?: string): Promise<void> {
     if (!(await this.store.revokeToken(id, new Date().toISOString()))) {
       throw new SkygateError('not_found', `token '${id}' does not exist`, { field: 'path.tokenId' });
     }
+    await this.audit.emit('token.revoked', id, { ...(by !== undefined && { by }) });
     for (const [hash, v] of this.verified) if (v.principal.tokenId === id) this.verified.delete(hash);
   }
 

@@ -32,24 +32,25 @@ export type ModifiableAttributes = Pick<
 /** Attributes that, as on EC2, only change while the instance is stopped. */
 const STOPPED_ONLY: ReadonlyArray<keyof ModifiableAttributes> = ['userData', 'ebsOptimized'];
 
-function check(patch: InstanceAttributes): void {
+/** Refuses attribute values no instance can have; `prefix` places the fields in the caller's request (`body.`). */
+export function checkAttributes(patch: InstanceAttributes, prefix = ''): void {
   for (const key of ['disableApiTermination', 'sourceDestCheck', 'ebsOptimized'] as const) {
-    if (patch[key] !== undefined && typeof patch[key] !== 'boolean') throw invalid(key, 'must be true or false');
+    if (patch[key] !== undefined && typeof patch[key] !== 'boolean') throw invalid(`${prefix}${key}`, 'must be true or false');
   }
   const behaviour = patch.instanceInitiatedShutdownBehavior;
   if (behaviour !== undefined && behaviour !== 'stop' && behaviour !== 'terminate') {
-    throw invalid('instanceInitiatedShutdownBehavior', `must be 'stop' or 'terminate', not '${String(behaviour)}'`);
+    throw invalid(`${prefix}instanceInitiatedShutdownBehavior`, `must be 'stop' or 'terminate', not '${String(behaviour)}'`);
   }
   if (patch.userData !== undefined) {
     if (typeof patch.userData !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(patch.userData)) {
-      throw invalid('userData', 'must be base64');
+      throw invalid(`${prefix}userData`, 'must be base64');
     }
     if (Buffer.from(patch.userData, 'base64').length > MAX_USER_DATA_BYTES) {
-      throw invalid('userData', `must be at most ${MAX_USER_DATA_BYTES} bytes before base64 encoding`);
+      throw invalid(`${prefix}userData`, `must be at most ${MAX_USER_DATA_BYTES} bytes before base64 encoding`);
     }
   }
   if (patch.securityGroups !== undefined && (!Array.isArray(patch.securityGroups) || patch.securityGroups.length === 0)) {
-    throw invalid('securityGroups', 'must name at least one security group');
+    throw invalid(`${prefix}securityGroups`, 'must name at least one security group');
   }
 }
 
@@ -87,13 +88,13 @@ export class InstanceAttributeService {
 
   /** Records what a launch said about its instance (key, user data, groups, protection); validated like a change. */
   recordLaunch(instanceId: string, attributes: InstanceAttributes): Promise<InstanceAttributes> {
-    check(attributes);
+    checkAttributes(attributes);
     return this.write(instanceId, (current) => ({ ...attributes, ...current }));
   }
 
   /** Changes attributes of `instance`, refusing those that need it stopped while it is not. */
   modify(instance: Instance, patch: ModifiableAttributes): Promise<InstanceAttributes> {
-    check(patch);
+    checkAttributes(patch);
     for (const key of STOPPED_ONLY) {
       if (patch[key] !== undefined && instance.state !== 'stopped') {
         throw conflict(`cannot change ${key} of instance '${instance.id}' while it is ${instance.state} (stop it first)`, key);

@@ -53,6 +53,11 @@ function lowerBound(sorted: string[], id: string): number {
 export class InventoryView<K extends ResourceKind> {
   private readonly entries = new Map<string, Entry<ResourceOf<K>>>();
   private sorted: string[] = [];
+  /**
+   * When each resource was forgotten (deleted through the gateway), by provider: a refresh whose listing
+   * began before that must not bring it back. Cleared by the provider's next refresh, which began later.
+   */
+  private readonly forgotten = new Map<string, Map<string, string>>();
 
   get size(): number {
     return this.entries.size;
@@ -65,6 +70,7 @@ export class InventoryView<K extends ResourceKind> {
 
   /** Adds or replaces one resource; answers whether anything but its observation time changed. */
   put(resource: ResourceOf<K>): boolean {
+    this.forgotten.get(resource.provider)?.delete(resource.id);
     const body = bodyOf(resource);
     const existing = this.entries.get(resource.id);
     this.entries.set(resource.id, { resource, body, observedAt: resource.observedAt });
@@ -72,7 +78,10 @@ export class InventoryView<K extends ResourceKind> {
     return existing?.body !== body;
   }
 
-  delete(id: string): boolean {
+  delete(id: string, provider = id.slice(0, id.indexOf(':'))): boolean {
+    let forgotten = this.forgotten.get(provider);
+    if (!forgotten) this.forgotten.set(provider, (forgotten = new Map()));
+    forgotten.set(id, new Date().toISOString());
     if (!this.entries.delete(id)) return false;
     const at = lowerBound(this.sorted, id);
     if (this.sorted[at] === id) this.sorted.splice(at, 1);
@@ -81,16 +90,28 @@ export class InventoryView<K extends ResourceKind> {
 
   /**
    * Makes `items` the whole of `provider`'s resources as listed from `listedSince` on; answers what the
-   * store must write. Resources recorded after that moment are kept: the listing may predate them.
+   * store must write. Resources recorded or forgotten after that moment stay as the gateway left them:
+   * the listing may predate them.
    * Serialising thousands of resources is done in chunks, yielding between them, and the view is
    * changed in one synchronous step at the end, so readers never see half a refresh.
    */
-  async replaceProvider(provider: string, items: ResourceOf<K>[], listedSince: string): Promise<Diff<ResourceOf<K>>> {
-    const bodies: string[] = [];
-    for (const [i, item] of items.entries()) {
+  async replaceProvider(provider: string, listed: ResourceOf<K>[], listedSince: string): Promise<Diff<ResourceOf<K>>> {
+    const listedBodies: string[] = [];
+    for (const [i, item] of listed.entries()) {
       if (i > 0 && i % CHUNK === 0) await yieldToEventLoop();
-      bodies.push(bodyOf(item));
+      listedBodies.push(bodyOf(item));
     }
+    const forgotten = this.forgotten.get(provider);
+    this.forgotten.delete(provider);
+    // Read your own writes: what the gateway recorded or forgot after the listing began is newer than it.
+    const newer = (id: string) => {
+      const existing = this.entries.get(id);
+      const gone = forgotten?.get(id);
+      return (existing !== undefined && existing.observedAt > listedSince) || (gone !== undefined && gone > listedSince);
+    };
+    const keep = listed.map((item) => !newer(item.id));
+    const items = listed.filter((_, i) => keep[i]);
+    const bodies = listedBodies.filter((_, i) => keep[i]);
     const incoming = new Set(items.map((i) => i.id));
     const gone = [...this.entries.values()]
       .filter((e) => e.resource.provider === provider && !incoming.has(e.resource.id) && e.observedAt < listedSince)

@@ -161,6 +161,18 @@ export class InventoryService {
     return resource;
   }
 
+  /**
+   * Shows an accepted action's effect at once (`stopping` once a stop is accepted, as EC2 answers), so a
+   * read right after the answer agrees with it. Only while the cached resource is still in state `from`
+   * (the one the action was checked against): a newer state that the operation recorded is never undone.
+   */
+  async markTransition(kind: ResourceKind, id: string, from: string, to: string): Promise<void> {
+    const cached = this.view(kind).get(id) as { state?: string } | undefined;
+    if (cached?.state !== from || from === to) return;
+    const resource = { ...cached, state: to, observedAt: new Date().toISOString() } as ResourceOf<ResourceKind>;
+    if (this.view(kind).put(resource)) await this.store.putResource(kind, resource);
+  }
+
   async forget(kind: ResourceKind, id: string): Promise<void> {
     if (this.view(kind).delete(id)) await this.store.deleteResource(kind, id);
   }

@@ -2,12 +2,12 @@
  * The operations API every front calls: validates against what providers actually hold, refuses
  * illegal actions, and hands the work to the operations engine.
  */
-import { createHash } from 'node:crypto';
 import { SkygateError, invalid, toSkygateError } from '../errors.js';
 import { parseId, parseRefIn } from '../ids.js';
-import { assertActionAllowed } from '../lifecycle.js';
+import { assertActionAllowed, transitionOf } from '../lifecycle.js';
+import { checkTags } from '../tag-policy.js';
 import type { Instance, Operation, ResourceOf, Tags } from '../model.js';
-import type { OperationEngine } from '../operations/engine.js';
+import type { CallerContext, OperationEngine } from '../operations/engine.js';
 import type { CreateInstanceSpec, CreateVolumeSpec, TaggableKind } from '../ports.js';
 import type { ProviderRegistry } from '../registry.js';
 import { getNative } from '../resources.js';
@@ -15,11 +15,7 @@ import type { InstanceAttributeService, ModifiableAttributes } from './instance-
 import type { InventoryService } from './inventory.js';
 import type { InstanceAttributes } from '../store-port.js';
 
-export interface CallerContext {
-  /** Who asks (token id); idempotency keys are scoped to it. */
-  principal: string;
-  idempotencyKey?: string;
-}
+export type { CallerContext } from '../operations/engine.js';
 
 /** What a caller asks for: the port's create spec, at a named provider, without the engine's client token. */
 export type CreateInstanceInput = Omit<CreateInstanceSpec, 'clientToken'> & { provider: string };
@@ -32,14 +28,6 @@ export interface TagChange {
   set?: Tags;
   remove?: Array<{ key: string; value?: string }>;
 }
-
-/** EC2's tag limits, applied here so that every provider refuses the same tags. */
-const MAX_TAGS = 50;
-
-const hashRequest = (kind: string, input: unknown) =>
-  createHash('sha256')
-    .update(JSON.stringify([kind, input]))
-    .digest('hex');
 
 export class ResourceService {
   /** Tag changes of one resource run one after another, so two concurrent changes both land. */
@@ -72,7 +60,9 @@ export class ResourceService {
     const instance = await this.inventory.get('instance', id);
     assertActionAllowed('instance', action, instance, 'path.id');
     if (action === 'delete') await this.attributes?.assertTerminationAllowed(instance.id);
-    return this.submit(`instance.${action}`, instance.provider, id, {}, { nativeId: instance.nativeId }, caller);
+    const operation = await this.submit(`instance.${action}`, instance.provider, id, {}, { nativeId: instance.nativeId }, caller);
+    await this.showAccepted('instance', action, instance);
+    return operation;
   }
 
   /**
@@ -100,6 +90,7 @@ export class ResourceService {
         { nativeId: instance.nativeId },
         caller,
       );
+      await this.showAccepted('instance', action, instance);
       out.push({ instance, operation });
     }
     return out;
@@ -135,11 +126,7 @@ export class ResourceService {
     for (const { key, value } of change.remove ?? []) {
       if (key in tags && (value === undefined || tags[key] === value)) delete tags[key];
     }
-    for (const [key, value] of Object.entries(tags)) {
-      if (key.length < 1 || key.length > 128) throw invalid('tags', `key '${key}' must be 1 to 128 characters`);
-      if (value.length > 256) throw invalid('tags', `the value of '${key}' must be at most 256 characters`);
-    }
-    if (Object.keys(tags).length > MAX_TAGS) throw invalid('tags', `a resource carries at most ${MAX_TAGS} tags`);
+    checkTags(tags, 'tags');
     if (adapter.setTags) await adapter.setTags(kind, resource.nativeId, tags);
     else if (kind === 'instance' && adapter.setInstanceTags) await adapter.setInstanceTags(resource.nativeId, tags);
     else throw new SkygateError('unsupported', `provider '${resource.provider}' cannot change tags of ${kind}s`);
@@ -147,6 +134,7 @@ export class ResourceService {
   }
 
   async snapshotInstance(id: string, input: { name: string; tags?: Tags }, caller: CallerContext): Promise<Operation> {
+    checkTags(input.tags, 'body.tags');
     const instance = await this.inventory.get('instance', id);
     assertActionAllowed('instance', 'snapshot', instance, 'path.id');
     return this.submit(
@@ -165,6 +153,7 @@ export class ResourceService {
   }
 
   async createVolume(input: CreateVolumeInput, caller: CallerContext): Promise<Operation> {
+    checkTags(input.tags, 'body.tags');
     const adapter = this.registry.cloud(input.provider, 'body.provider');
     const state: Record<string, unknown> = {};
     if (input.snapshotId !== undefined) {
@@ -192,7 +181,7 @@ export class ResourceService {
     if (volume.zone !== instance.zone) {
       throw invalid('body.instanceId', `volume '${id}' is in zone ${volume.zone}, instance '${instance.id}' in ${instance.zone}`);
     }
-    return this.submit(
+    const operation = await this.submit(
       'volume.attach',
       volume.provider,
       id,
@@ -200,15 +189,20 @@ export class ResourceService {
       { nativeId: volume.nativeId, instanceId: instanceNative },
       caller,
     );
+    await this.showAccepted('volume', 'attach', volume);
+    return operation;
   }
 
   async volumeAction(id: string, action: 'detach' | 'delete', caller: CallerContext): Promise<Operation> {
     const volume = await this.inventory.get('volume', id);
     assertActionAllowed('volume', action, volume, 'path.id');
-    return this.submit(`volume.${action}`, volume.provider, id, {}, { nativeId: volume.nativeId }, caller);
+    const operation = await this.submit(`volume.${action}`, volume.provider, id, {}, { nativeId: volume.nativeId }, caller);
+    await this.showAccepted('volume', action, volume);
+    return operation;
   }
 
   async createSnapshot(input: { volumeId: string; name: string; tags?: Tags }, caller: CallerContext): Promise<Operation> {
+    checkTags(input.tags, 'body.tags');
     const ref = parseId(input.volumeId, 'body.volumeId');
     const volume = await this.inventory
       .get('volume', input.volumeId, 'body.volumeId')
@@ -236,12 +230,15 @@ export class ResourceService {
       target,
       input: target === undefined ? input : { id: target, ...input },
       state,
-      principal: caller.principal,
-      ...(caller.idempotencyKey !== undefined && {
-        idempotency: { key: caller.idempotencyKey, requestHash: hashRequest(kind, { target, input }) },
-      }),
+      caller,
     });
     return operation;
+  }
+
+  /** Read your own writes: the inventory shows an accepted action's transitional state before the answer goes out. */
+  private async showAccepted(kind: 'instance' | 'volume', action: string, resource: { id: string; state: string }) {
+    const next = transitionOf(kind, action, resource.state);
+    if (next !== undefined) await this.inventory.markTransition(kind, resource.id, resource.state, next);
   }
 
   /** Runs a lookup of a referenced resource; its absence is the caller's bad input, not a 404 of the URL. */

@@ -93,7 +93,7 @@ it('snapshots a sim-east VM, copies its disk to OpenStack and boots it there', {
   const run = randomUUID().slice(0, 8);
   const simImage = await simSnapshot(run);
 
-  const registry = gw.gateway.core.registry;
+  const registry = gw.gateway.internals.registry;
   const sim = registry.cloud('sim-east');
   const os = registry.cloud('os');
   assert.ok(sim.downloadImage && os.uploadImage, 'both clouds move image bytes');

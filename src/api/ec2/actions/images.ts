@@ -1,5 +1,5 @@
 /** Images (AMIs): CreateImage, DescribeImages, DescribeImageAttribute, DeregisterImage, CopyImage. */
-import { SkygateError, type Image, type ImageState, type Operation } from '../../../core/index.js';
+import { SkygateError, type Image, type ImageState } from '../../../core/index.js';
 import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
 import { Ec2Error, ec2Errors, toEc2Error } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';
@@ -164,11 +164,11 @@ const copyImage = defineAction(
     p.requireString('Name');
     p.bool('CopyImageTags');
     if (p.bool('Encrypted') === true) throw ec2Errors.unsupported('Encrypted image copies are not supported by skygate');
-    if (!ctx.core.registry.has(sourceRegion)) {
+    if (!ctx.core.providers.has(sourceRegion)) {
       throw ec2Errors.invalidValue(
         'SourceRegion',
         sourceRegion,
-        `It is not a provider of this gateway (${ctx.core.registry.ids().join(', ')}).`,
+        `It is not a provider of this gateway (${ctx.core.providers.ids().join(', ')}).`,
       );
     }
     const imageId = await resolveId({ ...ctx, region: sourceRegion }, 'image', source);
@@ -178,7 +178,7 @@ const copyImage = defineAction(
       { targets: [ctx.region] },
       { ...ctx.caller, ...(clientToken !== undefined && { idempotencyKey: `ec2-copy:${clientToken}` }) },
     );
-    const done = await finished(ctx, op.id, COPY_WAIT_MS);
+    const done = await ctx.core.operations.finished(op.id, COPY_WAIT_MS);
     if (done?.status === 'failed' && done.error) throw toEc2Error(SkygateError.from(done.error));
     const replica = (done?.result?.replicas as Array<{ provider: string; imageId: string }> | undefined)?.find(
       (r) => r.provider === ctx.region,
@@ -194,16 +194,6 @@ const copyImage = defineAction(
   },
   ['KmsKeyId', 'DestinationOutpostArn'],
 );
-
-/** The operation once it finished, or as it is after `timeoutMs`. */
-async function finished(ctx: Ec2Context, id: string, timeoutMs: number): Promise<Operation | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 20; ; delay = Math.min(500, delay * 2)) {
-    const op = await ctx.core.engine.get(id);
-    if (!op || op.status === 'succeeded' || op.status === 'failed' || Date.now() > deadline) return op;
-    await new Promise((r) => setTimeout(r, delay));
-  }
-}
 
 export const imageActions: ActionTable = {
   CreateImage: createImage,

@@ -7,7 +7,7 @@ import { pageOf, readPaging } from '../paging.js';
 import { ALL, nativeOf } from './common.js';
 
 const describeRegions = defineAction(['RegionName', 'Filter', 'AllRegions'], async (ctx) => {
-  const providers = ctx.core.registry.ids();
+  const providers = ctx.core.providers.ids();
   const names = ctx.params.list('RegionName');
   ctx.params.bool('AllRegions');
   const unknown = names.filter((n) => !providers.includes(n));

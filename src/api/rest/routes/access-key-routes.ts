@@ -16,7 +16,6 @@ export function accessKeyRoutes(router: Router, core: CoreServices): void {
     route(async (req, res) => {
       const body = (req.body ?? {}) as { name?: string; role?: Role };
       const { secretAccessKey, revokedAt: _never, ...key } = await core.accessKeys.issue(principal(res), body);
-      await core.events.emit('access-key.issued', key.id, { tokenId: key.tokenId, role: key.role });
       reply(res, 201, 'CreatedAccessKey', { ...render(key), secretAccessKey });
     }),
   );
@@ -31,7 +30,6 @@ export function accessKeyRoutes(router: Router, core: CoreServices): void {
     route(async (req, res) => {
       const id = String(req.params.accessKeyId);
       await core.accessKeys.revoke(principal(res), id);
-      await core.events.emit('access-key.revoked', id, {});
       res.status(204).end();
     }),
   );

@@ -2,17 +2,33 @@
 import type { Router } from 'express';
 import type { Tags } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
-import type { CreateInstanceInput, CreateVolumeInput } from '../../../core/services/resource-service.js';
+import type { CreateVolumeInput } from '../../../core/services/resource-service.js';
+import type { LaunchRequest } from '../../../core/services/launch-service.js';
 import { caller, route, sendAccepted } from '../http.js';
+import type { Schema } from '../schemas.js';
+
+/** The REST body of a launch: `count` instances, all or none. */
+function launchRequest(body: Schema<'CreateInstanceRequest'>): LaunchRequest {
+  const { count, disableApiTermination, ...rest } = body as Schema<'CreateInstanceRequest'> & {
+    count?: number;
+    disableApiTermination?: boolean;
+  };
+  return {
+    ...rest,
+    minCount: count ?? 1,
+    maxCount: count ?? 1,
+    ...(disableApiTermination !== undefined && { attributes: { disableApiTermination } }),
+  };
+}
 
 export function mutationRoutes(router: Router, core: CoreServices): void {
-  const { resources } = core;
+  const { resources, launches } = core;
   const id = (req: { params: Record<string, unknown> }) => String(req.params.id);
 
   router.post(
     '/instances',
     route(async (req, res) =>
-      sendAccepted(res, await resources.createInstance(req.body as CreateInstanceInput, caller(req, res))),
+      sendAccepted(res, await launches.launch(launchRequest(req.body as Schema<'CreateInstanceRequest'>), caller(req, res))),
     ),
   );
   router.delete(

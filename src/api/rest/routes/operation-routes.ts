@@ -14,7 +14,7 @@ export function operationRoutes(router: Router, core: CoreServices): void {
     route(async (_req, res) => {
       const q = validated(res).query;
       const limit = (q.limit as number | undefined) ?? 100;
-      const ops = await core.engine.list({
+      const ops = await core.operations.list({
         status: splitList(q.status) as OperationStatus[] | undefined,
         kind: q.kind as string | undefined,
         provider: q.provider as string | undefined,
@@ -32,8 +32,7 @@ export function operationRoutes(router: Router, core: CoreServices): void {
   router.get(
     '/operations/:id',
     route(async (req, res) => {
-      const op = await core.engine.get(String(req.params.id));
-      if (!op) throw new SkygateError('not_found', `operation '${req.params.id}' does not exist`, { field: 'path.id' });
+      const op = await core.operations.get(String(req.params.id));
       reply(res, 200, 'Operation', renderOperation(op));
     }),
   );

@@ -2,7 +2,7 @@
 import type { Router } from 'express';
 import type { Role } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
-import { route } from '../http.js';
+import { principal, route } from '../http.js';
 import { reply } from '../schemas.js';
 
 export function tokenRoutes(router: Router, core: CoreServices): void {
@@ -10,8 +10,7 @@ export function tokenRoutes(router: Router, core: CoreServices): void {
     '/tokens',
     route(async (req, res) => {
       const body = req.body as { name: string; role: Role };
-      const issued = await core.auth.issue(body.name, body.role);
-      await core.events.emit('token.issued', issued.id, { name: issued.name, role: issued.role });
+      const issued = await core.auth.issue(body.name, body.role, principal(res).tokenId);
       reply(res, 201, 'CreatedApiToken', issued);
     }),
   );
@@ -22,8 +21,7 @@ export function tokenRoutes(router: Router, core: CoreServices): void {
   router.delete(
     '/tokens/:tokenId',
     route(async (req, res) => {
-      await core.auth.revoke(String(req.params.tokenId));
-      await core.events.emit('token.revoked', String(req.params.tokenId), {});
+      await core.auth.revoke(String(req.params.tokenId), principal(res).tokenId);
       res.status(204).end();
     }),
   );
