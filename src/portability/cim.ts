@@ -13,11 +13,27 @@ export const RESOURCE_TYPE = {
   cdDrive: 15,
   dvdDrive: 16,
   disk: 17,
+  /** "Storage Extent": what XenServer/XenCenter exports attach their disks as. */
+  storageExtent: 19,
   sataController: 20,
   usbController: 23,
   graphics: 24,
+  /** "Logical Disk": used for virtual disks by some tools. */
+  logicalDisk: 31,
   sound: 35,
 } as const;
+
+/**
+ * The resource types (CIM_ResourceAllocationSettingData.ResourceType ValueMap: 17 "Disk Drive", 19 "Storage
+ * Extent", 31 "Logical Disk") whose item is a disk backed by what its HostResource names: `ovf:/disk/<id>`, a
+ * DiskSection disk, or `ovf:/file/<id>` (DSP0243, HostResource URIs). Which of them a tool writes varies;
+ * the reference does not.
+ */
+export const DISK_RESOURCE_TYPES: ReadonlyMap<number, string> = new Map([
+  [RESOURCE_TYPE.disk, 'Disk Drive'],
+  [RESOURCE_TYPE.storageExtent, 'Storage Extent'],
+  [RESOURCE_TYPE.logicalDisk, 'Logical Disk'],
+]);
 
 export type ControllerKind = 'ide' | 'scsi' | 'sata' | 'nvme';
 

@@ -1,6 +1,7 @@
 /** What an import takes from an envelope: one virtual system, its boot disk, and the hardware a flavor must cover. */
 import { SkygateError, invalid } from '../core/errors.js';
 import type { HardwareNeed } from '../core/flavor-match.js';
+import { DISK_RESOURCE_TYPES } from './cim.js';
 import { type QemuFormat, qemuFormatOf } from './disk-formats.js';
 import { osName } from './ovf-summary.js';
 import type { OvfDisk, OvfEnvelope, OvfFile, OvfVirtualSystem } from './ovf-types.js';
@@ -32,7 +33,7 @@ export function planImport(env: OvfEnvelope): ImportPlan {
   }
   const attached = vs.hardware.disks.filter((a) => !a.removable && a.diskId !== undefined);
   const boot = attached[0];
-  if (!boot) throw invalid(`descriptor.VirtualSystem[${vs.id}]`, 'attaches no disk, so there is nothing to import');
+  if (!boot) throw invalid(`descriptor.VirtualSystem[${vs.id}]`, noDiskReason(env, vs));
   const disk = env.disks.find((d) => d.id === boot.diskId) as OvfDisk;
   const file = env.files.find((f) => f.id === disk.fileRef);
   if (!file) throw invalid(`descriptor.DiskSection.Disk[${disk.id}]`, 'has no file (an empty disk cannot become an image)');
@@ -65,4 +66,16 @@ export function planImport(env: OvfEnvelope): ImportPlan {
     skippedDisks,
     warnings,
   };
+}
+
+/** Why `vs` attaches no disk to import, in terms of the descriptor the user holds. */
+function noDiskReason(env: OvfEnvelope, vs: OvfVirtualSystem): string {
+  const direct = vs.hardware.disks.find((a) => !a.removable && a.fileId !== undefined);
+  if (direct) {
+    return `attaches its disk as file '${direct.fileId}' (HostResource ovf:/file/<id>) instead of a DiskSection disk, so skygate knows neither its format nor its capacity`;
+  }
+  if (env.disks.length === 0) return 'attaches no disk and the DiskSection declares none, so there is nothing to import';
+  const types = [...DISK_RESOURCE_TYPES].map(([n, name]) => `${name} (${n})`).join(', ');
+  const ids = env.disks.map((d) => `'${d.id}'`).join(', ');
+  return `attaches none of the DiskSection's disks (${ids}): no item of ResourceType ${types} names one in its HostResource (ovf:/disk/<id>), so there is nothing to import`;
 }

@@ -3,7 +3,7 @@
  * NICs, once per deployment configuration: an item with `ovf:configuration` replaces the item of the same
  * InstanceID for those configurations only (DSP0243 9.8).
  */
-import { RESOURCE_TYPE, bytesPerUnit, controllerKind } from './cim.js';
+import { DISK_RESOURCE_TYPES, RESOURCE_TYPE, bytesPerUnit, controllerKind } from './cim.js';
 import type { OvfController, OvfDiskAttachment, OvfHardware, OvfNic } from './ovf-types.js';
 import { type Problems, parseCount } from './ovf-problems.js';
 import { attr, type XmlElement } from './xml.js';
@@ -25,10 +25,11 @@ const DROPPED_NAMES: Record<number, string> = {
 };
 
 /** The items of a hardware section, with their CIM properties keyed by lower-case local name. */
-function readItems(section: XmlElement, ovfNs: string): Item[] {
+function readItems(section: XmlElement, ctx: HardwareContext): Item[] {
+  const { ovfNs } = ctx;
   const items: Item[] = [];
   for (const el of section.children) {
-    if (!ITEM_NAMES.has(el.name) || el.ns !== ovfNs) continue;
+    if (!ITEM_NAMES.has(el.name) || !ctx.elementNs.includes(el.ns)) continue;
     const bound = attr(el, ovfNs, 'bound');
     // Ranges (min/max) describe what a deployer may pick, not what the appliance is.
     if (bound === 'min' || bound === 'max') continue;
@@ -63,14 +64,17 @@ function effectiveItems(items: Item[], configuration: string | undefined): Item[
   return [...byId.values()];
 }
 
-/** `ovf:/disk/vmdisk1`, `/disk/vmdisk1` (VirtualBox, Ganeti) -> { kind: 'disk', id: 'vmdisk1' }. */
+/** `ovf:/disk/vmdisk1`, `/disk/vmdisk1` (VirtualBox, Ganeti, OVF 0.9, some XenServer exports) -> { kind: 'disk', id: 'vmdisk1' }. */
 function hostResource(raw: string | undefined): { kind: 'disk' | 'file'; id: string } | undefined {
   const m = /^(?:ovf:)?\/(disk|file)\/(.+)$/.exec(raw?.trim() ?? '');
   return m ? { kind: m[1] as 'disk' | 'file', id: m[2] as string } : undefined;
 }
 
 export interface HardwareContext {
+  /** The envelope namespace (of `ovf:` attributes). */
   ovfNs: string;
+  /** The namespaces the envelope's elements may be in (see `elementNamespaces`). */
+  elementNs: readonly string[];
   field: string;
   diskIds: Set<string>;
   fileIds: Set<string>;
@@ -81,7 +85,7 @@ export interface HardwareContext {
 /** The hardware of `section` under `configuration` (undefined: the OVF defines no configurations). */
 export function readHardware(section: XmlElement, configuration: string | undefined, ctx: HardwareContext): OvfHardware {
   const { problems, field } = ctx;
-  const items = effectiveItems(readItems(section, ctx.ovfNs), configuration);
+  const items = effectiveItems(readItems(section, ctx), configuration);
   const hw: OvfHardware = {
     ...(configuration !== undefined && { configuration }),
     controllers: [],
@@ -113,10 +117,13 @@ export function readHardware(section: XmlElement, configuration: string | undefi
       const kind = controllerKind(type, item.props.get('resourcesubtype')) as OvfController['kind'];
       const subType = item.props.get('resourcesubtype')?.trim();
       hw.controllers.push({ instanceId: id, kind, ...(subType && { subType }) });
-    } else if (type === RESOURCE_TYPE.disk || type === RESOURCE_TYPE.cdDrive || type === RESOURCE_TYPE.dvdDrive) {
+    } else if (DISK_RESOURCE_TYPES.has(type) || type === RESOURCE_TYPE.cdDrive || type === RESOURCE_TYPE.dvdDrive) {
       pending.push({ item, type });
     } else if (item.required || DROPPED_NAMES[type]) {
-      dropped.add(DROPPED_NAMES[type] ?? `resource type ${type}`);
+      // Naming the disk it points at shows why that disk then ends up attached to nothing.
+      const disk = hostResource(item.props.get('hostresource'));
+      const on = disk?.kind === 'disk' ? ` on disk '${disk.id}'` : '';
+      dropped.add(`${DROPPED_NAMES[type] ?? `resource type ${type}`}${on}`);
     }
   }
   // Attachments last: they refer to controllers by InstanceID, which may come after them.
@@ -155,7 +162,7 @@ function nic(item: Item, id: string, itemField: string, ctx: HardwareContext): O
 function attachment(item: Item, type: number, controllers: OvfController[], ctx: HardwareContext): OvfDiskAttachment {
   const id = item.props.get('instanceid') ?? '?';
   const itemField = `${ctx.field}.Item[${id}]`;
-  const removable = type !== RESOURCE_TYPE.disk;
+  const removable = !DISK_RESOURCE_TYPES.has(type);
   const parent = item.props.get('parent')?.trim();
   const controller = controllers.find((c) => c.instanceId === parent);
   if (parent !== undefined && controller === undefined && !removable) {
@@ -171,7 +178,9 @@ function attachment(item: Item, type: number, controllers: OvfController[], ctx:
     if (!ctx.fileIds.has(ref.id)) ctx.problems.error(`${itemField}.HostResource`, `file '${ref.id}' is not in References`);
     out.fileId = ref.id;
   } else if (!removable) {
-    ctx.problems.error(`${itemField}.HostResource`, `'${raw ?? ''}' does not name a disk (ovf:/disk/<id>)`);
+    const rule = `a ${DISK_RESOURCE_TYPES.get(type)} (ResourceType ${type}) item must name its disk as ovf:/disk/<id>`;
+    const found = raw?.trim() ? `'${raw.trim()}' does not name a disk` : 'is missing';
+    ctx.problems.error(`${itemField}.HostResource`, `${found}: ${rule}`);
   }
   return out;
 }

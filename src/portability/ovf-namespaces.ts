@@ -18,6 +18,16 @@ export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 export const VMW_NS = 'http://www.vmware.com/schema/ovf';
 export const VBOX_NS = 'http://www.virtualbox.org/ovf/machine';
 
+/**
+ * The namespaces an envelope's own elements (References, Section, Content, Item...) may be in. VMware's
+ * OVF 0.9 tools wrote them unprefixed under an `ovf:Envelope` with no default namespace, i.e. in no
+ * namespace at all, and told sections and content apart by `xsi:type`; later generations keep them in
+ * the envelope namespace.
+ */
+export function elementNamespaces(generation: OvfGeneration): readonly string[] {
+  return generation === '0.9' ? [OVF_NS['0.9'], ''] : [OVF_NS[generation]];
+}
+
 /** The generation an envelope namespace belongs to, or undefined for a namespace skygate does not know. */
 export function generationOf(ns: string): OvfGeneration | undefined {
   return (Object.keys(OVF_NS) as OvfGeneration[]).find((g) => OVF_NS[g] === ns);

@@ -6,7 +6,7 @@
 import { invalid } from '../core/errors.js';
 import { bytesPerUnit } from './cim.js';
 import { readHardware, type HardwareContext } from './ovf-hardware.js';
-import { OVF_NS, VBOX_NS, VMW_NS, XSI_NS, generationOf } from './ovf-namespaces.js';
+import { OVF_NS, type OvfGeneration, VBOX_NS, VMW_NS, XSI_NS, elementNamespaces, generationOf } from './ovf-namespaces.js';
 import { Problems, parseCount } from './ovf-problems.js';
 import type {
   OvfDeploymentOption,
@@ -42,9 +42,16 @@ const KNOWN_SECTIONS = new Set([
 ]);
 
 interface Ctx {
+  generation: OvfGeneration;
+  /** The envelope namespace, which `ovf:` attributes are in. */
   ns: string;
+  /** The namespaces the envelope's elements may be in. */
+  elementNs: readonly string[];
   problems: Problems;
 }
+
+const isOvf = (el: XmlElement, ctx: Ctx) => ctx.elementNs.includes(el.ns);
+const CONTENT_NAMES = new Set(['VirtualSystem', 'VirtualSystemCollection', 'Content']);
 
 /**
  * OVF allows a section as `<Section xsi:type="ovf:DiskSection_Type">` (0.9 always does it that way):
@@ -56,8 +63,7 @@ function sectionName(el: XmlElement): string {
   return type?.endsWith('_Type') ? type.slice(0, -5) : el.name;
 }
 
-const sections = (el: XmlElement, ctx: Ctx, name: string) =>
-  el.children.filter((c) => c.ns === ctx.ns && sectionName(c) === name);
+const sections = (el: XmlElement, ctx: Ctx, name: string) => el.children.filter((c) => isOvf(c, ctx) && sectionName(c) === name);
 const textOf = (el: XmlElement, ctx: Ctx, name: string) => sections(el, ctx, name)[0]?.text.trim() || undefined;
 
 /** Parses descriptor text; throws `invalid_input` naming every problem, answers the envelope with its warnings. */
@@ -66,9 +72,15 @@ export function parseOvf(input: string | Buffer): OvfEnvelope {
   const generation = generationOf(root.ns);
   if (root.name !== 'Envelope' || generation === undefined) {
     const known = Object.values(OVF_NS).join(', ');
-    throw invalid('descriptor', `root element {${root.ns}}${root.name} is not an OVF Envelope in a known namespace (${known})`);
+    // `<Envelope ovf:version="…">` with only xmlns:ovf declared: the element itself is in no namespace.
+    const attrNs = [...root.attrs.keys()].map((k) => /^\{(.*)\}/.exec(k)?.[1]).find((ns) => ns && generationOf(ns));
+    const hint = root.ns === '' && attrNs ? `; it is in no namespace, although its attributes are in ${attrNs}` : '';
+    throw invalid(
+      'descriptor',
+      `root element {${root.ns}}${root.name} is not an OVF Envelope in a known namespace (${known})${hint}`,
+    );
   }
-  const ctx: Ctx = { ns: root.ns, problems: new Problems() };
+  const ctx: Ctx = { generation, ns: root.ns, elementNs: elementNamespaces(generation), problems: new Problems() };
   if (generation === '0.9') ctx.problems.warn('OVF 0.9 (VMware pre-DMTF draft namespace): read as OVF 1.0');
   const declared = attr(root, ctx.ns, 'version');
   const version = declared ?? (generation === '0.9' ? '0.9' : `${generation}.0`);
@@ -85,13 +97,18 @@ export function parseOvf(input: string | Buffer): OvfEnvelope {
   const deploymentOptions = readDeploymentOptions(root, ctx);
   const hwBase = {
     ovfNs: ctx.ns,
+    elementNs: ctx.elementNs,
     diskIds: new Set(disks.map((d) => d.id)),
     fileIds: new Set(files.map((f) => f.id)),
     networkNames: new Set(networks.map((n) => n.name)),
     problems: ctx.problems,
   };
-  const virtualSystems = readContent(root, ctx, deploymentOptions, hwBase);
-  if (virtualSystems.length === 0) ctx.problems.error('descriptor.VirtualSystem', 'the envelope holds no VirtualSystem');
+  const untyped: XmlElement[] = [];
+  const virtualSystems = readContent(root, ctx, deploymentOptions, hwBase, untyped);
+  for (const c of untyped) ctx.problems.error(`descriptor.Content[${attr(c, ctx.ns, 'id') ?? ''}]`, untypedContentReason(c));
+  // A Content that could not be typed already says why there is no VirtualSystem.
+  if (virtualSystems.length === 0 && untyped.length === 0)
+    ctx.problems.error('descriptor.VirtualSystem', noVirtualSystemReason(root, ctx));
   warnUnknownSections(root, ctx, 'Envelope');
 
   const attached = new Set(virtualSystems.flatMap((vs) => vs.hardware.disks.map((d) => d.diskId)));
@@ -133,7 +150,7 @@ function collectProperties(root: XmlElement, ctx: Ctx): Map<string, string> {
   const out = new Map<string, string>();
   const visit = (el: XmlElement) => {
     for (const c of el.children) {
-      if (c.ns === ctx.ns && sectionName(c) === 'Property') {
+      if (isOvf(c, ctx) && sectionName(c) === 'Property') {
         const key = attr(c, ctx.ns, 'key');
         const value = attr(c, ctx.ns, 'value');
         if (key !== undefined && value !== undefined) out.set(key, value);
@@ -200,20 +217,40 @@ function readDeploymentOptions(root: XmlElement, ctx: Ctx): OvfDeploymentOption[
   return options;
 }
 
+/** The virtual systems under `el`, collections flattened; Content elements whose kind is unknown go to `untyped`. */
 function readContent(
   el: XmlElement,
   ctx: Ctx,
   options: OvfDeploymentOption[],
   hwBase: Omit<HardwareContext, 'field'>,
+  untyped: XmlElement[],
 ): OvfVirtualSystem[] {
   const out: OvfVirtualSystem[] = [];
   for (const c of el.children) {
-    if (c.ns !== ctx.ns) continue;
+    if (!isOvf(c, ctx)) continue;
     const name = sectionName(c);
-    if (name === 'VirtualSystemCollection') out.push(...readContent(c, ctx, options, hwBase));
+    if (name === 'VirtualSystemCollection') out.push(...readContent(c, ctx, options, hwBase, untyped));
     else if (name === 'VirtualSystem') out.push(readVirtualSystem(c, ctx, options, hwBase));
+    else if (c.name === 'Content') untyped.push(c);
   }
   return out;
+}
+
+/** `<Content>` is the abstract head of VirtualSystem and VirtualSystemCollection: only xsi:type says which it is. */
+function untypedContentReason(c: XmlElement): string {
+  const type = c.attrs.get(`{${XSI_NS}}type`);
+  return type === undefined
+    ? 'has no xsi:type, so it cannot be told whether it is a virtual system or a collection (expected ovf:VirtualSystem_Type or ovf:VirtualSystemCollection_Type)'
+    : `has xsi:type '${type}', which is neither ovf:VirtualSystem_Type nor ovf:VirtualSystemCollection_Type; skygate imports virtual systems only`;
+}
+
+/** Why an envelope holds no VirtualSystem: most often one that is there but in the wrong namespace. */
+function noVirtualSystemReason(root: XmlElement, ctx: Ctx): string {
+  const stray = root.children.find((c) => !isOvf(c, ctx) && CONTENT_NAMES.has(c.name));
+  if (!stray) return 'the envelope holds no VirtualSystem';
+  const where = stray.ns === '' ? 'in no namespace' : `in namespace ${stray.ns}`;
+  const version = ctx.generation === '0.9' ? '0.9' : `${ctx.generation}.x`;
+  return `the envelope holds no VirtualSystem in its namespace ${ctx.ns}: its <${stray.name}> is ${where}, which OVF ${version} does not allow`;
 }
 
 function readVirtualSystem(
@@ -282,8 +319,8 @@ function readProduct(el: XmlElement, ctx: Ctx): OvfProduct {
 /** An importer must not silently skip a section it does not understand unless the writer said it may. */
 function warnUnknownSections(el: XmlElement, ctx: Ctx, where: string): void {
   for (const c of el.children) {
-    const name = c.ns === ctx.ns ? sectionName(c) : c.name;
-    if (c.ns === ctx.ns && KNOWN_SECTIONS.has(name)) continue;
+    const name = isOvf(c, ctx) ? sectionName(c) : c.name;
+    if (isOvf(c, ctx) && KNOWN_SECTIONS.has(name)) continue;
     if (attr(c, ctx.ns, 'required') === 'false') continue;
     ctx.problems.warn(`${where}: section {${c.ns}}${name} is not understood and is ignored`);
   }
