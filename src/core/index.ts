@@ -9,3 +9,5 @@ export * from './ports.js';
 export * from './store-port.js';
 export * from './flavor-match.js';
 export type { CoreServices } from './services/index.js';
+export { MAX_LAUNCH_COUNT, type LaunchRequest } from './services/launch-service.js';
+export type { CallerContext } from './operations/engine.js';

@@ -53,7 +53,10 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
   const events = new EventBus(store);
   const engine = new OperationEngine(store, registry, inventory, events, log, config.operations);
   const instanceAttributes = new InstanceAttributeService(store);
-  engine.register(...resourceCommands, launchCommand((id, attributes) => instanceAttributes.recordLaunch(id, attributes)));
+  engine.register(
+    ...resourceCommands,
+    launchCommand((id, attributes) => instanceAttributes.recordLaunch(id, attributes)),
+  );
   const portability = createPortability({ dataDir: config.dataDir, config: config.portability, registry, inventory, engine });
   engine.register(...portability.commands);
   await portability.service.init();

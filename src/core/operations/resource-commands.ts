@@ -16,21 +16,6 @@ function command(kind: string, resource: ResourceKind, steps: Step[]): CommandDe
 }
 
 export const resourceCommands: CommandDefinition[] = [
-  command('instance.create', 'instance', [
-    createStep('request', 'instance', (ctx) =>
-      ctx.adapter.createInstance({
-        name: String(ctx.op.input.name),
-        flavorId: String(ctx.op.state.flavorId),
-        imageId: String(ctx.op.state.imageId),
-        zone: str(ctx.op.input.zone),
-        tags: tagsOf(ctx),
-        userData: str(ctx.op.input.userData),
-        keyName: str(ctx.op.input.keyName),
-        clientToken: ctx.op.id,
-      }),
-    ),
-    waitStep('wait-running', 'instance', { until: ['running'], failOn: ['error', 'terminated'] }),
-  ]),
   command('instance.start', 'instance', [
     callStep('request', (ctx) => ctx.adapter.startInstance(nativeIdOf(ctx))),
     waitStep('wait-running', 'instance', { until: ['running'], failOn: ['error', 'terminated'] }),

@@ -79,8 +79,8 @@ export class InventoryView<K extends ResourceKind> {
   }
 
   delete(id: string, provider = id.slice(0, id.indexOf(':'))): boolean {
-    let forgotten = this.forgotten.get(provider);
-    if (!forgotten) this.forgotten.set(provider, (forgotten = new Map()));
+    const forgotten = this.forgotten.get(provider) ?? new Map<string, string>();
+    this.forgotten.set(provider, forgotten);
     forgotten.set(id, new Date().toISOString());
     if (!this.entries.delete(id)) return false;
     const at = lowerBound(this.sorted, id);

@@ -69,7 +69,8 @@ export class LaunchService {
       ['body.minCount', minCount],
       ['body.maxCount', maxCount],
     ] as const) {
-      if (!Number.isInteger(n) || n < 1 || n > MAX_LAUNCH_COUNT) throw invalid(field, `must be an integer from 1 to ${MAX_LAUNCH_COUNT}`);
+      if (!Number.isInteger(n) || n < 1 || n > MAX_LAUNCH_COUNT)
+        throw invalid(field, `must be an integer from 1 to ${MAX_LAUNCH_COUNT}`);
     }
     if (minCount > maxCount) throw invalid('body.minCount', `the minimum (${minCount}) is more than the maximum (${maxCount})`);
     checkTags(req.tags, 'body.tags');

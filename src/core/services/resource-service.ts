@@ -8,7 +8,7 @@ import { assertActionAllowed, transitionOf } from '../lifecycle.js';
 import { checkTags } from '../tag-policy.js';
 import type { Instance, Operation, ResourceOf, Tags } from '../model.js';
 import type { CallerContext, OperationEngine } from '../operations/engine.js';
-import type { CreateInstanceSpec, CreateVolumeSpec, TaggableKind } from '../ports.js';
+import type { CreateVolumeSpec, TaggableKind } from '../ports.js';
 import type { ProviderRegistry } from '../registry.js';
 import { getNative } from '../resources.js';
 import type { InstanceAttributeService, ModifiableAttributes } from './instance-attributes.js';
@@ -18,7 +18,6 @@ import type { InstanceAttributes } from '../store-port.js';
 export type { CallerContext } from '../operations/engine.js';
 
 /** What a caller asks for: the port's create spec, at a named provider, without the engine's client token. */
-export type CreateInstanceInput = Omit<CreateInstanceSpec, 'clientToken'> & { provider: string };
 export type CreateVolumeInput = Omit<CreateVolumeSpec, 'clientToken'> & { provider: string };
 
 export type InstanceAction = 'start' | 'stop' | 'reboot';
@@ -39,22 +38,6 @@ export class ResourceService {
     private readonly engine: OperationEngine,
     private readonly attributes?: InstanceAttributeService,
   ) {}
-
-  async createInstance(input: CreateInstanceInput, caller: CallerContext): Promise<Operation> {
-    const adapter = this.registry.cloud(input.provider, 'body.provider');
-    const flavorId = parseRefIn(input.provider, input.flavorId, 'body.flavorId');
-    const imageId = parseRefIn(input.provider, input.imageId, 'body.imageId');
-    const flavors = await adapter.listFlavors();
-    if (!flavors.some((f) => f.nativeId === flavorId)) {
-      throw invalid('body.flavorId', `flavor '${input.flavorId}' does not exist at provider '${input.provider}'`);
-    }
-    const image = await this.existing(() => adapter.getImage(imageId), 'body.imageId', `image '${input.imageId}'`);
-    if (image.state !== 'available') throw invalid('body.imageId', `image '${input.imageId}' is ${image.state}, not available`);
-    if (input.zone !== undefined && !(await adapter.zones()).includes(input.zone)) {
-      throw invalid('body.zone', `zone '${input.zone}' does not exist at provider '${input.provider}'`);
-    }
-    return this.submit('instance.create', input.provider, undefined, { ...input }, { flavorId, imageId }, caller);
-  }
 
   async instanceAction(id: string, action: InstanceAction | 'delete', caller: CallerContext): Promise<Operation> {
     const instance = await this.inventory.get('instance', id);

@@ -93,7 +93,8 @@ export function readTagSpecs(params: Ec2Params, accepted: readonly string[], ign
  * is answered with its error, and a provider that takes too long with a retryable Unavailable.
  */
 export async function targetOf(ctx: Ec2Context, op: Operation): Promise<string> {
-  const current = op.target !== undefined ? op : await ctx.core.operations.waitFor(op.id, (o) => o.target !== undefined, TARGET_WAIT_MS);
+  const current =
+    op.target !== undefined ? op : await ctx.core.operations.waitFor(op.id, (o) => o.target !== undefined, TARGET_WAIT_MS);
   if (current?.target !== undefined) return current.target;
   if (current?.status === 'failed' && current.error) throw toEc2Error(SkygateError.from(current.error));
   throw new Ec2Error(

@@ -1,14 +1,22 @@
 /** Instances: RunInstances, DescribeInstances, DescribeInstanceStatus and the Start/Stop/Reboot/Terminate actions. */
-import type { Instance, InstanceAttributes, InstanceState, Volume } from '../../../core/index.js';
+import {
+  MAX_LAUNCH_COUNT,
+  toSkygateError,
+  type Instance,
+  type InstanceAttributes,
+  type InstanceState,
+  type Volume,
+} from '../../../core/index.js';
 import type { InstanceAction } from '../../../core/services/resource-service.js';
 import type { DefaultNetwork } from '../../../core/services/network-service.js';
 import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
 import { Ec2Error, ec2Errors, toEc2Error } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';
+import type { Ec2Params } from '../query-parser.js';
 import { reservationId } from '../id-map.js';
 import { nextToken, readPaging } from '../paging.js';
 import { type XmlObject, type XmlValue, renderItems } from '../xml-render.js';
-import { ACCOUNT_ID, ALL, nativeOf, readTagSpecs, resolveId, resolveIds, tagSet, targetOf } from './common.js';
+import { ACCOUNT_ID, ALL, nativeOf, readTagSpecs, resolveId, resolveIds, tagSet } from './common.js';
 
 /** EC2's state names and codes; skygate's extra states show as the nearest EC2 one. */
 const INSTANCE_STATE: Record<InstanceState, { code: number; name: string }> = {
@@ -22,7 +30,6 @@ const INSTANCE_STATE: Record<InstanceState, { code: number; name: string }> = {
   error: { code: 80, name: 'stopped' },
 };
 
-const MAX_LAUNCH = 100;
 const ATTACHMENT_STATUS: Partial<Record<Volume['state'], string>> = {
   attaching: 'attaching',
   'in-use': 'attached',
@@ -288,6 +295,81 @@ function userDataOf(raw: string | undefined): { base64?: string; text?: string }
   return { base64, text: Buffer.from(base64, 'base64').toString('utf8') };
 }
 
+/** Interface settings RunInstances honours or accepts; the rest of EC2's are refused as unsupported. */
+const INTERFACE_PARAMS = new Set([
+  'DeviceIndex',
+  'SubnetId',
+  'SecurityGroupId',
+  'AssociatePublicIpAddress',
+  'Description',
+  'DeleteOnTermination',
+]);
+const INTERFACE_UNSUPPORTED = [
+  'NetworkInterfaceId',
+  'PrivateIpAddress',
+  'PrivateIpAddresses',
+  'SecondaryPrivateIpAddressCount',
+  'Ipv6AddressCount',
+  'Ipv6Addresses',
+  'Ipv4Prefix',
+  'Ipv4PrefixCount',
+  'Ipv6Prefix',
+  'Ipv6PrefixCount',
+  'InterfaceType',
+  'NetworkCardIndex',
+  'AssociateCarrierIpAddress',
+  'PrimaryIpv6',
+  'EnaSrdSpecification',
+  'ConnectionTrackingSpecification',
+];
+
+/**
+ * Where a launch goes: `SubnetId`/`SecurityGroupId`, or one primary network interface saying the same
+ * (how boto3-based modules launch into a subnet). skygate instances have exactly one interface, in the
+ * provider's default network, with an address the provider picks.
+ */
+async function placementOf(ctx: Ec2Context): Promise<{ subnetId?: string; groupIds: string[] }> {
+  const p = ctx.params;
+  const interfaces = p.structs('NetworkInterface');
+  if (interfaces.length === 0) {
+    const subnetEc2 = p.string('SubnetId');
+    return {
+      ...(subnetEc2 !== undefined && { subnetId: await resolveId(ctx, 'subnet', subnetEc2) }),
+      groupIds: await resolveIds(ctx, 'security-group', p.list('SecurityGroupId')),
+    };
+  }
+  if (p.has('SubnetId')) {
+    throw ec2Errors.combination('Network interfaces and an instance-level subnet ID may not be specified on the same request');
+  }
+  if (p.has('SecurityGroupId') || p.has('SecurityGroup')) {
+    throw ec2Errors.combination(
+      'Network interfaces and an instance-level security groups may not be specified on the same request',
+    );
+  }
+  if (interfaces.length > 1) {
+    throw ec2Errors.unsupported(
+      'skygate instances have one network interface: only NetworkInterface.1 with DeviceIndex 0 can be given',
+    );
+  }
+  const nic = interfaces[0] as Ec2Params;
+  for (const name of INTERFACE_UNSUPPORTED) {
+    if (nic.has(name))
+      throw ec2Errors.unsupported(`${nic.nameOf(name)} is not supported: the provider assigns the interface and its address`);
+  }
+  nic.allowOnly(INTERFACE_PARAMS);
+  const index = nic.int('DeviceIndex', { min: 0, max: 0 });
+  if (index === undefined) throw ec2Errors.missingParameter(nic.nameOf('DeviceIndex'));
+  nic.bool('AssociatePublicIpAddress');
+  nic.bool('DeleteOnTermination');
+  nic.string('Description');
+  const subnetEc2 = nic.string('SubnetId');
+  return {
+    ...(subnetEc2 !== undefined && { subnetId: await resolveId(ctx, 'subnet', subnetEc2) }),
+    groupIds: await resolveIds(ctx, 'security-group', nic.list('SecurityGroupId')),
+  };
+}
+
+/** RunInstances: parse, one core launch, render the reservation once the cloud has named every instance. */
 const runInstances = defineAction(
   [
     'ImageId',
@@ -302,6 +384,7 @@ const runInstances = defineAction(
     'SubnetId',
     'SecurityGroupId',
     'SecurityGroup',
+    'NetworkInterface',
     'DisableApiTermination',
     'InstanceInitiatedShutdownBehavior',
     'EbsOptimized',
@@ -312,110 +395,79 @@ const runInstances = defineAction(
   ],
   async (ctx) => {
     const p = ctx.params;
-    // Everything is checked before the first instance is asked for, so bad input creates nothing.
     const imageEc2 = p.requireString('ImageId');
-    const min = p.int('MinCount', { min: 1, max: MAX_LAUNCH });
-    const max = p.int('MaxCount', { min: 1, max: MAX_LAUNCH });
-    if (min === undefined) throw ec2Errors.missingParameter('MinCount');
-    if (max === undefined) throw ec2Errors.missingParameter('MaxCount');
-    if (min > max)
-      throw ec2Errors.invalidValue('MinCount', String(min), `MinCount (${min}) must be less than or equal to MaxCount (${max}).`);
-    const imageId = await resolveId(ctx, 'image', imageEc2);
-    const flavors = await ctx.core.inventory.list('flavor', { providers: [ctx.region], limit: ALL });
-    const smallest = [...flavors.items].sort((a, b) => a.vcpus - b.vcpus || a.memoryMiB - b.memoryMiB)[0];
-    const instanceType = p.string('InstanceType') ?? (smallest && nativeOf(smallest.id));
-    if (instanceType === undefined || !flavors.items.some((f) => nativeOf(f.id) === instanceType)) {
-      throw ec2Errors.invalidValue('InstanceType', String(instanceType), `The instance type does not exist in ${ctx.region}.`);
+    const minCount = p.int('MinCount', { min: 1, max: MAX_LAUNCH_COUNT });
+    const maxCount = p.int('MaxCount', { min: 1, max: MAX_LAUNCH_COUNT });
+    if (minCount === undefined) throw ec2Errors.missingParameter('MinCount');
+    if (maxCount === undefined) throw ec2Errors.missingParameter('MaxCount');
+    if (minCount > maxCount) {
+      throw ec2Errors.invalidValue(
+        'MinCount',
+        String(minCount),
+        `MinCount (${minCount}) must be less than or equal to MaxCount (${maxCount}).`,
+      );
     }
-    const keyName = p.string('KeyName');
-    if (keyName !== undefined) await ctx.core.keyPairs.get(ctx.region, keyName, 'KeyName');
+    const { subnetId, groupIds } = await placementOf(ctx);
     const net = await ctx.core.network.defaults(ctx.region);
-    let zone = p.struct('Placement')?.string('AvailabilityZone');
-    const subnetEc2 = p.string('SubnetId');
-    if (subnetEc2 !== undefined) {
-      const subnetId = await resolveId(ctx, 'subnet', subnetEc2);
-      const subnet = net.subnets.find((s) => s.id === subnetId);
-      if (!subnet) throw ec2Errors.notFound('subnet', [subnetEc2]);
-      if (zone !== undefined && zone !== subnet.zone) {
-        throw ec2Errors.combination(`Subnet ${subnetEc2} is in ${subnet.zone}, not in the requested zone ${zone}`);
-      }
-      zone = subnet.zone;
-    }
-    if (zone !== undefined && !net.subnets.some((s) => s.zone === zone)) {
-      throw ec2Errors.invalidValue('Placement.AvailabilityZone', zone, `Zone ${zone} is not a zone of ${ctx.region}.`);
-    }
-    const groupIds = await resolveIds(ctx, 'security-group', p.list('SecurityGroupId'));
     for (const name of p.list('SecurityGroup')) {
       if (name !== net.securityGroup.name)
         throw new Ec2Error('InvalidGroup.NotFound', `The security group '${name}' does not exist`);
     }
-    const tags = readTagSpecs(p, ['instance'], ['volume', 'network-interface']).get('instance') ?? {};
-    const userData = userDataOf(p.string('UserData'));
     const behaviour = p.string('InstanceInitiatedShutdownBehavior');
     if (behaviour !== undefined && behaviour !== 'stop' && behaviour !== 'terminate') {
       throw ec2Errors.invalidValue('InstanceInitiatedShutdownBehavior', behaviour, "Expecting 'stop' or 'terminate'.");
     }
-    const disableApiTermination = p.bool('DisableApiTermination');
-    const ebsOptimized = p.bool('EbsOptimized');
     const clientToken = p.string('ClientToken');
     if (clientToken !== undefined && (clientToken.length === 0 || clientToken.length > 64)) {
       throw ec2Errors.invalidValue('ClientToken', clientToken, 'A client token is 1 to 64 characters.');
     }
+    const tags = readTagSpecs(p, ['instance'], ['volume', 'network-interface']).get('instance') ?? {};
+    const userData = userDataOf(p.string('UserData'));
+    const disableApiTermination = p.bool('DisableApiTermination');
+    const ebsOptimized = p.bool('EbsOptimized');
+    const instanceType = p.string('InstanceType');
+    const keyName = p.string('KeyName');
+    const zone = p.struct('Placement')?.string('AvailabilityZone');
 
-    const ops = [];
-    for (let i = 0; i < max; i++) {
-      ops.push(
-        await ctx.core.resources.createInstance(
-          {
-            provider: ctx.region,
-            name: tags.Name || `${imageEc2}-launch`,
-            flavorId: instanceType,
-            imageId,
-            ...(zone !== undefined && { zone }),
-            tags,
-            ...(userData.text !== undefined && { userData: userData.text }),
-            ...(keyName !== undefined && { keyName }),
-          },
-          // The ClientToken is the idempotency key of each instance of the launch: a retry answers the same instances.
-          { ...ctx.caller, ...(clientToken !== undefined && { idempotencyKey: `ec2-run:${clientToken}:${i}` }) },
-        ),
-      );
-    }
-    const launchId = ops[0]?.id as string;
-    const launched: Instance[] = [];
-    let failure: unknown;
-    for (const [i, op] of ops.entries()) {
-      try {
-        const id = await targetOf(ctx, op);
-        await ctx.core.instanceAttributes.recordLaunch(id, {
-          launchId,
-          launchIndex: i,
+    const launch = await ctx.core.launches
+      .launch(
+        {
+          provider: ctx.region,
+          ...(tags.Name !== undefined && { name: tags.Name }),
+          imageId: await resolveId(ctx, 'image', imageEc2),
+          ...(instanceType !== undefined && { flavorId: instanceType }),
+          minCount,
+          maxCount,
+          ...(zone !== undefined && { zone }),
+          ...(subnetId !== undefined && { subnetId }),
           ...(keyName !== undefined && { keyName }),
-          ...(userData.base64 !== undefined && { userData: userData.base64 }),
-          ...(clientToken !== undefined && { clientToken }),
-          ...(groupIds.length > 0 && { securityGroups: groupIds }),
-          ...(disableApiTermination !== undefined && { disableApiTermination }),
-          ...(behaviour !== undefined && { instanceInitiatedShutdownBehavior: behaviour }),
-          ...(ebsOptimized !== undefined && { ebsOptimized }),
-        });
-        launched.push(await ctx.core.inventory.get('instance', id));
-      } catch (e) {
-        failure ??= e;
-      }
-    }
-    // As EC2: fewer than MaxCount is fine as long as MinCount instances started.
-    if (launched.length < min) throw toEc2Error(failure);
-    const s = await surroundings(ctx, launched);
+          ...(userData.text !== undefined && { userData: userData.text }),
+          tags,
+          securityGroups: groupIds,
+          attributes: {
+            ...(disableApiTermination !== undefined && { disableApiTermination }),
+            ...(behaviour !== undefined && { instanceInitiatedShutdownBehavior: behaviour }),
+            ...(ebsOptimized !== undefined && { ebsOptimized }),
+            ...(clientToken !== undefined && { clientToken }),
+          },
+        },
+        // The ClientToken is the launch's idempotency key: a retry answers the same reservation.
+        { ...ctx.caller, ...(clientToken !== undefined && { idempotencyKey: `ec2-run:${clientToken}` }) },
+      )
+      .catch((e) => Promise.reject(launchError(e)));
+    const { operation, instances } = await ctx.core.launches
+      .created(launch.id, LAUNCH_WAIT_MS)
+      .catch((e) => Promise.reject(launchError(e)));
+    const s = await surroundings(ctx, instances);
     return {
-      reservationId: reservationId(launchId),
+      reservationId: reservationId(operation.id),
       ownerId: ACCOUNT_ID,
       groupSet: [],
-      instancesSet: launched.map((r) => renderInstance(ctx, r, s)),
+      instancesSet: instances.map((r) => renderInstance(ctx, r, s)),
     };
   },
   [
     'BlockDeviceMapping',
-    'NetworkInterface',
     'IamInstanceProfile',
     'LaunchTemplate',
     'InstanceMarketOptions',
@@ -437,6 +489,34 @@ const runInstances = defineAction(
     'AdditionalInfo',
   ],
 );
+
+/** How long RunInstances waits for the cloud to name every instance before answering retry-with-ClientToken. */
+const LAUNCH_WAIT_MS = 30_000;
+
+/** The core names REST body fields; EC2 names its own parameters. */
+const LAUNCH_FIELDS: Record<string, string> = {
+  'body.flavorId': 'InstanceType',
+  'body.zone': 'Placement.AvailabilityZone',
+  'body.subnetId': 'SubnetId',
+  'body.userData': 'UserData',
+  'body.tags': 'TagSpecification',
+  'body.keyName': 'KeyName',
+  'body.securityGroups': 'SecurityGroupId',
+};
+
+function launchError(e: unknown): Ec2Error {
+  const err = toSkygateError(e);
+  if (err.code === 'timeout' && /still creating/.test(err.message)) {
+    return new Ec2Error('Unavailable', `${err.message} with the same ClientToken`, 503);
+  }
+  const field = err.field !== undefined ? LAUNCH_FIELDS[err.field] : undefined;
+  if (field === 'InstanceType' && err.code === 'invalid_input') {
+    return ec2Errors.invalidValue('InstanceType', '', `The instance type does not exist in this region: ${err.message}.`);
+  }
+  if (field !== undefined && err.code === 'invalid_input')
+    return new Ec2Error('InvalidParameterValue', `${field}: ${err.message}`);
+  return toEc2Error(err);
+}
 
 const STATUS_FIELDS = (ctx: Ec2Context): Record<string, FilterField<Instance>> => ({
   'availability-zone': (r) => r.zone,

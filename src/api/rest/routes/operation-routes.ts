@@ -1,6 +1,6 @@
 /** Operations (what the gateway is doing or did) and the event stream (SSE) the dashboard follows. */
 import type { Router } from 'express';
-import { SkygateError, type OperationStatus } from '../../../core/index.js';
+import type { OperationStatus } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
 import { renderOperation, route, splitList, validated } from '../http.js';
 import { reply } from '../schemas.js';
