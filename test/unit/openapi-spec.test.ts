@@ -16,7 +16,8 @@ import type {
   SkygateEvent,
   Volume,
 } from '../../src/core/model.js';
-import type { ApiToken } from '../../src/core/store-port.js';
+import type { ApiToken, KeyPair } from '../../src/core/store-port.js';
+import type { DefaultNetwork } from '../../src/core/services/network-service.js';
 import type { components } from '../../src/api/rest/openapi-types.js';
 import {
   allowedMethods,
@@ -53,6 +54,8 @@ same<Same<S['OperationStep'], OperationStep>>();
 same<Same<S['OperationError'], SerializedError>>();
 same<Same<S['SkygateEvent'], SkygateEvent>>();
 same<Same<S['ApiToken'], ApiToken>>();
+same<Same<S['KeyPair'], KeyPair>>();
+same<Same<S['DefaultNetwork'], DefaultNetwork>>();
 
 // ---------------------------------------------------------------- helpers
 
@@ -234,6 +237,48 @@ describe('openapi.yaml', () => {
     for (const name of closed) assert.equal(schemas[name]?.additionalProperties, false, name);
   });
 
+  test('every example of a request or response body matches its schema', () => {
+    let checked = 0;
+    for (const { path, method, op } of operations()) {
+      const item = openApiDocument().paths[path] as Obj;
+      const params = [...((item.parameters as Obj[]) ?? []), ...((op.parameters as Obj[]) ?? [])].map(
+        (p) => (typeof p.$ref === 'string' ? resolvePointer(p.$ref) : p) as Obj,
+      );
+      // A concrete path from the examples of its parameters' schemas.
+      const concrete = () =>
+        path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+          const param = params.find((p) => p.name === name && p.in === 'path');
+          const schema = param?.schema as Obj | undefined;
+          const resolved = (typeof schema?.$ref === 'string' ? resolvePointer(schema.$ref) : schema) as Obj | undefined;
+          const example = (resolved?.examples as unknown[] | undefined)?.[0];
+          assert.ok(example !== undefined, `${method} ${path}: path parameter ${name} needs a schema example`);
+          return encodeURIComponent(String(example));
+        });
+      const requestBody = op.requestBody as Obj | undefined;
+      for (const [media, entry] of Object.entries((requestBody?.content as Obj) ?? {})) {
+        for (const [name, example] of Object.entries(((entry as Obj).examples as Obj) ?? {})) {
+          const body = (example as Obj).value;
+          assert.doesNotThrow(
+            () => validateRequest({ method, path: concrete(), headers: { 'content-type': media }, body }),
+            `${method} ${path} request example ${name}`,
+          );
+          checked++;
+        }
+      }
+      for (const [status, raw] of Object.entries(op.responses as Obj)) {
+        const response = (typeof (raw as Obj).$ref === 'string' ? resolvePointer((raw as Obj).$ref as string) : raw) as Obj;
+        for (const [media, entry] of Object.entries((response.content as Obj) ?? {})) {
+          for (const [name, example] of Object.entries(((entry as Obj).examples as Obj) ?? {})) {
+            const problems = validateResponse(method, concrete(), Number(status), media, (example as Obj).value);
+            assert.deepEqual(problems, [], `${method} ${path} ${status} example ${name}`);
+            checked++;
+          }
+        }
+      }
+    }
+    assert.ok(checked >= 10, `checked ${checked} examples`);
+  });
+
   test('the error codes are those of errors.ts, each with its problem type', () => {
     const codes = (resolvePointer('#/components/schemas/ErrorCode') as Obj).enum as string[];
     assert.deepEqual([...codes].sort(), Object.keys(ERROR_CODES).sort());
@@ -256,6 +301,21 @@ describe('matchOperation', () => {
     assert.equal(matchOperation('GET', '/v1/events/recent')?.operationId, 'listRecentEvents');
     assert.equal(matchOperation('GET', '/healthz')?.requiredRole, undefined);
     assert.equal(matchOperation('PUT', '/v1/admin/providers/sim/faults')?.requiredRole, 'admin');
+    // Reading tags and attributes is for viewers; changing them, and reading user data, for operators.
+    for (const kind of ['instances', 'images', 'volumes', 'snapshots']) {
+      assert.equal(matchOperation('GET', `/v1/${kind}/sim:x-1/tags`)?.requiredRole, 'viewer');
+      assert.equal(matchOperation('PUT', `/v1/${kind}/sim:x-1/tags`)?.requiredRole, 'operator');
+      assert.equal(matchOperation('PATCH', `/v1/${kind}/sim:x-1/tags`)?.requiredRole, 'operator');
+    }
+    assert.equal(matchOperation('GET', '/v1/instances/sim:i-1/attributes')?.requiredRole, 'viewer');
+    assert.equal(matchOperation('PATCH', '/v1/instances/sim:i-1/attributes')?.requiredRole, 'operator');
+    assert.equal(matchOperation('GET', '/v1/instances/sim:i-1/attributes/user-data')?.requiredRole, 'operator');
+    assert.deepEqual(matchOperation('DELETE', '/v1/providers/sim/key-pairs/my%20key%2F1')?.pathParams, {
+      providerId: 'sim',
+      keyName: 'my key/1',
+    });
+    assert.equal(matchOperation('POST', '/v1/providers/sim/key-pairs')?.requiredRole, 'operator');
+    assert.equal(matchOperation('GET', '/v1/providers/sim/network')?.requiredRole, 'viewer');
   });
 
   test('answers undefined for unknown paths, extra segments and undocumented methods', () => {
@@ -274,6 +334,55 @@ describe('validateRequest', () => {
     assert.equal(out.operationId, 'createInstance');
     assert.deepEqual(out.headers, { 'idempotency-key': 'retry-1' });
     createInstance({ provider: 'sim', name: 'x', flavorId: 'm1', imageId: 'sim:img-1' });
+  });
+
+  test('takes the launch fields count, disableApiTermination and securityGroups, within their bounds', () => {
+    createInstance({ ...goodInstanceBody, count: 100, disableApiTermination: true, securityGroups: ['sim:sg-1', 'sg-2'] });
+    const reasons = (body: Obj) => invalidFields(() => createInstance({ ...goodInstanceBody, ...body }));
+    assert.deepEqual(reasons({ count: 0 }), [{ field: 'body.count', reason: 'must be >= 1' }]);
+    assert.deepEqual(reasons({ count: 101 }), [{ field: 'body.count', reason: 'must be <= 100' }]);
+    assert.deepEqual(reasons({ count: 1.5 }), [{ field: 'body.count', reason: 'must be integer' }]);
+    assert.deepEqual(reasons({ disableApiTermination: 'yes' }), [
+      { field: 'body.disableApiTermination', reason: 'must be boolean' },
+    ]);
+    assert.equal(reasons({ securityGroups: [] })[0]?.field, 'body.securityGroups');
+    assert.equal(reasons({ securityGroups: ['a b'] })[0]?.field, 'body.securityGroups[0]');
+    assert.equal(reasons({ securityGroups: ['sg-1', 'sg-1'] })[0]?.field, 'body.securityGroups');
+  });
+
+  test('tag bodies: PUT takes strings, PATCH strings or null; keys are 1 to 128 characters, not aws:', () => {
+    const tags = (method: 'PUT' | 'PATCH', body: unknown) =>
+      validateRequest({ method, path: '/v1/volumes/sim%3Avol-1/tags', headers: json, body });
+    tags('PUT', { tags: { env: 'prod' } });
+    tags('PUT', { tags: {} });
+    tags('PATCH', { tags: { env: 'prod', old: null } });
+    assert.deepEqual(
+      invalidFields(() => tags('PUT', { tags: { old: null } })),
+      [{ field: 'body.tags.old', reason: 'must be string' }],
+    );
+    assert.deepEqual(
+      invalidFields(() => tags('PATCH', { tags: { 'aws:cloudformation:stack': 'x' } })),
+      [
+        {
+          field: 'body.tags.aws:cloudformation:stack',
+          reason: 'key must be 1 to 128 characters, not starting with aws: (reserved)',
+        },
+      ],
+    );
+    assert.deepEqual(
+      invalidFields(() => tags('PUT', { tags: { '': 'x' } })),
+      [{ field: 'body.tags[""]', reason: 'key must not be empty' }],
+    );
+    assert.deepEqual(
+      invalidFields(() => tags('PUT', { tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) })),
+      [{ field: 'body.tags', reason: 'must have at most 50 entries' }],
+    );
+    assert.deepEqual(
+      invalidFields(() => tags('PATCH', { set: { a: 'b' } }))
+        .map((e) => e.field)
+        .sort(),
+      ['body.set', 'body.tags'],
+    );
   });
 
   test('rejects an unknown field', () => {
@@ -398,6 +507,19 @@ describe('validateResponse', () => {
       'listInstances 418: status 418 is not documented',
     ]);
     assert.equal(validateResponse('GET', '/v1/instances', 200, 'text/html', samplePage).length, 1);
+  });
+
+  test('an operation result may list resourceIds, each a skygate id', () => {
+    const done = {
+      ...sampleOperation,
+      status: 'succeeded',
+      result: { resourceId: 'sim:i-1', resourceIds: ['sim:i-1', 'sim:i-2'] },
+    };
+    assert.deepEqual(validateResponse('GET', '/v1/operations/op-1', 200, 'application/json', done), []);
+    const bad = { ...done, result: { resourceIds: ['i-1'] } };
+    assert.deepEqual(validateResponse('GET', '/v1/operations/op-1', 200, 'application/json', bad), [
+      'getOperation 200: body.result.resourceIds[0]: must be a skygate id like "aws-east:i-0abc123"',
+    ]);
   });
 
   test('checks 202 operations and their Location header', () => {

@@ -12,6 +12,7 @@ import { mutationRoutes } from './routes/mutation-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
 import { portabilityRoutes } from './routes/portability-routes.js';
 import { providerRoutes } from './routes/provider-routes.js';
+import { reachRoutes } from './routes/reach-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 
 export interface RestOptions {
@@ -99,6 +100,7 @@ export function createRestApp(core: CoreServices, options: RestOptions): express
   tokenRoutes(v1, core);
   portabilityRoutes(v1, core);
   accessKeyRoutes(v1, core);
+  reachRoutes(v1, core);
   app.use('/v1', v1);
   // The EC2 Query API: its own body parser and SigV4 auth, so /v1 never sees form bodies and vice versa.
   app.use('/ec2', createEc2Router(core, { bodyLimitBytes: options.bodyLimitBytes, log: options.log }));

@@ -94,6 +94,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/providers/{providerId}/network": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A provider id from the configuration. */
+                providerId: components["parameters"]["ProviderIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a provider's default network
+         * @description The network an instance at this provider lands in when a launch names none: the default
+         *     network, its default subnet in each zone and its default security group, with the ids
+         *     that `securityGroups` in requests refer to. The EC2 front shows the same network as the
+         *     region's default VPC. No adapter can describe its cloud's networks yet, so skygate
+         *     synthesizes it (`origin: synthesized`) with stable ids and an AWS default-VPC address plan.
+         */
+        get: operations["getProviderNetwork"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/providers/{providerId}/key-pairs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A provider id from the configuration. */
+                providerId: components["parameters"]["ProviderIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a provider's SSH key pairs
+         * @description The SSH key pairs registered at this provider, by name (the same ones the EC2 front's
+         *     `DescribeKeyPairs` shows for the region). Only public halves are kept.
+         */
+        get: operations["listKeyPairs"];
+        put?: never;
+        /**
+         * Create or import an SSH key pair
+         * @description Registers an SSH key pair under `name` at this provider; instances launched with
+         *     `keyName` get its public key.
+         *     - **Import**: send `publicKey`, one OpenSSH public key line (`ssh-ed25519 AAAA…`,
+         *       `ssh-rsa AAAA…` of at least 1024 bits, or `ecdsa-sha2-nistp256|384|521 AAAA…`).
+         *       skygate never sees the private half.
+         *     - **Create**: leave `publicKey` out and skygate generates the key (`keyType` `rsa`,
+         *       2048 bits, the default, or `ed25519`). The answer carries `privateKey` this once
+         *       (RSA as PEM, ed25519 in OpenSSH's format; both load with `ssh -i`); skygate keeps only
+         *       the public half, so a lost private key cannot be shown again.
+         *
+         *     A name already taken at the provider answers `409`.
+         */
+        post: operations["createKeyPair"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/providers/{providerId}/key-pairs/{keyName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A provider id from the configuration. */
+                providerId: components["parameters"]["ProviderIdPath"];
+                /** @description A key pair's name, URL-encoded as one path segment. */
+                keyName: components["parameters"]["KeyNamePath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an SSH key pair
+         * @description One key pair by name, with its public key and fingerprint (never a private key).
+         */
+        get: operations["getKeyPair"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an SSH key pair
+         * @description Forgets the key pair. Instances launched with it keep the key they were given; new
+         *     launches can no longer name it. A name that does not exist answers `404`.
+         */
+        delete: operations["deleteKeyPair"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/flavors": {
         parameters: {
             query?: never;
@@ -595,6 +690,217 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/instances/{id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an instance's tags
+         * @description The instance's tags, read from its provider.
+         */
+        get: operations["getInstanceTags"];
+        /**
+         * Replace an instance's tags
+         * @description Sets the instance's tags to exactly `tags`: keys left out are removed, so `{"tags": {}}`
+         *     removes them all (tags a provider reserves for itself, such as AWS's `aws:*`, stay). Applied
+         *     at the provider at once (no operation); answers the tags as now set.
+         *     See `PATCH` to change some keys and leave the others.
+         */
+        put: operations["replaceInstanceTags"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set or remove some of an instance's tags
+         * @description Changes only the keys named, as a JSON merge patch (RFC 7396) of the tags: a string sets
+         *     the key, `null` removes it (removing a key that is not there is not an error), keys left
+         *     out stay as they are. The result may hold at most 50 tags. Applied at the provider at
+         *     once (no operation); answers the tags as now set.
+         */
+        patch: operations["updateInstanceTags"];
+        trace?: never;
+    };
+    "/v1/images/{id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an image's tags
+         * @description The image's tags, read from its provider.
+         */
+        get: operations["getImageTags"];
+        /**
+         * Replace an image's tags
+         * @description Sets the image's tags to exactly `tags`: keys left out are removed, so `{"tags": {}}`
+         *     removes them all (tags a provider reserves for itself, such as AWS's `aws:*`, stay). Applied
+         *     at the provider at once (no operation); answers the tags as now set.
+         *     See `PATCH` to change some keys and leave the others.
+         */
+        put: operations["replaceImageTags"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set or remove some of an image's tags
+         * @description Changes only the keys named, as a JSON merge patch (RFC 7396) of the tags: a string sets
+         *     the key, `null` removes it (removing a key that is not there is not an error), keys left
+         *     out stay as they are. The result may hold at most 50 tags. Applied at the provider at
+         *     once (no operation); answers the tags as now set.
+         */
+        patch: operations["updateImageTags"];
+        trace?: never;
+    };
+    "/v1/volumes/{id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a volume's tags
+         * @description The volume's tags, read from its provider.
+         */
+        get: operations["getVolumeTags"];
+        /**
+         * Replace a volume's tags
+         * @description Sets the volume's tags to exactly `tags`: keys left out are removed, so `{"tags": {}}`
+         *     removes them all (tags a provider reserves for itself, such as AWS's `aws:*`, stay). Applied
+         *     at the provider at once (no operation); answers the tags as now set.
+         *     See `PATCH` to change some keys and leave the others.
+         */
+        put: operations["replaceVolumeTags"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set or remove some of a volume's tags
+         * @description Changes only the keys named, as a JSON merge patch (RFC 7396) of the tags: a string sets
+         *     the key, `null` removes it (removing a key that is not there is not an error), keys left
+         *     out stay as they are. The result may hold at most 50 tags. Applied at the provider at
+         *     once (no operation); answers the tags as now set.
+         */
+        patch: operations["updateVolumeTags"];
+        trace?: never;
+    };
+    "/v1/snapshots/{id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a snapshot's tags
+         * @description The snapshot's tags, read from its provider.
+         */
+        get: operations["getSnapshotTags"];
+        /**
+         * Replace a snapshot's tags
+         * @description Sets the snapshot's tags to exactly `tags`: keys left out are removed, so `{"tags": {}}`
+         *     removes them all (tags a provider reserves for itself, such as AWS's `aws:*`, stay). Applied
+         *     at the provider at once (no operation); answers the tags as now set.
+         *     See `PATCH` to change some keys and leave the others.
+         */
+        put: operations["replaceSnapshotTags"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set or remove some of a snapshot's tags
+         * @description Changes only the keys named, as a JSON merge patch (RFC 7396) of the tags: a string sets
+         *     the key, `null` removes it (removing a key that is not there is not an error), keys left
+         *     out stay as they are. The result may hold at most 50 tags. Applied at the provider at
+         *     once (no operation); answers the tags as now set.
+         */
+        patch: operations["updateSnapshotTags"];
+        trace?: never;
+    };
+    "/v1/instances/{id}/attributes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an instance's attributes
+         * @description Settings skygate keeps for an instance beyond what its provider reports (EC2's instance
+         *     attributes), the same through every front: termination protection, what a shutdown from
+         *     inside the instance does, the key pair and security groups it was launched with. Settings
+         *     never changed show their defaults. User data is not shown here, only whether there is
+         *     some (`hasUserData`): it often holds credentials, so reading it needs the operator role
+         *     (`GET /v1/instances/{id}/attributes/user-data`).
+         */
+        get: operations["getInstanceAttributes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an instance's attributes
+         * @description Changes the attributes given and leaves the others; answers them all as now set.
+         *     `disableApiTermination: true` turns termination protection on: a `DELETE` of the
+         *     instance (or an EC2 `TerminateInstances`) then answers `409` until it is turned off.
+         *     `userData` and `ebsOptimized` change only while the instance is stopped (`409`
+         *     otherwise), as on EC2.
+         */
+        patch: operations["updateInstanceAttributes"];
+        trace?: never;
+    };
+    "/v1/instances/{id}/attributes/user-data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an instance's user data
+         * @description The user data skygate holds for the instance (set at launch through the EC2 front, or by
+         *     `PATCH /v1/instances/{id}/attributes`). Operators only, since user data often carries
+         *     credentials. `userDataBase64` is the exact bytes; `userData` is the same as text when it
+         *     is valid UTF-8 (cloud-init scripts are; gzip-compressed user data is not). Both are left
+         *     out when the instance has none.
+         */
+        get: operations["getInstanceUserData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/operations": {
         parameters: {
             query?: never;
@@ -911,6 +1217,8 @@ export interface components {
         Tags: {
             [key: string]: string;
         };
+        /** @description A tag key, 1 to 128 characters; keys starting with `aws:` are reserved (as on AWS). */
+        TagKey: string;
         /** @description Key/value labels to set (at most 50; keys up to 128, values up to 256 characters). */
         TagsInput: {
             [key: string]: string;
@@ -1128,6 +1436,19 @@ export interface components {
             userData?: string;
             /** @description The name of an SSH key pair registered at the provider. */
             keyName?: string;
+            /**
+             * @description How many instances to launch, all alike, all or nothing: the operation succeeds with
+             *     exactly `count` instances (listed in `result.resourceIds`) or fails leaving none.
+             * @default 1
+             */
+            count: number;
+            /** @description Launch with termination protection on (see `PATCH /v1/instances/{id}/attributes`). */
+            disableApiTermination?: boolean;
+            /**
+             * @description Security groups at `provider` (skygate ids or native ids); the provider's default
+             *     group when left out (see `GET /v1/providers/{providerId}/network`).
+             */
+            securityGroups?: components["schemas"]["ResourceRef"][];
         };
         SnapshotInstanceRequest: {
             name: components["schemas"]["ResourceName"];
@@ -1233,6 +1554,9 @@ export interface components {
             steps: components["schemas"]["OperationStep"][];
             /** @description What the operation produced, once it succeeded. */
             result?: {
+                /** @description Every resource the operation created, in order (each instance of a create with `count`). */
+                resourceIds?: components["schemas"]["ResourceId"][];
+            } & {
                 [key: string]: unknown;
             };
             error?: components["schemas"]["OperationError"];
@@ -1303,6 +1627,132 @@ export interface components {
             name: string;
             role: components["schemas"]["Role"];
             createdAt: components["schemas"]["Timestamp"];
+        };
+        ResourceTags: {
+            id: components["schemas"]["ResourceId"];
+            tags: components["schemas"]["Tags"];
+        };
+        ReplaceTagsRequest: {
+            /** @description The tags the resource is to carry, and no others. */
+            tags: components["schemas"]["TagsInput"];
+        };
+        UpdateTagsRequest: {
+            /** @description Keys to set (a string) or remove (`null`); others stay. */
+            tags: {
+                [key: string]: string | null;
+            };
+        };
+        InstanceAttributes: {
+            instanceId: components["schemas"]["ResourceId"];
+            /** @description Termination protection; while true, deleting the instance answers `409`. Default false. */
+            disableApiTermination: boolean;
+            /**
+             * @description What a shutdown from inside the instance does. Default `stop`.
+             * @enum {string}
+             */
+            instanceInitiatedShutdownBehavior: "stop" | "terminate";
+            /** @description Whether the network drops traffic not addressed to or from the instance. Default true. */
+            sourceDestCheck: boolean;
+            /** @description Dedicated storage bandwidth, where the provider has it. Default false. */
+            ebsOptimized: boolean;
+            /** @description Whether user data is set (read it with `GET /v1/instances/{id}/attributes/user-data`). */
+            hasUserData: boolean;
+            /** @description The key pair the instance was launched with. */
+            keyName?: string;
+            /** @description The security groups it was launched in; absent means the provider's default group. */
+            securityGroups?: components["schemas"]["ResourceId"][];
+        };
+        UpdateInstanceAttributesRequest: {
+            disableApiTermination?: boolean;
+            /** @enum {string} */
+            instanceInitiatedShutdownBehavior?: "stop" | "terminate";
+            sourceDestCheck?: boolean;
+            /** @description Only while the instance is stopped. */
+            ebsOptimized?: boolean;
+            /**
+             * @description New user data as text (UTF-8, at most 16 KiB), as `userData` at launch; `""` clears it.
+             *     Only while the instance is stopped.
+             */
+            userData?: string;
+        };
+        InstanceUserData: {
+            instanceId: components["schemas"]["ResourceId"];
+            /** @description The user data as text, when it is valid UTF-8. */
+            userData?: string;
+            /** @description The user data's exact bytes, base64-encoded. */
+            userDataBase64?: string;
+        };
+        DefaultNetwork: {
+            provider: components["schemas"]["ProviderId"];
+            /**
+             * @description Where the description comes from; `synthesized` by skygate until adapters can describe networks.
+             * @enum {string}
+             */
+            origin: "synthesized";
+            network: {
+                id: components["schemas"]["ResourceId"];
+                /** @description The network's IPv4 range. */
+                cidr: string;
+            };
+            /** @description The default subnet of each zone. */
+            subnets: {
+                id: components["schemas"]["ResourceId"];
+                zone: string;
+                cidr: string;
+            }[];
+            /** @description The group instances are in when a launch names none. */
+            securityGroup: {
+                id: components["schemas"]["ResourceId"];
+                name: string;
+                description: string;
+            };
+        };
+        /** @example ops-laptop */
+        KeyPairName: string;
+        /** @enum {string} */
+        KeyPairType: "rsa" | "ed25519" | "ecdsa";
+        KeyPair: {
+            /** @description skygate's id of the key pair (EC2's `keyPairId`). */
+            id: string;
+            provider: components["schemas"]["ProviderId"];
+            name: components["schemas"]["KeyPairName"];
+            keyType: components["schemas"]["KeyPairType"];
+            /** @description As EC2 shows it; RSA as colon-separated MD5, others as base64 SHA-256 (`ssh-keygen -l -E md5|sha256`). */
+            fingerprint: string;
+            /** @description The OpenSSH public key line, without a comment. */
+            publicKey: string;
+            tags: components["schemas"]["Tags"];
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        KeyPairList: {
+            items: components["schemas"]["KeyPair"][];
+        };
+        CreateKeyPairRequest: {
+            name: components["schemas"]["KeyPairName"];
+            /** @description An OpenSSH public key line to import; leave out to have skygate generate the key. */
+            publicKey?: string;
+            /**
+             * @description The kind of key to generate (default `rsa`, 2048 bits); only without `publicKey`.
+             * @enum {string}
+             */
+            keyType?: "rsa" | "ed25519";
+            tags?: components["schemas"]["TagsInput"];
+        };
+        CreatedKeyPair: {
+            id: string;
+            provider: components["schemas"]["ProviderId"];
+            name: components["schemas"]["KeyPairName"];
+            keyType: components["schemas"]["KeyPairType"];
+            fingerprint: string;
+            publicKey: string;
+            tags: components["schemas"]["Tags"];
+            createdAt: components["schemas"]["Timestamp"];
+            /**
+             * @description Only when skygate generated the key, and only in this response: the private key
+             *     (RSA as PEM `-----BEGIN RSA PRIVATE KEY-----`, ed25519 as `-----BEGIN OPENSSH PRIVATE KEY-----`).
+             *     Save it with mode 0600; skygate does not keep it.
+             */
+            privateKey?: string;
         };
         Liveness: {
             /** @constant */
@@ -1503,6 +1953,8 @@ export interface components {
         TokenIdPath: components["schemas"]["TokenId"];
         /** @description An access key id (the public half). */
         AccessKeyIdPath: components["schemas"]["AccessKeyId"];
+        /** @description A key pair's name, URL-encoded as one path segment. */
+        KeyNamePath: components["schemas"]["KeyPairName"];
         /** @description Most items to answer. */
         Limit: number;
         /** @description `nextCursor` from the previous page, unchanged. */
@@ -1666,6 +2118,166 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Internal"];
+        };
+    };
+    getProviderNetwork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A provider id from the configuration. */
+                providerId: components["parameters"]["ProviderIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The default network. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefaultNetwork"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    listKeyPairs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A provider id from the configuration. */
+                providerId: components["parameters"]["ProviderIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key pairs, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyPairList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createKeyPair: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A provider id from the configuration. */
+                providerId: components["parameters"]["ProviderIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateKeyPairRequest"];
+            };
+        };
+        responses: {
+            /** @description The key pair; `privateKey` only when skygate generated it. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedKeyPair"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getKeyPair: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A provider id from the configuration. */
+                providerId: components["parameters"]["ProviderIdPath"];
+                /** @description A key pair's name, URL-encoded as one path segment. */
+                keyName: components["parameters"]["KeyNamePath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key pair. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyPair"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteKeyPair: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A provider id from the configuration. */
+                providerId: components["parameters"]["ProviderIdPath"];
+                /** @description A key pair's name, URL-encoded as one path segment. */
+                keyName: components["parameters"]["KeyNamePath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listFlavors: {
@@ -2633,6 +3245,535 @@ export interface operations {
             500: components["responses"]["Internal"];
             501: components["responses"]["Unsupported"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    getInstanceTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tags. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceTags"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    replaceInstanceTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplaceTagsRequest"];
+            };
+        };
+        responses: {
+            /** @description The tags as now set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceTags"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    updateInstanceTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTagsRequest"];
+            };
+        };
+        responses: {
+            /** @description The tags as now set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceTags"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    getImageTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tags. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceTags"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    replaceImageTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplaceTagsRequest"];
+            };
+        };
+        responses: {
+            /** @description The tags as now set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceTags"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    updateImageTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTagsRequest"];
+            };
+        };
+        responses: {
+            /** @description The tags as now set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceTags"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    getVolumeTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tags. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceTags"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    replaceVolumeTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplaceTagsRequest"];
+            };
+        };
+        responses: {
+            /** @description The tags as now set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceTags"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    updateVolumeTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTagsRequest"];
+            };
+        };
+        responses: {
+            /** @description The tags as now set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceTags"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    getSnapshotTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tags. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceTags"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    replaceSnapshotTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplaceTagsRequest"];
+            };
+        };
+        responses: {
+            /** @description The tags as now set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceTags"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    updateSnapshotTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTagsRequest"];
+            };
+        };
+        responses: {
+            /** @description The tags as now set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceTags"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    getInstanceAttributes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The attributes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceAttributes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    updateInstanceAttributes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateInstanceAttributesRequest"];
+            };
+        };
+        responses: {
+            /** @description The attributes as now set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceAttributes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    getInstanceUserData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user data. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceUserData"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
         };
     };
     listOperations: {

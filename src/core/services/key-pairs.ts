@@ -1,9 +1,10 @@
-/** SSH key pairs per provider (EC2's ImportKeyPair): validated OpenSSH public keys with EC2-style fingerprints. */
+/** SSH key pairs per provider (EC2's ImportKeyPair and CreateKeyPair): validated OpenSSH public keys with EC2-style fingerprints. */
 import { createHash, randomBytes } from 'node:crypto';
 import { SkygateError, conflict, invalid } from '../errors.js';
 import type { Tags } from '../model.js';
 import type { ProviderRegistry } from '../registry.js';
 import type { KeyPair, Store } from '../store-port.js';
+import { type GeneratedKeyType, generateSshKey } from './ssh-key-generator.js';
 
 const KEY_TYPES: Record<string, KeyPair['keyType']> = {
   'ssh-rsa': 'rsa',
@@ -82,6 +83,23 @@ export class KeyPairService {
       throw conflict(`key pair '${name}' already exists at provider '${provider}'`, 'keyName');
     }
     return keyPair;
+  }
+
+  /** Makes a new key pair and keeps its public half; the private key is answered this once and never stored. */
+  async generate(
+    provider: string,
+    name: string,
+    keyType: GeneratedKeyType = 'rsa',
+    tags: Tags = {},
+  ): Promise<{ keyPair: KeyPair; privateKey: string }> {
+    this.registry.cloud(provider, 'provider');
+    // Checked before the (slow, for RSA) generation; the insert still settles a race between two creates.
+    if (!NAME_PATTERN.test(name)) throw invalid('keyName', 'must be 1 to 255 printable ASCII characters');
+    if ((await this.store.listKeyPairs(provider)).some((k) => k.name === name)) {
+      throw conflict(`key pair '${name}' already exists at provider '${provider}'`, 'keyName');
+    }
+    const { publicKey, privateKey } = await generateSshKey(keyType);
+    return { keyPair: await this.import(provider, name, publicKey, tags), privateKey };
   }
 
   list(provider: string): Promise<KeyPair[]> {

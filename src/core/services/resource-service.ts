@@ -11,7 +11,7 @@ import type { CallerContext, OperationEngine } from '../operations/engine.js';
 import type { CreateVolumeSpec, TaggableKind } from '../ports.js';
 import type { ProviderRegistry } from '../registry.js';
 import { getNative } from '../resources.js';
-import type { InstanceAttributeService, ModifiableAttributes } from './instance-attributes.js';
+import { DEFAULT_INSTANCE_ATTRIBUTES, type InstanceAttributeService, type ModifiableAttributes } from './instance-attributes.js';
 import type { InventoryService } from './inventory.js';
 import type { InstanceAttributes } from '../store-port.js';
 
@@ -22,9 +22,13 @@ export type CreateVolumeInput = Omit<CreateVolumeSpec, 'clientToken'> & { provid
 
 export type InstanceAction = 'start' | 'stop' | 'reboot';
 
-/** A change to a resource's tags: keys to set, then keys to remove (only where the value matches, when one is given). */
+/**
+ * A change to a resource's tags: keys to set, then keys to remove (only where the value matches, when
+ * one is given). With `replace`, `set` is the whole new set and every other key goes.
+ */
 export interface TagChange {
   set?: Tags;
+  replace?: boolean;
   remove?: Array<{ key: string; value?: string }>;
 }
 
@@ -79,6 +83,13 @@ export class ResourceService {
     return out;
   }
 
+  /** The attributes of instance `id`, defaults filled in for those never set; not_found when there is no such instance. */
+  async instanceAttributes(id: string): Promise<InstanceAttributes> {
+    if (!this.attributes) throw new SkygateError('unsupported', 'this gateway keeps no instance attributes');
+    const instance: Instance = await this.inventory.get('instance', id);
+    return { ...DEFAULT_INSTANCE_ATTRIBUTES, ...(await this.attributes.get(instance.id)) };
+  }
+
   /** Changes instance attributes (termination protection, user data...); answers them all as now set. */
   async modifyInstanceAttributes(id: string, patch: ModifiableAttributes): Promise<InstanceAttributes> {
     if (!this.attributes) throw new SkygateError('unsupported', 'this gateway keeps no instance attributes');
@@ -88,11 +99,11 @@ export class ResourceService {
 
   /**
    * Sets and removes tags of one resource at its provider, at once (tags are not an operation), and
-   * answers the resource as it now is.
+   * answers the resource as it now is. `field` names the input that carried the id, for the errors.
    */
-  changeTags<K extends TaggableKind>(kind: K, id: string, change: TagChange): Promise<ResourceOf<K>> {
+  changeTags<K extends TaggableKind>(kind: K, id: string, change: TagChange, field = 'resourceId'): Promise<ResourceOf<K>> {
     const previous = this.tagQueues.get(id) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.applyTags(kind, id, change));
+    const run = previous.catch(() => undefined).then(() => this.applyTags(kind, id, change, field));
     this.tagQueues.set(id, run);
     void run
       .finally(() => {
@@ -102,10 +113,10 @@ export class ResourceService {
     return run;
   }
 
-  private async applyTags<K extends TaggableKind>(kind: K, id: string, change: TagChange): Promise<ResourceOf<K>> {
-    const resource = await this.inventory.get(kind, id, 'resourceId');
-    const adapter = this.registry.cloud(resource.provider, 'resourceId');
-    const tags: Tags = { ...(resource as { tags: Tags }).tags, ...change.set };
+  private async applyTags<K extends TaggableKind>(kind: K, id: string, change: TagChange, field: string): Promise<ResourceOf<K>> {
+    const resource = await this.inventory.get(kind, id, field);
+    const adapter = this.registry.cloud(resource.provider, field);
+    const tags: Tags = { ...(change.replace ? {} : (resource as { tags: Tags }).tags), ...change.set };
     for (const { key, value } of change.remove ?? []) {
       if (key in tags && (value === undefined || tags[key] === value)) delete tags[key];
     }
