@@ -64,7 +64,7 @@ async function createInstance(name: string): Promise<string> {
 }
 
 async function operationCount(): Promise<number> {
-  return (await gw.gateway.core.engine.list({ limit: 1000 })).length;
+  return (await gw.gateway.core.operations.list({ limit: 1000 })).length;
 }
 
 /** A key made by the real ssh-keygen, and the fingerprint ssh-keygen reports for it in EC2's form. */
@@ -446,7 +446,7 @@ describe('default network', () => {
   it('answers the network, a subnet per zone of the provider and the default security group', async () => {
     const res = await gw.api('get', '/v1/providers/sim-west/network', undefined, viewer);
     assert.equal(res.status, 200);
-    const zones = await gw.gateway.core.registry.cloud('sim-west').zones();
+    const zones = await gw.gateway.internals.registry.cloud('sim-west').zones();
     assert.deepEqual(
       res.body.subnets.map((s: { zone: string }) => s.zone),
       zones,

@@ -30,6 +30,8 @@ export async function inRestTerms<T>(fields: Record<string, string>, call: () =>
 /** The `providerId` of the path, which must be configured (404 naming `path.providerId` otherwise). */
 export function providerInPath(core: CoreServices, req: Request): string {
   const id = String(req.params.providerId);
-  core.registry.cloud(id, 'path.providerId');
+  if (!core.providers.has(id)) {
+    throw new SkygateError('not_found', `path.providerId: provider '${id}' is not configured`, { field: 'path.providerId' });
+  }
   return id;
 }
