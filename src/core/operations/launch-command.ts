@@ -166,7 +166,7 @@ export function launchCommand(recordLaunch: RecordLaunch): CommandDefinition {
   return {
     kind: LAUNCH_KIND,
     steps: [
-      { name: 'create', run: (ctx) => createAll(ctx, recordLaunch) },
+      { name: 'request', run: (ctx) => createAll(ctx, recordLaunch) },
       { name: 'wait-running', run: waitAllRunning },
     ],
     result: (op) => {

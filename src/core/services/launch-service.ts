@@ -94,7 +94,11 @@ export class LaunchService {
       }),
       this.flavorOf(req),
       this.zoneOf(req),
-      req.keyName !== undefined ? this.keyPairs.get(req.provider, req.keyName, 'body.keyName') : undefined,
+      req.keyName !== undefined
+        ? this.keyPairs.get(req.provider, req.keyName, 'body.keyName').catch((e) => {
+            throw this.missing(e, 'body.keyName', `key pair '${req.keyName}' does not exist at provider '${req.provider}'`);
+          })
+        : undefined,
       this.checkGroups(req),
     ]);
     if (image.state !== 'available') throw invalid('body.imageId', `image '${req.imageId}' is ${image.state}, not available`);

@@ -510,6 +510,7 @@ function launchError(e: unknown): Ec2Error {
     return new Ec2Error('Unavailable', `${err.message} with the same ClientToken`, 503);
   }
   const field = err.field !== undefined ? LAUNCH_FIELDS[err.field] : undefined;
+  if (field === 'KeyName' && /does not exist/.test(err.message)) return new Ec2Error('InvalidKeyPair.NotFound', err.message);
   if (field === 'InstanceType' && err.code === 'invalid_input') {
     return ec2Errors.invalidValue('InstanceType', '', `The instance type does not exist in this region: ${err.message}.`);
   }
