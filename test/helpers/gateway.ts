@@ -9,6 +9,7 @@ import request from 'supertest';
 import { validateResponse } from '../../src/api/rest/openapi-validator.js';
 import type { Operation } from '../../src/core/model.js';
 import type { ProviderConfig } from '../../src/core/registry.js';
+import type { InventoryOptions } from '../../src/core/services/inventory.js';
 import { loadConfig } from '../../src/server/config.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
 
@@ -34,7 +35,13 @@ export function assertMatchesSpec(method: string, url: string, res: request.Resp
 }
 
 export async function startTestGateway(
-  opts: { providers?: ProviderConfig[]; dataDir?: string; env?: Record<string, string> } = {},
+  opts: {
+    providers?: ProviderConfig[];
+    dataDir?: string;
+    env?: Record<string, string>;
+    /** Inventory cache settings (a short max age makes background refreshes race with writes). */
+    inventory?: Partial<InventoryOptions>;
+  } = {},
 ): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'skygate-test-')));
   const config = {
@@ -43,6 +50,7 @@ export async function startTestGateway(
     port: 0,
     providers: opts.providers ?? simProviders(20),
   };
+  config.inventory = { ...config.inventory, ...opts.inventory };
   const gateway = await createGateway(config, pino({ level: 'silent' }));
   const { url } = await gateway.listen();
   const api: TestGateway['api'] = async (method, p, body, token = ADMIN_TOKEN) => {
