@@ -9,12 +9,13 @@ import {
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeSubnetsCommand,
-  EC2Client,
+  type EC2Client,
   type EC2ServiceException,
   type _InstanceType,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { Instance, Operation } from '../../src/core/model.js';
+import { ec2ClientFor } from '../helpers/ec2-client.js';
 import { simProviders, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let gw: TestGateway;
@@ -26,13 +27,7 @@ before(async () => {
   gw = await startTestGateway({
     providers: [...simProviders(5), { id: 'sim-tight', type: 'sim', settings: { latencyMs: 5, quotas: { instances: 4 } } }],
   });
-  const key = await gw.api('post', '/v1/access-keys', { name: 'launch-test' });
-  ec2 = new EC2Client({
-    endpoint: `${gw.url}/ec2`,
-    region: 'sim-tight',
-    credentials: { accessKeyId: key.body.accessKeyId, secretAccessKey: key.body.secretAccessKey },
-    maxAttempts: 1,
-  });
+  ec2 = await ec2ClientFor(gw, 'sim-tight');
 });
 after(async () => {
   ec2?.destroy();

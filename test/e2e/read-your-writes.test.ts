@@ -15,7 +15,7 @@ import {
   DescribeInstancesCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
-  EC2Client,
+  type EC2Client,
   type EC2ServiceException,
   type _InstanceType,
   RunInstancesCommand,
@@ -29,6 +29,7 @@ import {
   waitUntilSnapshotCompleted,
 } from '@aws-sdk/client-ec2';
 import type { Image, Instance, Operation, Snapshot, Volume } from '../../src/core/model.js';
+import { ec2ClientFor } from '../helpers/ec2-client.js';
 import { simProviders, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { freshSchema, type ScopedDatabase } from '../helpers/postgres-schema.js';
 
@@ -52,13 +53,7 @@ for (const dialect of dialects) {
         inventory: { maxAgeMs: 50 },
         ...(db && { env: { SKYGATE_DATABASE_URL: db.url } }),
       });
-      const key = await gw.api('post', '/v1/access-keys', { name: 'ryw' });
-      ec2 = new EC2Client({
-        endpoint: `${gw.url}/ec2`,
-        region: 'sim-east',
-        credentials: { accessKeyId: key.body.accessKeyId, secretAccessKey: key.body.secretAccessKey },
-        maxAttempts: 1,
-      });
+      ec2 = await ec2ClientFor(gw, 'sim-east');
     });
     after(async () => {
       ec2?.destroy();

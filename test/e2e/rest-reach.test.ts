@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import {
   DescribeKeyPairsCommand,
   DescribeInstancesCommand,
-  EC2Client,
+  type EC2Client,
   type EC2ServiceException,
   ModifyInstanceAttributeCommand,
   TerminateInstancesCommand,
@@ -22,6 +22,7 @@ import {
 import request from 'supertest';
 import { openApiDocument } from '../../src/api/rest/openapi-validator.js';
 import type { Instance } from '../../src/core/model.js';
+import { ec2ClientFor } from '../helpers/ec2-client.js';
 import { ADMIN_TOKEN, assertMatchesSpec, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 const run = promisify(execFile);
@@ -96,13 +97,7 @@ before(async () => {
   keyDir = await mkdtemp(path.join(tmpdir(), 'skygate-reach-'));
   viewer = (await gw.api('post', '/v1/tokens', { name: 'dash', role: 'viewer' })).body.token;
   operator = (await gw.api('post', '/v1/tokens', { name: 'ops', role: 'operator' })).body.token;
-  const key = await gw.api('post', '/v1/access-keys', {});
-  ec2 = new EC2Client({
-    endpoint: `${gw.url}/ec2`,
-    region: 'sim-east',
-    credentials: { accessKeyId: key.body.accessKeyId, secretAccessKey: key.body.secretAccessKey },
-    maxAttempts: 1,
-  });
+  ec2 = await ec2ClientFor(gw, 'sim-east');
 });
 after(async () => {
   ec2?.destroy();
