@@ -11,6 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   SkygateError,
+  invalid,
   isSkygateError,
   notFound,
   type LbTarget,
@@ -24,6 +25,7 @@ import { Octavia, octaviaBase, type MemberChange, type OctaviaMember } from './o
 import type { OpenStackSettings } from './openstack-settings.js';
 
 const WEIGHT_TAG = 'skygate-weight:';
+const TARGET_STATES: ReadonlySet<string> = new Set<TargetState>(['active', 'draining', 'maintenance']);
 
 export class OpenStackLoadBalancerAdapter implements LoadBalancerAdapter {
   readonly type = 'openstack-octavia';
@@ -86,6 +88,7 @@ export class OpenStackLoadBalancerAdapter implements LoadBalancerAdapter {
   }
 
   async setTargetState(poolId: string, targetId: string, state: TargetState): Promise<void> {
+    if (!TARGET_STATES.has(state)) throw invalid('state', `must be one of ${[...TARGET_STATES].join(', ')}`);
     const m = await this.member(poolId, targetId);
     const saved = savedWeight(m);
     const otherTags = (m.tags ?? []).filter((t) => !t.startsWith(WEIGHT_TAG));
