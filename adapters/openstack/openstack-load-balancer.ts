@@ -31,11 +31,14 @@ export class OpenStackLoadBalancerAdapter implements LoadBalancerAdapter {
   readonly type = 'openstack-octavia';
   private readonly octavia: Octavia;
   private loadBalancerId?: Promise<string | undefined>;
+  /** A change waits up to lbWaitTimeoutMs for ACTIVE, and its last request may take requestTimeoutMs more. */
+  readonly callTimeoutMs: number;
 
   constructor(
     readonly providerId: string,
     private readonly settings: OpenStackSettings,
   ) {
+    this.callTimeoutMs = settings.lbWaitTimeoutMs + settings.requestTimeoutMs;
     const keystone = keystoneFor(providerId, settings);
     this.octavia = new Octavia(
       new ServiceClient(keystone, 'load-balancer', {

@@ -100,12 +100,14 @@ function policed(
  * `skygate_adapter_call_seconds{provider, method}` (an extension is `extensions.<name>`). Creates are safe to
  * retry because every create carries a client token.
  */
-export function withCallPolicy<A extends { readonly providerId: string }>(
+export function withCallPolicy<A extends { readonly providerId: string; readonly callTimeoutMs?: number }>(
   adapter: A,
-  policy: AdapterCallPolicy = DEFAULT_CALL_POLICY,
+  configured: AdapterCallPolicy = DEFAULT_CALL_POLICY,
   clock: CallPolicyClock = REAL_CLOCK,
 ): A {
   const provider = adapter.providerId;
+  // An adapter whose own settings let a call wait longer (Octavia's lbWaitTimeoutMs) is not cut short.
+  const policy = { ...configured, timeoutMs: Math.max(configured.timeoutMs, adapter.callTimeoutMs ?? 0) };
   let extensions: Record<string, unknown> | undefined;
   return new Proxy(adapter, {
     get(target, prop, receiver) {

@@ -177,6 +177,11 @@ export interface LoadBalancerAdapter {
   registerTarget(poolId: string, target: { address: string; port: number; weight?: number }): Promise<LbTarget>;
   deregisterTarget(poolId: string, targetId: string): Promise<void>;
   setTargetState(poolId: string, targetId: string, state: TargetState): Promise<void>;
+  /**
+   * The longest one call may take by this adapter's own settings (Octavia waits for its load balancer to be
+   * ACTIVE again after each change); the call policy's deadline is never shorter than this.
+   */
+  readonly callTimeoutMs?: number;
   /** Provider-specific extras, as on CloudAdapter (the sim's simulated health checks). */
   readonly extensions?: Record<string, (...args: unknown[]) => Promise<unknown>>;
   close?(): Promise<void>;

@@ -101,6 +101,20 @@ describe('call policy', () => {
     assert.deepEqual(await wrapped.listFlavors(), ['f']);
   });
 
+  it("never cuts a call shorter than the adapter's own callTimeoutMs (Octavia waiting for ACTIVE)", async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    let finish: (v: string) => void = () => {};
+    const adapter = {
+      providerId: freshProvider(),
+      callTimeoutMs: 5000,
+      setTargetState: () => new Promise<string>((r) => (finish = r)),
+    };
+    const call = withCallPolicy(adapter, { ...POLICY, maxAttempts: 1 }, recordingClock()).setTargetState();
+    mock.timers.tick(4999);
+    finish('applied');
+    assert.equal(await call, 'applied', 'past the policy deadline of 1000 ms, within the adapter’s 5000 ms');
+  });
+
   it('retries retryable errors up to maxAttempts, and never an error that is not', async () => {
     const provider = freshProvider();
     const clock = recordingClock();
