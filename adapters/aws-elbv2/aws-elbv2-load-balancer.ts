@@ -26,8 +26,14 @@ import {
 import { COMMON_AWS_ERRORS, fromAwsError } from '../aws/aws-errors.js';
 import { type AwsClientSettings, parseAwsClientSettings, settingError, warnUnknown } from '../aws/aws-settings.js';
 
-/** A target put in maintenance is deregistered and remembered in a tag of its target group: ELBv2 has no such state. */
+/**
+ * ELBv2 has no maintenance state, and forgets a drained target once its deregistration delay ends: a target put
+ * in maintenance or draining is deregistered and remembered in a tag of its target group, `<prefix><address:port>`.
+ */
 export const MAINTENANCE_TAG_PREFIX = 'skygate:maintenance:';
+export const DRAINING_TAG_PREFIX = 'skygate:draining:';
+const PARK_PREFIX = { maintenance: MAINTENANCE_TAG_PREFIX, draining: DRAINING_TAG_PREFIX } as const;
+type Parked = keyof typeof PARK_PREFIX;
 
 /** ELBv2's codes, as sent (`TargetGroupNotFound`) and as the SDK names its modeled exceptions (`...Exception`). */
 export const ELBV2_ERRORS: Readonly<Record<string, ErrorCode>> = {
@@ -122,18 +128,18 @@ export class AwsElbv2LoadBalancerAdapter implements LoadBalancerAdapter {
     return pools;
   }
 
-  /** Registered targets with their health, and the targets skygate put in maintenance (deregistered, remembered by tag). */
+  /** Registered targets with their health, and the targets skygate put in maintenance or draining (remembered by tag). */
   async listTargets(poolId: string): Promise<LbTarget[]> {
     const arn = await this.resolve(poolId);
-    const [health, parked] = await Promise.all([this.health(arn), this.maintenance(arn)]);
+    const [health, parked] = await Promise.all([this.health(arn), this.parked(arn)]);
     const targets = new Map<string, LbTarget>();
     for (const d of health) {
       const t = toTarget(d, parked);
-      targets.set(t.id, t);
+      if (!leaving(t, parked)) targets.set(t.id, t);
     }
-    // A parked target EC2 has finished draining is no longer described; skygate still knows where it was.
-    for (const id of parked) {
-      if (!targets.has(id)) targets.set(id, { ...parseTargetId(id), id, state: 'maintenance', health: 'maintenance' });
+    // A parked target ELBv2 has finished draining is no longer described; skygate still knows where it was.
+    for (const [id, state] of parked) {
+      if (!targets.has(id)) targets.set(id, { ...parseTargetId(id), id, state, health: state });
     }
     return [...targets.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
@@ -156,39 +162,35 @@ export class AwsElbv2LoadBalancerAdapter implements LoadBalancerAdapter {
     const id = `${address}:${port}`;
     await this.activate(arn, { Id: address, Port: port });
     const [described] = await this.health(arn, [{ Id: address, Port: port }]);
-    return described === undefined ? { id, address, port, state: 'active', health: 'unknown' } : toTarget(described, new Set());
+    return described === undefined ? { id, address, port, state: 'active', health: 'unknown' } : toTarget(described, new Map());
   }
 
   async deregisterTarget(poolId: string, targetId: string): Promise<void> {
     const arn = await this.resolve(poolId);
     const target = toDescription(targetId);
-    const [described] = await this.health(arn, [target]);
-    const parked = await this.maintenance(arn);
-    if (described?.TargetHealth?.Reason === 'Target.NotRegistered' && !parked.has(targetId))
-      throw notFound('target', targetId, 'targetId');
+    await this.known(arn, target, targetId);
     await this.call(() => this.client.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: [target] })));
     await this.unpark(arn, targetId);
   }
 
   /**
    * active = registered; draining = deregistered (ELBv2 drains it for the group's deregistration delay);
-   * maintenance = deregistered and tagged on the target group, so listTargets keeps showing it.
+   * maintenance = deregistered too. Both are tagged on the target group, so listTargets keeps showing them
+   * after ELBv2 has forgotten them. A target the pool does not hold is not_found, as on every load balancer.
    */
   async setTargetState(poolId: string, targetId: string, state: TargetState): Promise<void> {
     if (!TARGET_STATES.has(state)) throw invalid('state', `must be one of ${[...TARGET_STATES].join(', ')}`);
     const arn = await this.resolve(poolId);
     const target = toDescription(targetId);
+    await this.known(arn, target, targetId);
     if (state === 'active') {
       await this.activate(arn, target);
       return;
     }
     await this.call(() => this.client.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: [target] })));
-    if (state === 'maintenance') {
-      const tag = { Key: MAINTENANCE_TAG_PREFIX + targetId, Value: new Date().toISOString() };
-      await this.call(() => this.client.send(new AddTagsCommand({ ResourceArns: [arn], Tags: [tag] })));
-    } else {
-      await this.unpark(arn, targetId);
-    }
+    const tag = { Key: PARK_PREFIX[state] + targetId, Value: new Date().toISOString() };
+    await this.call(() => this.client.send(new AddTagsCommand({ ResourceArns: [arn], Tags: [tag] })));
+    await this.unpark(arn, targetId, state);
   }
 
   async close(): Promise<void> {
@@ -202,11 +204,24 @@ export class AwsElbv2LoadBalancerAdapter implements LoadBalancerAdapter {
     await this.unpark(arn, `${target.Id}:${target.Port}`);
   }
 
-  private async unpark(arn: string, targetId: string): Promise<void> {
+  /** Removes the target's park tags, but the one of `keep`. */
+  private async unpark(arn: string, targetId: string, keep?: Parked): Promise<void> {
+    const keys = (Object.keys(PARK_PREFIX) as Parked[]).filter((p) => p !== keep).map((p) => PARK_PREFIX[p] + targetId);
     // Removing a tag the group does not carry is not an error for ELBv2.
-    await this.call(() =>
-      this.client.send(new RemoveTagsCommand({ ResourceArns: [arn], TagKeys: [MAINTENANCE_TAG_PREFIX + targetId] })),
-    );
+    await this.call(() => this.client.send(new RemoveTagsCommand({ ResourceArns: [arn], TagKeys: keys })));
+  }
+
+  /** Fails with not_found unless the group holds the target: registered and not leaving, or parked by skygate. */
+  private async known(arn: string, target: TargetDescription, targetId: string): Promise<void> {
+    const [health, parked] = await Promise.all([this.health(arn, [target]), this.parked(arn)]);
+    if (parked.has(targetId)) return;
+    const described = health.find((d) => `${d.Target?.Id}:${d.Target?.Port}` === targetId);
+    if (
+      described === undefined ||
+      described.TargetHealth?.Reason === 'Target.NotRegistered' ||
+      leaving(toTarget(described, parked), parked)
+    )
+      throw notFound('target', targetId, 'targetId');
   }
 
   private async health(arn: string, targets?: TargetDescription[]): Promise<TargetHealthDescription[]> {
@@ -218,12 +233,17 @@ export class AwsElbv2LoadBalancerAdapter implements LoadBalancerAdapter {
     return out.TargetHealthDescriptions ?? [];
   }
 
-  private async maintenance(arn: string): Promise<Set<string>> {
+  /** The targets skygate parked in this group, by id, with the state they were parked in. */
+  private async parked(arn: string): Promise<Map<string, Parked>> {
     const out = await this.call(() => this.client.send(new DescribeTagsCommand({ ResourceArns: [arn] })));
     const tags = out.TagDescriptions?.find((d) => d.ResourceArn === arn)?.Tags ?? [];
-    return new Set(
-      tags.flatMap((t) => (t.Key?.startsWith(MAINTENANCE_TAG_PREFIX) ? [t.Key.slice(MAINTENANCE_TAG_PREFIX.length)] : [])),
-    );
+    const parked = new Map<string, Parked>();
+    for (const { Key: key } of tags) {
+      for (const state of Object.keys(PARK_PREFIX) as Parked[]) {
+        if (key?.startsWith(PARK_PREFIX[state])) parked.set(key.slice(PARK_PREFIX[state].length), state);
+      }
+    }
+    return parked;
   }
 
   /** A pool given by name is looked up once; an ARN is used as it is. */
@@ -253,13 +273,23 @@ export class AwsElbv2LoadBalancerAdapter implements LoadBalancerAdapter {
   }
 }
 
-function toTarget(d: TargetHealthDescription, parked: ReadonlySet<string>): LbTarget {
+function toTarget(d: TargetHealthDescription, parked: ReadonlyMap<string, Parked>): LbTarget {
   const address = d.Target?.Id ?? '';
   const port = d.Target?.Port ?? 0;
   const id = `${address}:${port}`;
   const health = HEALTH[d.TargetHealth?.State ?? ''] ?? 'unknown';
-  if (parked.has(id)) return { id, address, port, state: 'maintenance', health: 'maintenance' };
+  const state = parked.get(id);
+  if (state === 'maintenance') return { id, address, port, state, health: 'maintenance' };
+  if (state === 'draining') return { id, address, port, state, health: 'draining' };
   return { id, address, port, state: health === 'draining' ? 'draining' : 'active', health };
+}
+
+/**
+ * A target ELBv2 drains that skygate did not park was deregistered: it is leaving the group (within the group's
+ * deregistration delay), so it is no longer one of the pool's targets, as on every other load balancer.
+ */
+function leaving(t: LbTarget, parked: ReadonlyMap<string, Parked>): boolean {
+  return t.health === 'draining' && !parked.has(t.id);
 }
 
 /** `address:port`, split at the last colon so IPv6 addresses survive. */

@@ -2,7 +2,12 @@
 import type { AdapterContext, LoadBalancerAdapterFactory } from '../../src/core/index.js';
 import { AwsElbv2LoadBalancerAdapter } from './aws-elbv2-load-balancer.js';
 
-export { AwsElbv2LoadBalancerAdapter, ELBV2_ERRORS, MAINTENANCE_TAG_PREFIX } from './aws-elbv2-load-balancer.js';
+export {
+  AwsElbv2LoadBalancerAdapter,
+  DRAINING_TAG_PREFIX,
+  ELBV2_ERRORS,
+  MAINTENANCE_TAG_PREFIX,
+} from './aws-elbv2-load-balancer.js';
 
 export const createLoadBalancerAdapter = ((ctx: AdapterContext) =>
   AwsElbv2LoadBalancerAdapter.open(ctx)) satisfies LoadBalancerAdapterFactory;

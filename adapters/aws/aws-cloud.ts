@@ -38,7 +38,6 @@ import {
   paginateDescribeInstances,
   paginateDescribeSnapshots,
   paginateDescribeVolumes,
-  waitUntilImageAvailable,
   waitUntilImageExists,
 } from '@aws-sdk/client-ec2';
 import {
@@ -52,6 +51,7 @@ import {
   type CreateInstanceSpec,
   type CreateSnapshotSpec,
   type CreateVolumeSpec,
+  type ImageCopyScope,
   type ImageState,
   type InstanceState,
   type NativeFlavor,
@@ -134,13 +134,6 @@ export function createEc2Client(s: AwsClientSettings): EC2Client {
 
 export class AwsCloudAdapter implements CloudAdapter {
   readonly type = 'aws';
-  readonly extensions = {
-    /** CopyImage into this region (the provider's native image copy); idempotent through the client token. */
-    copyImage: async (spec: unknown): Promise<NativeImage> => this.exCopyImage(spec),
-    /** Waits with the SDK's ImageAvailable waiter until an AMI is available, up to `maxWaitSeconds` (default 900). */
-    waitForImage: async (id: unknown, maxWaitSeconds: unknown = 900): Promise<NativeImage> =>
-      this.exWaitForImage(id, maxWaitSeconds),
-  };
 
   /**
    * Ids this adapter created lately, with when: a not-found read of one is EC2's eventual consistency, not a loss.
@@ -171,8 +164,25 @@ export class AwsCloudAdapter implements CloudAdapter {
       imageUpload: false,
       nativeImageCopy: true,
       idempotentCreate: true,
-      extensions: Object.keys(this.extensions),
+      extensions: [],
     };
+  }
+
+  /**
+   * CopyImage reaches any region of the partition, called with the destination's credentials. Skygate copies
+   * natively only where that surely works: the same partition (or the same EC2-compatible endpoint) and the
+   * same account, known from `accountId` on both providers or, without it, from the same credentials.
+   */
+  imageCopyScope(): ImageCopyScope {
+    const s = this.settings;
+    const where = s.endpoint !== undefined ? `endpoint ${new URL(s.endpoint).href}` : `partition ${partitionOf(s.region)}`;
+    const who =
+      s.accountId !== undefined
+        ? `account ${s.accountId}`
+        : s.credentials !== undefined
+          ? `access key ${createHash('sha256').update(s.credentials.accessKeyId).digest('hex').slice(0, 16)}`
+          : 'the SDK default credentials';
+    return { domain: `aws, ${where}, ${who}`, region: s.region };
   }
 
   zones(): Promise<string[]> {
@@ -276,10 +286,6 @@ export class AwsCloudAdapter implements CloudAdapter {
     this.recent.delete(id);
   }
 
-  setInstanceTags(id: string, tags: Tags): Promise<void> {
-    return this.setTags('instance', id, tags);
-  }
-
   /**
    * Replaces a resource's tags: CreateTags for the new set, then DeleteTags for keys left out. The Name tag
    * (the resource's name), `aws:` tags and the client-token tag are not the caller's to remove and stay.
@@ -351,6 +357,41 @@ export class AwsCloudAdapter implements CloudAdapter {
     if (imageId === undefined) throw this.internal('CreateImage answered without an image id');
     this.remember(imageId);
     return this.toImage(await this.visibleImage(imageId));
+  }
+
+  /**
+   * CopyImage into this region, with the tags on the new AMI from its first moment and the client token as
+   * EC2's own ClientToken, so a repeated call answers the same AMI. Answers the AMI as DescribeImages shows it
+   * (pending, usually); waiting until it is available is the caller's.
+   */
+  async copyImageFrom(source: { region: string; nativeId: string }, spec: CreateImageSpec): Promise<NativeImage> {
+    const tags = checkTags(spec.tags);
+    const input = {
+      SourceRegion: text(source.region, 'source.region'),
+      SourceImageId: text(source.nativeId, 'source.nativeId'),
+      Name: text(spec.name, 'name'),
+      ClientToken: clientToken(spec.clientToken),
+    };
+    const fields = { InvalidAMIID: 'source.nativeId', InvalidRegion: 'source.region', InvalidAMIName: 'name' };
+    const copy = (extra: object) => this.call(() => this.client.send(new CopyImageCommand({ ...input, ...extra })), fields);
+    let imageId: string | undefined;
+    try {
+      const tagged = Object.keys(tags).length > 0 ? { TagSpecifications: [tagSpecification('image', undefined, tags)] } : {};
+      imageId = (await copy(tagged)).ImageId;
+    } catch (e) {
+      if (!refusedTagSpecification(e)) throw e;
+      // An EC2-compatible endpoint that takes no tags on CopyImage: copy, then tag. A repeat of both is harmless.
+      imageId = (await copy({})).ImageId;
+      const created = imageId;
+      if (created !== undefined) {
+        const entries = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+        await this.call(() => this.client.send(new CreateTagsCommand({ Resources: [created], Tags: entries })));
+      }
+    }
+    if (imageId === undefined) throw this.internal('CopyImage answered without an image id');
+    this.remember(imageId);
+    // Within the consistency window a not-found read is retryable, and the retry finds the same AMI by its token.
+    return this.getImage(imageId);
   }
 
   async deleteImage(id: string): Promise<void> {
@@ -481,52 +522,6 @@ export class AwsCloudAdapter implements CloudAdapter {
 
   async close(): Promise<void> {
     this.client.destroy();
-  }
-
-  // --- extensions -------------------------------------------------------------------------------------------
-
-  private async exCopyImage(spec: unknown): Promise<NativeImage> {
-    if (typeof spec !== 'object' || spec === null)
-      throw invalid('spec', 'must be { sourceRegion, sourceImageId, name, clientToken }');
-    const s = spec as Record<string, unknown>;
-    const out = await this.call(
-      () =>
-        this.client.send(
-          new CopyImageCommand({
-            SourceRegion: text(s.sourceRegion, 'sourceRegion'),
-            SourceImageId: text(s.sourceImageId, 'sourceImageId'),
-            Name: text(s.name, 'name'),
-            ClientToken: clientToken(s.clientToken),
-          }),
-        ),
-      { InvalidAMIID: 'sourceImageId', InvalidRegion: 'sourceRegion', InvalidAMIName: 'name' },
-    );
-    if (out.ImageId === undefined) throw this.internal('CopyImage answered without an image id');
-    this.remember(out.ImageId);
-    return this.toImage(await this.visibleImage(out.ImageId));
-  }
-
-  private async exWaitForImage(id: unknown, maxWaitSeconds: unknown): Promise<NativeImage> {
-    const imageId = text(id, 'id');
-    if (typeof maxWaitSeconds !== 'number' || !(maxWaitSeconds > 1)) throw invalid('maxWaitSeconds', 'must be a number above 1');
-    try {
-      const done = await waitUntilImageAvailable(
-        { client: this.client, maxWaitTime: maxWaitSeconds, minDelay: 1, maxDelay: 15 },
-        { ImageIds: [imageId] },
-      );
-      const image = done.reason?.Images?.[0];
-      if (image === undefined) throw this.internal(`the ImageAvailable waiter ended without image ${imageId}`);
-      return this.toImage(image);
-    } catch (e) {
-      if (e instanceof SkygateError) throw e;
-      // The waiter reports how it ended (timeout, or the image failing) as a plain Error named after the outcome.
-      const timedOut = e instanceof Error && e.name === 'TimeoutError';
-      throw new SkygateError(
-        timedOut ? 'timeout' : 'conflict',
-        `image ${imageId} did not become available${timedOut ? ` within ${maxWaitSeconds} s` : ''}`,
-        { provider: this.providerId, cause: e },
-      );
-    }
   }
 
   // --- helpers ----------------------------------------------------------------------------------------------
@@ -799,6 +794,29 @@ function tagsOf(tags: Tag[] | undefined): Tags {
     out[t.Key] = t.Value ?? '';
   }
   return out;
+}
+
+/** The AWS partition a region belongs to: CopyImage never crosses one. */
+export function partitionOf(region: string): string {
+  const prefixes: Array<[string, string]> = [
+    ['cn-', 'aws-cn'],
+    ['us-gov-', 'aws-us-gov'],
+    ['us-iso-', 'aws-iso'],
+    ['us-isob-', 'aws-iso-b'],
+    ['us-isof-', 'aws-iso-f'],
+    ['eu-isoe-', 'aws-iso-e'],
+  ];
+  return prefixes.find(([prefix]) => region.startsWith(prefix))?.[1] ?? 'aws';
+}
+
+/** The answer of an EC2-compatible endpoint that does not know CopyImage's TagSpecification (EC2 itself does). */
+function refusedTagSpecification(e: unknown): boolean {
+  const cause = e instanceof SkygateError ? e.cause : e;
+  return (
+    cause instanceof Error &&
+    (cause.name === 'UnknownParameter' || cause.name === 'InvalidParameter') &&
+    cause.message.includes('TagSpecification')
+  );
 }
 
 function isReservedTag(key: string): boolean {

@@ -31,6 +31,11 @@ export interface AwsSettings extends AwsClientSettings {
   imageNoReboot: boolean;
   /** How long after a create a not-found read is treated as EC2's eventual consistency. */
   consistencyWindowMs: number;
+  /**
+   * The account these credentials act for. Only compared, between providers, to decide whether CopyImage can
+   * replicate between them (same account); without it, the same credentials are taken as the same account.
+   */
+  accountId?: string;
 }
 
 /** One SDK attempt per call by default: skygate's adapter middleware owns the retry loop (README, "Retries"). */
@@ -39,7 +44,7 @@ export const DEFAULT_CATALOG_CACHE_MS = 3_600_000;
 export const DEFAULT_CONSISTENCY_WINDOW_MS = 60_000;
 
 const CLIENT_KEYS = ['region', 'endpoint', 'credentials', 'maxAttempts', 'retryMode'];
-const EC2_KEYS = ['imageOwners', 'instanceTypes', 'catalogCacheMs', 'imageNoReboot', 'consistencyWindowMs'];
+const EC2_KEYS = ['imageOwners', 'instanceTypes', 'catalogCacheMs', 'imageNoReboot', 'consistencyWindowMs', 'accountId'];
 
 type Warn = (obj: object, msg?: string) => void;
 export type Bad = (field: string, reason: string) => SkygateError;
@@ -82,6 +87,12 @@ export function parseAwsSettings(providerId: string, raw: Record<string, unknown
   const instanceTypes = raw.instanceTypes === undefined ? undefined : stringList(raw.instanceTypes, 'instanceTypes', bad);
   if (raw.imageNoReboot !== undefined && typeof raw.imageNoReboot !== 'boolean')
     throw bad('imageNoReboot', 'must be true or false');
+  const accountId = raw.accountId;
+  // EC2's accounts are 12 digits; an EC2-compatible endpoint names its own.
+  const accountPattern = raw.endpoint === undefined ? /^\d{12}$/ : /^[\w.@-]{1,64}$/;
+  if (accountId !== undefined && (typeof accountId !== 'string' || !accountPattern.test(accountId))) {
+    throw bad('accountId', raw.endpoint === undefined ? 'must be a 12-digit AWS account id' : 'must be an account name');
+  }
   return {
     ...parseAwsClientSettings(raw, bad),
     imageOwners: raw.imageOwners === undefined ? ['self'] : stringList(raw.imageOwners, 'imageOwners', bad),
@@ -96,6 +107,7 @@ export function parseAwsSettings(providerId: string, raw: Record<string, unknown
       'consistencyWindowMs',
       bad,
     ),
+    ...(accountId !== undefined && { accountId }),
   };
 }
 

@@ -29,6 +29,7 @@ import {
   type PageRequest,
   type ProviderHealth,
   type SnapshotState,
+  type TaggableKind,
   type Tags,
   type UploadImageSpec,
   type VolumeState,
@@ -119,6 +120,7 @@ export class OpenStackCloudAdapter implements CloudAdapter {
       volumes: has('block-storage'),
       imageDownload: has('image'),
       imageUpload: has('image'),
+      // Glance's glance-download import could copy between regions of one Keystone: README, "Image copy".
       nativeImageCopy: false,
       idempotentCreate: has('compute'),
       extensions: [],
@@ -258,8 +260,18 @@ export class OpenStackCloudAdapter implements CloudAdapter {
     await ignoreNotFound(this.nova.deleteServer(id));
   }
 
-  /** Nova refuses metadata changes while a server is being built, so this waits (briefly) for the build to end. */
-  async setInstanceTags(id: string, tags: Tags): Promise<void> {
+  /**
+   * Instance tags are nova server metadata, replaced whole (the client token is kept). Nova refuses metadata
+   * changes while a server is being built, so this waits (briefly) for the build to end. Images, volumes and
+   * snapshots are not retagged yet.
+   */
+  async setTags(kind: TaggableKind, id: string, tags: Tags): Promise<void> {
+    if (kind !== 'instance') {
+      throw new SkygateError('unsupported', `provider '${this.providerId}' cannot change tags of ${kind}s yet`, {
+        field: 'kind',
+        provider: this.providerId,
+      });
+    }
     const checked = checkTags(tags, 'tags');
     const deadline = Date.now() + this.settings.requestTimeoutMs;
     for (let delay = 200; ; delay = Math.min(2000, delay * 2)) {

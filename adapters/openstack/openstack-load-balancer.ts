@@ -11,6 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   SkygateError,
+  invalid,
   isSkygateError,
   notFound,
   type LbTarget,
@@ -24,16 +25,20 @@ import { Octavia, octaviaBase, type MemberChange, type OctaviaMember } from './o
 import type { OpenStackSettings } from './openstack-settings.js';
 
 const WEIGHT_TAG = 'skygate-weight:';
+const TARGET_STATES: ReadonlySet<string> = new Set<TargetState>(['active', 'draining', 'maintenance']);
 
 export class OpenStackLoadBalancerAdapter implements LoadBalancerAdapter {
   readonly type = 'openstack-octavia';
   private readonly octavia: Octavia;
   private loadBalancerId?: Promise<string | undefined>;
+  /** A change waits up to lbWaitTimeoutMs for ACTIVE, and its last request may take requestTimeoutMs more. */
+  readonly callTimeoutMs: number;
 
   constructor(
     readonly providerId: string,
     private readonly settings: OpenStackSettings,
   ) {
+    this.callTimeoutMs = settings.lbWaitTimeoutMs + settings.requestTimeoutMs;
     const keystone = keystoneFor(providerId, settings);
     this.octavia = new Octavia(
       new ServiceClient(keystone, 'load-balancer', {
@@ -86,6 +91,7 @@ export class OpenStackLoadBalancerAdapter implements LoadBalancerAdapter {
   }
 
   async setTargetState(poolId: string, targetId: string, state: TargetState): Promise<void> {
+    if (!TARGET_STATES.has(state)) throw invalid('state', `must be one of ${[...TARGET_STATES].join(', ')}`);
     const m = await this.member(poolId, targetId);
     const saved = savedWeight(m);
     const otherTags = (m.tags ?? []).filter((t) => !t.startsWith(WEIGHT_TAG));

@@ -271,16 +271,6 @@ export class SimCloudAdapter implements CloudAdapter {
     });
   }
 
-  setInstanceTags(id: string, tags: Tags): Promise<void> {
-    return this.call((now) => {
-      const checked = checkTags(tags);
-      this.state.tx(() => {
-        this.mustGet('instances', id, now);
-        this.state.update('instances', id, { tags: JSON.stringify(checked) });
-      });
-    });
-  }
-
   setTags(kind: TaggableKind, id: string, tags: Tags): Promise<void> {
     return this.call((now) => {
       const table = TABLE_OF[kind];

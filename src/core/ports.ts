@@ -85,6 +85,17 @@ export interface AdapterContext {
   log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
 }
 
+/** Where a provider's native image copy reaches; see `CloudAdapter.imageCopyScope`. */
+export interface ImageCopyScope {
+  /**
+   * Two providers whose domains are equal can copy images between each other with `copyImageFrom`
+   * (for EC2: one partition, one endpoint, one account). Opaque to the core, and free of secrets.
+   */
+  domain: string;
+  /** Where this provider's images live within the domain, as `copyImageFrom`'s `source.region` takes it. */
+  region: string;
+}
+
 /** Compute, image and block storage of one cloud account+region. */
 export interface CloudAdapter {
   readonly type: string;
@@ -102,7 +113,6 @@ export interface CloudAdapter {
   stopInstance(id: string): Promise<void>;
   rebootInstance(id: string): Promise<void>;
   deleteInstance(id: string): Promise<void>;
-  setInstanceTags?(id: string, tags: Tags): Promise<void>;
   /** Replaces every tag of one resource with `tags` (a key left out is removed). */
   setTags?(kind: TaggableKind, id: string, tags: Tags): Promise<void>;
 
@@ -116,10 +126,16 @@ export interface CloudAdapter {
   /** Create an image from a stream of disk bytes (capability imageUpload). */
   uploadImage?(spec: UploadImageSpec, data: Readable): Promise<NativeImage>;
   /**
-   * Copies an image from another region of the same cloud into this one (capability nativeImageCopy;
-   * EC2 CopyImage, called at the destination). Replication prefers it to moving the bytes itself.
+   * Where this provider's native image copy reaches (capability nativeImageCopy). Local: no provider call.
+   * Replication copies natively only between two providers of one type whose scopes share a `domain`.
    */
-  copyImageFrom?(source: { region?: string; nativeId: string }, spec: CreateImageSpec): Promise<NativeImage>;
+  imageCopyScope?(): ImageCopyScope;
+  /**
+   * Starts a copy of an image from another provider in the same copy domain into this one (EC2 CopyImage,
+   * called at the destination) and answers the new image, usually still pending: waiting for it is the
+   * caller's. Idempotent through `spec.clientToken`. Replication prefers it to moving the bytes itself.
+   */
+  copyImageFrom?(source: { region: string; nativeId: string }, spec: CreateImageSpec): Promise<NativeImage>;
 
   listSnapshots(page?: PageRequest): Promise<NativePage<NativeSnapshot>>;
   getSnapshot(id: string): Promise<NativeSnapshot>;
@@ -161,6 +177,13 @@ export interface LoadBalancerAdapter {
   registerTarget(poolId: string, target: { address: string; port: number; weight?: number }): Promise<LbTarget>;
   deregisterTarget(poolId: string, targetId: string): Promise<void>;
   setTargetState(poolId: string, targetId: string, state: TargetState): Promise<void>;
+  /**
+   * The longest one call may take by this adapter's own settings (Octavia waits for its load balancer to be
+   * ACTIVE again after each change); the call policy's deadline is never shorter than this.
+   */
+  readonly callTimeoutMs?: number;
+  /** Provider-specific extras, as on CloudAdapter (the sim's simulated health checks). */
+  readonly extensions?: Record<string, (...args: unknown[]) => Promise<unknown>>;
   close?(): Promise<void>;
 }
 

@@ -59,7 +59,9 @@ export class ProviderRegistry {
       let lb: LoadBalancerAdapter | undefined;
       if (config.loadBalancer) {
         const lbModule = config.loadBalancer.type ? await this.loader(config.loadBalancer.type) : module;
-        lb = await lbModule.createLoadBalancerAdapter?.({ ...ctx, settings: config.loadBalancer.settings ?? {} });
+        const made = await lbModule.createLoadBalancerAdapter?.({ ...ctx, settings: config.loadBalancer.settings ?? {} });
+        // Failover flips targets through this adapter: the same deadline, retries and metrics as cloud calls.
+        lb = made && withCallPolicy(made, this.callPolicy);
       }
       this.entries.set(config.id, { config, cloud, lb, health: { status: 'unknown', checkedAt: new Date().toISOString() } });
     }

@@ -19,15 +19,10 @@ import { EXPORT_KIND, type ExportInput, ovaPathOf } from './commands/export-imag
 import { type PackageMeta, fileStem } from './commands/export-pipeline.js';
 import { IMPORT_KIND, type ImportInput } from './commands/import-image-command.js';
 import { receiveFresh } from './commands/import-pipeline.js';
-import {
-  REPLICATE_KIND,
-  type ReplicateInput,
-  type ReplicatePlan,
-  type ReplicationMethod,
-  replicationMethod,
-} from './commands/replicate-image-command.js';
+import { REPLICATE_KIND, type ReplicateInput, type ReplicatePlan } from './commands/replicate-image-command.js';
 import { type PortableFormat, qemuFormatOfImage, uploadFormatFor } from './disk-formats.js';
 import type { OvfWriteVersion } from './ovf-build.js';
+import { type ReplicationMethod, copySourceOf, replicationMethod } from './replication-method.js';
 
 export interface ExportRequest {
   diskFormat?: PortableFormat;
@@ -169,25 +164,12 @@ export class PortabilityService {
       if (methods[target] !== undefined) throw invalid(field, `'${target}' is listed twice`);
       const targetAdapter = this.registry.cloud(target, field);
       const targetType = (await this.registry.describe(target, field)).type;
-      const method = replicationMethod(
-        { type: source.type, capabilities: source.capabilities },
-        { type: targetType, capabilities: targetAdapter.capabilities(), copies: targetAdapter.copyImageFrom !== undefined },
-      );
-      if (!method) {
-        throw new SkygateError(
-          'unsupported',
-          `${field}: provider '${target}' cannot receive image bytes (capability imageUpload)`,
-          {
-            field,
-          },
-        );
-      }
-      methods[target] = method;
+      methods[target] = replicationMethod({ type: source.type, adapter }, { type: targetType, adapter: targetAdapter }, field);
     }
     if (Object.values(methods).includes('ova')) await this.downloadable(id, 'path.id');
     const plan: ReplicatePlan = {
       methods,
-      ...(source.region !== undefined && { sourceRegion: source.region }),
+      ...copySourceOf(adapter),
       meta: await this.packageMeta(image, adapter),
       tags: { ...image.tags, 'skygate.replicaOf': image.id },
     };

@@ -1,6 +1,7 @@
 /**
  * The adapter contract against the aws adapter, pointed at a second skygate process whose EC2 front (/ec2)
- * serves a sim cloud: real HTTP, real SigV4 from the SDK, verified by the front with an access key it issued.
+ * serves sim clouds: real HTTP, real SigV4 from the SDK, verified by the front with an access key it issued.
+ * The front's two regions (sim-east, sim-west) also carry an AWS-to-AWS replication through CopyImage.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,11 +12,15 @@ import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { type AwsCloudAdapter, createCloudAdapter, createEc2Client } from '../../adapters/aws/index.js';
 import { TOKEN, startGateway, stop } from '../../bench/harness.js';
 import { isSkygateError } from '../../src/core/errors.js';
+import { parseId } from '../../src/core/ids.js';
+import type { Operation } from '../../src/core/model.js';
+import { startTestGateway } from '../helpers/gateway.js';
 import { runCloudAdapterContract, waitFor } from './cloud-adapter-contract.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
-/** The second gateway's only cloud, and so the region the EC2 front signs for. */
+/** The second gateway's clouds, and so the regions its EC2 front signs for. */
 const REGION = 'sim-east';
+const OTHER_REGION = 'sim-west';
 /** The sim's seed image the contract boots: the smallest. */
 const IMAGE_NAME = 'cirros-0.6';
 const TIMEOUT_MS = 30_000;
@@ -24,10 +29,16 @@ const CONFIG = `providers:
     type: sim
     settings:
       latencyMs: 100
+  - id: ${OTHER_REGION}
+    type: sim
+    settings:
+      latencyMs: 100
 `;
 
 interface Front {
   adapter: AwsCloudAdapter;
+  /** Fresh aws adapter settings for one of the front's regions (the SDK marks up the credentials it is given). */
+  settingsFor(region: string): Record<string, unknown>;
   flavorId: string;
   imageId: string;
   teardown(): Promise<void>;
@@ -90,6 +101,11 @@ async function startFront(): Promise<Front> {
     if (imageId === undefined) throw missing(`DescribeImages found no image named ${IMAGE_NAME}`, JSON.stringify(found.Images));
     return {
       adapter,
+      settingsFor: (region) => ({
+        ...settings,
+        region,
+        credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+      }),
       flavorId: flavor.nativeId,
       imageId,
       teardown: async () => {
@@ -171,6 +187,45 @@ describe('aws adapter over the EC2 front: what the contract does not check', () 
       await adapter.deleteImage(first.nativeId);
     } finally {
       await adapter.deleteInstance(vm.nativeId);
+    }
+  });
+});
+
+describe('AWS to AWS replication over the EC2 front: CopyImage between two regions', () => {
+  it('replicates natively through copyImageFrom: the copy is available in the other region and tagged', async () => {
+    const { settingsFor, imageId } = await useFront();
+    // A first gateway whose two aws providers are the front's two regions: one endpoint, one access key.
+    const gw = await startTestGateway({
+      providers: [
+        { id: 'aws-a', type: 'aws', settings: settingsFor(REGION) },
+        { id: 'aws-b', type: 'aws', settings: settingsFor(OTHER_REGION) },
+      ],
+    });
+    const other = createCloudAdapter({
+      providerId: 'aws-check',
+      settings: settingsFor(OTHER_REGION),
+      dataDir: '',
+      log: quiet,
+    });
+    try {
+      const source = `aws-a:${imageId}`;
+      const res = await gw.api('post', `/v1/images/${encodeURIComponent(source)}/replicate`, { targets: ['aws-b'] });
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      const op: Operation = await gw.waitOperation(res.body.id, 150_000);
+      assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+      const replicas = op.result?.replicas as Array<{ provider: string; imageId: string; method: string }>;
+      assert.deepEqual(
+        replicas.map((r) => [r.provider, r.method]),
+        [['aws-b', 'native']],
+      );
+      const copy = await other.getImage(parseId(replicas[0]?.imageId ?? '', 'replicas[0].imageId').nativeId);
+      assert.equal(copy.state, 'available');
+      assert.notEqual(copy.nativeId, imageId);
+      assert.equal(copy.tags['skygate.replicaOf'], source, 'the copy carries the tags replication asked for');
+      await other.deleteImage(copy.nativeId);
+    } finally {
+      await other.close();
+      await gw.close();
     }
   });
 });

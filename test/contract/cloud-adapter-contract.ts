@@ -234,8 +234,8 @@ export function runCloudAdapterContract(name: string, setup: () => Promise<Contr
       const read = await a.getInstance(vm.nativeId);
       assert.equal(read.tags.env, 'contract');
       assert.equal(read.tags.team, 'gateway');
-      if (a.setInstanceTags) {
-        await a.setInstanceTags(vm.nativeId, { 'skygate-contract': run, env: 'changed' });
+      if (a.setTags) {
+        await a.setTags('instance', vm.nativeId, { 'skygate-contract': run, env: 'changed' });
         const tags = await waitFor(
           `tags of ${vm.nativeId}`,
           () => a.getInstance(vm.nativeId).then((i) => i.tags),

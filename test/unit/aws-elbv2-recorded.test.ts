@@ -67,16 +67,24 @@ describe('aws-elbv2 pools and targets', () => {
     assert.match(server.requests[0]?.authorization ?? '', /\/us-west-2\/elasticloadbalancing\/aws4_request/);
   });
 
-  it('maps target health: healthy, unused (not in use) as unknown, draining, unhealthy', async () => {
-    answer('DescribeTags', { file: 'DescribeTags-plain.xml' });
+  it('maps target health: healthy, unused (not in use) as unknown, unhealthy; a draining target is listed only when parked', async () => {
+    answer(
+      'DescribeTags',
+      { file: 'DescribeTags-plain.xml' },
+      { file: 'DescribeTags-plain.xml' },
+      { file: 'DescribeTags-draining-10.0.0.5.xml' },
+    );
     answer('DescribeTargetHealth', { file: 'DescribeTargetHealth-group.xml' }, { file: 'DescribeTargetHealth-draining.xml' });
     const lb = open();
     const group = await lb.listTargets(TG);
     // The reference example describes the same target twice; a target is listed once, as its last description says.
     assert.deepEqual(group, [{ id: 'i-0f76fade:80', address: 'i-0f76fade', port: 80, state: 'active', health: 'healthy' }]);
+    const unhealthy = { id: '10.0.0.6:8080', address: '10.0.0.6', port: 8080, state: 'active', health: 'unhealthy' };
+    // Drained without a park tag: deregistered, leaving the group within its deregistration delay.
+    assert.deepEqual(await lb.listTargets(TG), [unhealthy]);
     assert.deepEqual(await lb.listTargets(TG), [
       { id: '10.0.0.5:8080', address: '10.0.0.5', port: 8080, state: 'draining', health: 'draining' },
-      { id: '10.0.0.6:8080', address: '10.0.0.6', port: 8080, state: 'active', health: 'unhealthy' },
+      unhealthy,
     ]);
     assert.equal(server.of('DescribeTargetHealth')[0]?.get('TargetGroupArn'), TG);
   });
@@ -88,7 +96,10 @@ describe('aws-elbv2 pools and targets', () => {
     const target = await open().registerTarget(TG, { address: '10.0.0.5', port: 8080, weight: 1 });
     assert.deepEqual(target, { id: '10.0.0.5:8080', address: '10.0.0.5', port: 8080, state: 'active', health: 'unknown' });
     assert.deepEqual(members(server.of('RegisterTargets')[0], 'Targets.member.1'), ['Id=10.0.0.5', 'Port=8080']);
-    assert.deepEqual(members(server.of('RemoveTags')[0], 'TagKeys.member'), ['1=skygate:maintenance:10.0.0.5:8080']);
+    assert.deepEqual(members(server.of('RemoveTags')[0], 'TagKeys.member'), [
+      '1=skygate:maintenance:10.0.0.5:8080',
+      '2=skygate:draining:10.0.0.5:8080',
+    ]);
     assert.deepEqual(members(server.of('DescribeTargetHealth')[0], 'Targets.member.1'), ['Id=10.0.0.5', 'Port=8080']);
   });
 
@@ -103,33 +114,48 @@ describe('aws-elbv2 pools and targets', () => {
   });
 
   it('puts a target in maintenance: deregistered and tagged, and still listed after draining', async () => {
+    answer(
+      'DescribeTargetHealth',
+      { file: 'DescribeTargetHealth-initial.xml' },
+      { file: 'DescribeTargetHealth-one-draining.xml' },
+      { file: 'DescribeTargetHealth-empty.xml' },
+    );
+    answer('DescribeTags', { file: 'DescribeTags-plain.xml' }, { file: 'DescribeTags-maintenance-10.0.0.5.xml' });
     answer('DeregisterTargets', { file: 'DeregisterTargets-ok.xml' });
     answer('AddTags', { file: 'AddTags-ok.xml' });
-    answer('DescribeTargetHealth', { file: 'DescribeTargetHealth-draining.xml' });
-    answer('DescribeTags', { file: 'DescribeTags-maintenance.xml' });
+    answer('RemoveTags', { file: 'RemoveTags-ok.xml' });
     const lb = open();
-    await lb.setTargetState(TG, '10.0.0.7:8080', 'maintenance');
-    assert.deepEqual(members(server.of('DeregisterTargets')[0], 'Targets.member.1'), ['Id=10.0.0.7', 'Port=8080']);
-    const added = members(server.of('AddTags')[0], 'Tags.member.1');
-    assert.equal(added[0], 'Key=skygate:maintenance:10.0.0.7:8080');
-    const listed = await lb.listTargets(TG);
-    assert.deepEqual(
-      listed.find((t) => t.id === '10.0.0.7:8080'),
-      { id: '10.0.0.7:8080', address: '10.0.0.7', port: 8080, state: 'maintenance', health: 'maintenance' },
-    );
+    await lb.setTargetState(TG, '10.0.0.5:8080', 'maintenance');
+    assert.deepEqual(members(server.of('DeregisterTargets')[0], 'Targets.member.1'), ['Id=10.0.0.5', 'Port=8080']);
+    assert.equal(members(server.of('AddTags')[0], 'Tags.member.1')[0], 'Key=skygate:maintenance:10.0.0.5:8080');
+    assert.deepEqual(members(server.of('RemoveTags')[0], 'TagKeys.member'), ['1=skygate:draining:10.0.0.5:8080']);
+    const parked = { id: '10.0.0.5:8080', address: '10.0.0.5', port: 8080, state: 'maintenance', health: 'maintenance' };
+    assert.deepEqual(await lb.listTargets(TG), [parked], 'while ELBv2 drains it');
+    assert.deepEqual(await lb.listTargets(TG), [parked], 'once ELBv2 has forgotten it');
   });
 
-  it('drains a target by deregistering it, and activates it by registering it again', async () => {
+  it('drains a target (deregistered, tagged draining) and activates it again (registered, untagged)', async () => {
+    answer('DescribeTargetHealth', { file: 'DescribeTargetHealth-initial.xml' }, { file: 'DescribeTargetHealth-empty.xml' });
+    answer('DescribeTags', { file: 'DescribeTags-plain.xml' }, { file: 'DescribeTags-draining-10.0.0.5.xml' });
     answer('DeregisterTargets', { file: 'DeregisterTargets-ok.xml' });
+    answer('AddTags', { file: 'AddTags-ok.xml' });
     answer('RegisterTargets', { file: 'RegisterTargets-ok.xml' });
     answer('RemoveTags', { file: 'RemoveTags-ok.xml' });
     const lb = open();
     await lb.setTargetState(TG, '10.0.0.5:8080', 'draining');
+    // Drained past the deregistration delay, ELBv2 no longer describes it: the tag still makes it known.
     await lb.setTargetState(TG, '10.0.0.5:8080', 'active');
-    assert.deepEqual(
-      server.requests.map((r) => r.action),
-      ['DeregisterTargets', 'RemoveTags', 'RegisterTargets', 'RemoveTags'],
-    );
+    const changes = server.requests.map((r) => r.action).filter((a) => !a.startsWith('Describe'));
+    assert.deepEqual(changes, ['DeregisterTargets', 'AddTags', 'RemoveTags', 'RegisterTargets', 'RemoveTags']);
+    assert.equal(members(server.of('AddTags')[0], 'Tags.member.1')[0], 'Key=skygate:draining:10.0.0.5:8080');
+  });
+
+  it('refuses to change the state of a target the group does not hold', async () => {
+    answer('DescribeTargetHealth', { file: 'DescribeTargetHealth-not-registered.xml' });
+    answer('DescribeTags', { file: 'DescribeTags-plain.xml' });
+    const err = await rejection(open().setTargetState(TG, '10.0.0.9:8080', 'active'));
+    assert.deepEqual([err.code, err.field], ['not_found', 'targetId']);
+    assert.equal(server.of('RegisterTargets').length, 0);
   });
 
   it('deregisters a registered target, and answers not_found for one that is not', async () => {

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it, mock } from 'node:test';
 import { type AwsCloudAdapter, createCloudAdapter } from '../../adapters/aws/index.js';
 import { isSkygateError, type SkygateError } from '../../src/core/errors.js';
+import type { Operation } from '../../src/core/model.js';
+import { startTestGateway } from '../helpers/gateway.js';
 import { type RecordedAnswer, type RecordedServer, startRecordedServer } from '../helpers/recorded-aws-server.js';
 
 const FIXTURES = 'test/fixtures/aws/ec2';
@@ -11,7 +13,10 @@ const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEM
 /** A frozen clock, so the eventual-consistency window and the catalog cache are tested without waiting. */
 const T0 = Date.parse('2025-02-04T00:00:00.000Z');
 
-/** Per-Action queues of answers; the last answer of a queue keeps answering. */
+/**
+ * Per-Action queues of answers; the last answer of a queue keeps answering. A queue under `Action:id`
+ * answers the requests about that one resource (`ImageId.1`), ahead of the Action's own queue.
+ */
 const script = new Map<string, RecordedAnswer[]>();
 const answer = (action: string, ...answers: RecordedAnswer[]) => script.set(action, answers);
 
@@ -41,8 +46,8 @@ const list = (params: URLSearchParams, prefix: string) =>
   [...params.entries()].filter(([k]) => k.startsWith(`${prefix}.`)).map(([k, v]) => `${k.slice(prefix.length + 1)}=${v}`);
 
 before(async () => {
-  server = await startRecordedServer(FIXTURES, (action) => {
-    const queue = script.get(action);
+  server = await startRecordedServer(FIXTURES, (action, params) => {
+    const queue = script.get(`${action}:${params.get('ImageId.1')}`) ?? script.get(action);
     if (queue === undefined || queue.length === 0) return undefined;
     return queue.length > 1 ? queue.shift() : queue[0];
   });
@@ -92,7 +97,8 @@ describe('aws settings', () => {
     assert.equal(caps.imageUpload, false);
     assert.equal(caps.nativeImageCopy, true);
     assert.equal(caps.idempotentCreate, true);
-    assert.deepEqual(caps.extensions, ['copyImage', 'waitForImage']);
+    assert.deepEqual(caps.extensions, [], 'native image copy is the port method copyImageFrom, not an extension');
+    assert.deepEqual(open({ region: 'us-gov-west-1', accountId: 'a' }).imageCopyScope().region, 'us-gov-west-1');
   });
 });
 
@@ -208,12 +214,121 @@ describe('aws instances', () => {
     answer('CreateTags', { file: 'CreateTags-true.xml' });
     answer('DeleteTags', { file: 'DeleteTags-true.xml' });
     const a = open();
-    await a.setInstanceTags('i-1234567890abcdef0', { env: 'prod' });
+    await a.setTags('instance', 'i-1234567890abcdef0', { env: 'prod' });
     assert.deepEqual(list(server.of('CreateTags')[0] ?? new URLSearchParams(), 'Tag'), ['1.Key=env', '1.Value=prod']);
     assert.equal(server.of('DeleteTags').length, 0, 'the Name tag is the name and stays');
     await a.setTags('snapshot', 'snap-0abcdef1234567890', {});
     assert.equal(server.of('CreateTags').length, 1, 'nothing to create');
     assert.deepEqual(list(server.of('DeleteTags')[0] ?? new URLSearchParams(), 'Tag'), ['1.Key=purpose']);
+  });
+});
+
+describe('aws to aws replication: CopyImage at the destination', () => {
+  afterEach(() => mock.timers.reset());
+  const spec = { name: 'getting-started', tags: { 'skygate.replicaOf': 'aws-east:ami-1a2b3c4d' }, clientToken: 'op-copy-1' };
+
+  it('copies with CopyImage: source region and image, the token as ClientToken, the tags on the new AMI', async () => {
+    mock.timers.enable({ apis: ['Date'], now: T0 });
+    answer('CopyImage', { file: 'CopyImage-ami.xml' });
+    answer('DescribeImages', { file: 'DescribeImages-copy-pending.xml' });
+    const copy = await open({ region: 'us-west-2' }).copyImageFrom({ region: 'us-east-1', nativeId: 'ami-1a2b3c4d' }, spec);
+    assert.deepEqual(
+      { id: copy.nativeId, state: copy.state, tags: copy.tags, size: copy.sizeBytes },
+      { id: 'ami-4d3c2b1a', state: 'pending', tags: spec.tags, size: 15 * 2 ** 30 },
+    );
+    const sent = server.of('CopyImage')[0] ?? new URLSearchParams();
+    assert.deepEqual(
+      ['SourceRegion', 'SourceImageId', 'Name', 'ClientToken'].map((k) => sent.get(k)),
+      ['us-east-1', 'ami-1a2b3c4d', 'getting-started', 'op-copy-1'],
+    );
+    assert.deepEqual(list(sent, 'TagSpecification.1'), [
+      'ResourceType=image',
+      'Tag.1.Key=skygate.replicaOf',
+      'Tag.1.Value=aws-east:ami-1a2b3c4d',
+    ]);
+    assert.match(server.requests[0]?.authorization ?? '', /\/us-west-2\/ec2\/aws4_request/, 'called at the destination');
+    assert.deepEqual(
+      server.requests.map((r) => r.action),
+      ['CopyImage', 'DescribeImages'],
+      'no waiter: waiting until available is the engine step',
+    );
+  });
+
+  it('copies then tags on an EC2-compatible endpoint that refuses TagSpecification on CopyImage', async () => {
+    answer('CopyImage', { file: 'CopyImage-UnknownParameter.xml', status: 400 }, { file: 'CopyImage-ami.xml' });
+    answer('CreateTags', { file: 'CreateTags-true.xml' });
+    answer('DescribeImages', { file: 'DescribeImages-copy-pending.xml' });
+    const copy = await open({ region: 'us-west-2' }).copyImageFrom({ region: 'us-east-1', nativeId: 'ami-1a2b3c4d' }, spec);
+    assert.equal(copy.nativeId, 'ami-4d3c2b1a');
+    const [tagged, plain] = server.of('CopyImage');
+    assert.equal(tagged?.get('TagSpecification.1.ResourceType'), 'image');
+    assert.equal(plain?.get('TagSpecification.1.ResourceType'), null);
+    assert.equal(plain?.get('ClientToken'), 'op-copy-1', 'the same token: a repeat answers the same copy');
+    const tags = server.of('CreateTags')[0] ?? new URLSearchParams();
+    assert.equal(tags.get('ResourceId.1'), 'ami-4d3c2b1a');
+    assert.deepEqual(list(tags, 'Tag'), ['1.Key=skygate.replicaOf', '1.Value=aws-east:ami-1a2b3c4d']);
+  });
+
+  it('refuses bad input naming the field before calling EC2, and maps an unknown source AMI onto it', async () => {
+    const a = open({ region: 'us-west-2' });
+    const missing = await rejection(a.copyImageFrom({ region: '', nativeId: 'ami-1a2b3c4d' }, spec));
+    assert.equal(missing.field, 'source.region');
+    assert.equal(
+      (await rejection(a.copyImageFrom({ region: 'us-east-1', nativeId: 'ami-1' }, { ...spec, tags: { 'aws:x': 'y' } }))).field,
+      'tags.aws:x',
+    );
+    assert.equal(server.requests.length, 0);
+    answer('CopyImage', { file: 'RunInstances-InvalidAMIID.NotFound.xml', status: 400 });
+    const unknown = await rejection(a.copyImageFrom({ region: 'us-east-1', nativeId: 'ami-00000000' }, spec));
+    assert.deepEqual([unknown.code, unknown.field], ['invalid_input', 'source.nativeId']);
+  });
+
+  it('replicates an image between two aws providers of one account natively, through the operations engine', {
+    timeout: 60_000,
+  }, async () => {
+    mock.timers.enable({ apis: ['Date'], now: T0 });
+    answer('DescribeAvailabilityZones', { file: 'DescribeAvailabilityZones-us-west-2.xml' });
+    answer('DescribeInstanceTypes', { file: 'DescribeInstanceTypes-page1.xml' }, { file: 'DescribeInstanceTypes-page2.xml' });
+    answer('DescribeImages:ami-1a2b3c4d', { file: 'DescribeImages-one.xml' });
+    answer(
+      'DescribeImages:ami-4d3c2b1a',
+      { file: 'DescribeImages-copy-pending.xml' },
+      { file: 'DescribeImages-copy-available.xml' },
+    );
+    answer('CopyImage', { file: 'CopyImage-ami.xml' });
+    const settings = { endpoint: server.url, credentials: CREDENTIALS };
+    const gw = await startTestGateway({
+      providers: [
+        { id: 'aws-east', type: 'aws', settings: { ...settings, region: 'us-east-1', credentials: { ...CREDENTIALS } } },
+        { id: 'aws-west', type: 'aws', settings: { ...settings, region: 'us-west-2', credentials: { ...CREDENTIALS } } },
+      ],
+    });
+    try {
+      const res = await gw.api('post', `/v1/images/${encodeURIComponent('aws-east:ami-1a2b3c4d')}/replicate`, {
+        targets: ['aws-west'],
+      });
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      const op: Operation = await gw.waitOperation(res.body.id, 30_000);
+      assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+      assert.deepEqual(op.result?.replicas, [{ provider: 'aws-west', imageId: 'aws-west:ami-4d3c2b1a', method: 'native' }]);
+      const copies = server.requests.filter((r) => r.action === 'CopyImage');
+      assert.equal(copies.length, 1);
+      assert.match(copies[0]?.authorization ?? '', /\/us-west-2\/ec2\/aws4_request/);
+      assert.deepEqual(
+        ['SourceRegion', 'SourceImageId', 'ClientToken'].map((k) => copies[0]?.params.get(k)),
+        ['us-east-1', 'ami-1a2b3c4d', `${op.id}-aws-west`],
+      );
+      assert.equal(copies[0]?.params.get('TagSpecification.1.Tag.1.Value'), 'aws-east:ami-1a2b3c4d');
+      const replica = await gw.api('get', `/v1/images/${encodeURIComponent('aws-west:ami-4d3c2b1a')}`);
+      assert.equal(replica.body.state, 'available');
+      assert.equal(
+        server.requests.filter((r) => r.action === 'DescribeImages' && r.params.get('ImageId.1') === 'ami-1a2b3c4d').length > 0,
+        true,
+        'the source AMI was read at the source',
+      );
+    } finally {
+      await gw.close();
+    }
   });
 });
 

@@ -122,7 +122,6 @@ export class ResourceService {
     }
     checkTags(tags, 'tags');
     if (adapter.setTags) await adapter.setTags(kind, resource.nativeId, tags);
-    else if (kind === 'instance' && adapter.setInstanceTags) await adapter.setInstanceTags(resource.nativeId, tags);
     else throw new SkygateError('unsupported', `provider '${resource.provider}' cannot change tags of ${kind}s`);
     return this.inventory.record(kind, resource.provider, await getNative(adapter, kind, resource.nativeId));
   }

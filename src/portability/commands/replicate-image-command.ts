@@ -1,19 +1,21 @@
 /**
- * `image.replicate`: an image copied to other clouds, in parallel. A target of the same cloud type that
- * copies natively (EC2 CopyImage between regions) is asked to; every other target gets the image through
- * the OVA pipeline: exported once (download, convert, manifest, package), unpacked and validated, then
- * converted and uploaded per target. The HA module calls this to keep standby replicas fresh.
+ * `image.replicate`: an image copied to other clouds, in parallel. A target that can copy the image itself
+ * (same cloud type and copy domain: EC2 CopyImage between regions of one account) is asked to through the
+ * port's `copyImageFrom`; every other target gets the image through the OVA pipeline: exported once
+ * (download, convert, manifest, package), unpacked and validated, then converted and uploaded per target.
+ * The HA module calls this to keep standby replicas fresh. How each target is chosen: ../replication-method.ts.
  */
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkygateError, toSkygateError } from '../../core/errors.js';
 import { formatId } from '../../core/ids.js';
-import type { Capabilities, Tags } from '../../core/model.js';
+import type { Tags } from '../../core/model.js';
 import type { CommandDefinition, Step, StepContext } from '../../core/operations/engine.js';
 import { nativeIdOf } from '../../core/operations/steps.js';
 import type { CloudAdapter, NativeImage } from '../../core/ports.js';
 import type { PortableFormat } from '../disk-formats.js';
+import type { ReplicationMethod } from '../replication-method.js';
 import { type PortabilityDeps, type Reporter, cleanedOnFailure, silentReporter, throttledReport, workDirOf } from './common.js';
 import {
   type ConvertedDisk,
@@ -36,8 +38,6 @@ import {
 
 export const REPLICATE_KIND = 'image.replicate';
 
-export type ReplicationMethod = 'native' | 'ova';
-
 export interface ReplicateInput {
   imageId: string;
   targets: string[];
@@ -55,22 +55,10 @@ export interface Replica {
 /** Known at submit time: how each target gets the image, and where the source lives. */
 export interface ReplicatePlan {
   methods: Record<string, ReplicationMethod>;
+  /** The source's region within its copy domain (`imageCopyScope`), for native copies. */
   sourceRegion?: string;
   meta: PackageMeta;
   tags: Tags;
-}
-
-/**
- * How a target gets the image: natively when it is the same cloud type, both sides copy natively and its
- * adapter can (`copyImageFrom`); else through the OVA pipeline when it takes image bytes; else not at all.
- */
-export function replicationMethod(
-  source: { type: string; capabilities: Capabilities },
-  target: { type: string; capabilities: Capabilities; copies: boolean },
-): ReplicationMethod | undefined {
-  const native = source.type === target.type && source.capabilities.nativeImageCopy && target.capabilities.nativeImageCopy;
-  if (native && target.copies) return 'native';
-  return target.capabilities.imageUpload ? 'ova' : undefined;
 }
 
 const input = (ctx: StepContext) => ctx.op.input as unknown as ReplicateInput;
@@ -195,11 +183,14 @@ async function copyToTargets(deps: PortabilityDeps, ctx: StepContext): Promise<v
   );
 }
 
+/** Starts the target's own copy (idempotent through the client token); the caller waits for it like an upload. */
 async function copyNatively(ctx: StepContext, adapter: CloudAdapter, target: string): Promise<NativeImage> {
-  if (!adapter.copyImageFrom) throw new SkygateError('unsupported', `provider '${target}' has no native image copy`);
   const { meta, tags, sourceRegion } = plan(ctx);
+  if (!adapter.copyImageFrom || sourceRegion === undefined) {
+    throw new SkygateError('unsupported', `provider '${target}' has no native image copy from '${ctx.op.provider}'`);
+  }
   return adapter.copyImageFrom(
-    { ...(sourceRegion !== undefined && { region: sourceRegion }), nativeId: nativeIdOf(ctx) },
+    { region: sourceRegion, nativeId: nativeIdOf(ctx) },
     { name: meta.name, tags, clientToken: `${ctx.op.id}-${target}` },
   );
 }

@@ -1,7 +1,8 @@
 /**
  * The `openstack-octavia` LoadBalancerAdapter against a real Octavia: a load balancer and pool made
  * with the `openstack` CLI as the tenant, then members added, drained, put in maintenance, made
- * active again and removed through the adapter, each change checked with the CLI.
+ * active again and removed through the adapter, each change checked with the CLI; then the load balancer
+ * contract every LoadBalancerAdapter runs (test/contract/load-balancer-contract.ts) on the same pool.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,6 +11,7 @@ import { after, before, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createLoadBalancerAdapter, type OpenStackLoadBalancerAdapter } from '../../../adapters/openstack/index.js';
 import { isSkygateError } from '../../../src/core/errors.js';
+import { runLoadBalancerContract } from '../../contract/load-balancer-contract.js';
 import { quietLog, readEnv, tenantSettings } from './openstack-env.js';
 
 const run = promisify(execFile);
@@ -115,3 +117,14 @@ it('removes members; an unknown one is not_found', { timeout: 240_000 }, async (
   );
   await assert.rejects(lb.deregisterTarget(poolId, '192.0.2.99:80'), (e) => isSkygateError(e) && e.code === 'not_found');
 });
+
+// The pool still holds 192.0.2.10:8080 from the tests above; the contract adds and removes a target of its own.
+runLoadBalancerContract('openstack-octavia', async () => ({
+  lb,
+  poolId,
+  target: { address: '192.0.2.20', port: 8080 },
+  unknownTargetId: '192.0.2.99:8080',
+  unknownPoolId: randomUUID(),
+  timeoutMs: 240_000,
+  cleanup: async () => {},
+}));
