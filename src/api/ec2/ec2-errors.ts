@@ -91,6 +91,8 @@ export function toEc2Error(e: unknown): Ec2Error {
       if (field === 'header.idempotency-key') return new Ec2Error('IdempotentParameterMismatch', err.message);
       if (/keyName|KeyName/.test(field)) return new Ec2Error('InvalidKeyPair.Duplicate', err.message);
       const kind = kindIn(err.message);
+      // The core refuses a second image of one name at one provider, as EC2 refuses a second AMI name in a region.
+      if (kind === 'image' && field === 'body.name') return new Ec2Error('InvalidAMIName.Duplicate', err.message);
       if (kind === 'volume') {
         return new Ec2Error(/in-use|attaching/.test(err.message) ? 'VolumeInUse' : 'IncorrectState', err.message);
       }

@@ -10,7 +10,7 @@ import type { Instance, Operation, ResourceOf, Tags } from '../model.js';
 import type { OperationEngine } from '../operations/engine.js';
 import type { CreateInstanceSpec, CreateVolumeSpec, TaggableKind } from '../ports.js';
 import type { ProviderRegistry } from '../registry.js';
-import { getNative } from '../resources.js';
+import { getNative, listAllNative } from '../resources.js';
 import type { InstanceAttributeService, ModifiableAttributes } from './instance-attributes.js';
 import type { InventoryService } from './inventory.js';
 import type { InstanceAttributes } from '../store-port.js';
@@ -149,6 +149,14 @@ export class ResourceService {
   async snapshotInstance(id: string, input: { name: string; tags?: Tags }, caller: CallerContext): Promise<Operation> {
     const instance = await this.inventory.get('instance', id);
     assertActionAllowed('instance', 'snapshot', instance, 'path.id');
+    // Image names are unique per provider, as AMI names per EC2 region; read live, since the cache may lag.
+    const taken = (await listAllNative(this.registry.cloud(instance.provider), 'image')).find(
+      (i) => i.name === input.name && i.state !== 'deleted',
+    );
+    if (taken) {
+      const message = `image name '${input.name}' is already used by image '${instance.provider}:${taken.nativeId}'`;
+      throw new SkygateError('conflict', message, { field: 'body.name' });
+    }
     return this.submit(
       'instance.snapshot',
       instance.provider,
