@@ -11,28 +11,18 @@ import {
   DescribeImageAttributeCommand,
   DescribeImagesCommand,
   EC2Client,
-  type EC2ServiceException,
   RunInstancesCommand,
   type _InstanceType,
   waitUntilImageAvailable,
   waitUntilInstanceRunning,
 } from '@aws-sdk/client-ec2';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { ec2Error } from '../helpers/ec2-errors-of.js';
 
 let gw: TestGateway;
 let ec2: EC2Client;
 let instanceId: string;
 let baseImageId: string;
-
-async function ec2Error(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as EC2ServiceException;
-    return { code: err.name, message: err.message };
-  }
-  assert.fail('the call succeeded');
-}
 
 const waitOpts = () => ({ client: ec2, maxWaitTime: 30, minDelay: 1, maxDelay: 1 });
 

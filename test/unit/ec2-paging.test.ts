@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ACTIONS } from '../../src/api/ec2/actions/index.js';
-import { Ec2Error } from '../../src/api/ec2/ec2-errors.js';
 import {
   MAX_RESULTS,
   type PagingContext,
@@ -18,6 +17,7 @@ import {
 } from '../../src/api/ec2/paging.js';
 import { Ec2Params } from '../../src/api/ec2/query-parser.js';
 import { findEc2Model } from '../helpers/ec2-model.js';
+import { codeOf } from '../helpers/ec2-errors-of.js';
 
 /** A request of `action` with `query`, whose query key is `key` (the front derives it from the query). */
 const request = (action: string, query: string, key = 'q1'): PagingContext => ({
@@ -25,16 +25,6 @@ const request = (action: string, query: string, key = 'q1'): PagingContext => ({
   params: Ec2Params.parse(new URLSearchParams(query)),
   queryKey: () => key,
 });
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof Ec2Error, String(e));
-    return e.code;
-  }
-  assert.fail('did not throw');
-}
 
 const rows = MAX_RESULTS as Record<string, PagingRule>;
 
