@@ -37,7 +37,8 @@ export const UNPAGED_LIMIT = 10_000;
  *   all results are returned."
  * - DescribeInstances, DescribeInstanceStatus, DescribeTags: "This value can be between 5 and 1000".
  * - DescribeVpcs, DescribeSubnets: shape min 5, max 1000.
- * - DescribeInstanceTypes: shape DITMaxResults, min 5, max 100; pages of 100 when unpaged.
+ * - DescribeInstanceTypes: shape DITMaxResults, min 5, max 100; unpaged, pages of 100 (the model says
+ *   nothing of the unpaged case, and a list of every type would exceed the largest page).
  * - DescribeImages: paging added in December 2022; the reference gives no range, so EC2's common describe
  *   range (5 to 1000) applies. Without MaxResults every image is listed, as before paging existed.
  * Below the minimum EC2 answers InvalidParameterValue ("Value ( 1 ) for parameter maxResults is invalid").
@@ -54,8 +55,6 @@ export const MAX_RESULTS = {
   DescribeVolumes: { min: 5, max: 500, default: UNPAGED_LIMIT, clampAboveMax: true },
   DescribeVpcs: { min: 5, max: 1000, default: UNPAGED_LIMIT },
 } as const satisfies Record<string, PagingRule>;
-
-export type PagedAction = keyof typeof MAX_RESULTS;
 
 /** What paging reads of a request. */
 export type PagingContext = Pick<Ec2Context, 'params' | 'action' | 'queryKey'>;
