@@ -82,6 +82,43 @@ describe('the README tour with the AWS CLI', () => {
   });
 });
 
+describe('Describe paging as the CLI drives it', () => {
+  it('lists volumes with the CLI default MaxResults=1000 and with pages of 5, following NextToken', async () => {
+    // Six volumes made over REST (the CLI costs seconds a call); EC2 shows every volume of the region.
+    const created: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const op = await gw.api('post', '/v1/volumes', {
+        provider: 'sim-east',
+        name: `paged-${i}`,
+        sizeGiB: 1,
+        zone: 'sim-east-a',
+      });
+      assert.equal(op.status, 202, JSON.stringify(op.body));
+      const done = await gw.waitOperation(op.body.id);
+      assert.equal(done.status, 'succeeded', JSON.stringify(done));
+      created.push(String(done.target));
+    }
+    const tagged = await aws(['describe-volumes', '--filters', 'Name=size,Values=1']);
+    assert.equal(tagged.code, 0, tagged.stderr);
+    const volumeIds = (JSON.parse(tagged.stdout).Volumes as Array<{ VolumeId: string }>).map((v) => v.VolumeId);
+    assert.ok(volumeIds.length >= created.length, tagged.stdout);
+    const ids = (out: string) => (JSON.parse(out).Volumes as Array<{ VolumeId: string }>).map((v) => v.VolumeId);
+    // `aws ec2 describe-volumes` sends MaxResults=1000, above DescribeVolumes' 500: EC2 answers 500 a page.
+    const whole = await aws(['describe-volumes']);
+    assert.equal(whole.code, 0, whole.stderr);
+    for (const id of volumeIds) assert.ok(ids(whole.stdout).includes(id), `${id} listed`);
+    const paged = await aws(['describe-volumes', '--page-size', '5', '--debug']);
+    assert.equal(paged.code, 0, paged.stderr);
+    assert.deepEqual(ids(paged.stdout).sort(), ids(whole.stdout).sort());
+    assert.ok(
+      (paged.stderr.match(/OperationModel\(name=DescribeVolumes\)/g) ?? []).length >= 2,
+      'more than one page was asked for',
+    );
+    const snapshots = await aws(['describe-snapshots', '--owner-ids', 'self']);
+    assert.equal(snapshots.code, 0, snapshots.stderr);
+  });
+});
+
 describe('errors as the CLI shows them', () => {
   it('a bad signature: exit 254 and SignatureDoesNotMatch', async () => {
     const res = await aws(['describe-instances'], { AWS_SECRET_ACCESS_KEY: `${env.AWS_SECRET_ACCESS_KEY}x` });

@@ -37,7 +37,6 @@ import {
   DescribeVpcsCommand,
   DetachVolumeCommand,
   EC2Client,
-  type EC2ServiceException,
   ImportKeyPairCommand,
   type Instance,
   type _InstanceType,
@@ -61,6 +60,7 @@ import request from 'supertest';
 import { ADMIN_TOKEN, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { checkEc2Xml, findEc2Model, loadEc2Model } from '../helpers/ec2-model.js';
 import { type Ec2Credentials, rawEc2 } from '../helpers/ec2-signer.js';
+import { ec2Error } from '../helpers/ec2-errors-of.js';
 
 /** skygate's instance types are its flavors, which the SDK's enum of AWS types does not list. */
 const SIM_SMALL = 'sim.small' as _InstanceType;
@@ -81,22 +81,6 @@ async function issueKey(body: Record<string, unknown>, token = ADMIN_TOKEN): Pro
   const res = await gw.api('post', '/v1/access-keys', body, token);
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return { accessKeyId: res.body.accessKeyId, secretAccessKey: res.body.secretAccessKey };
-}
-
-/** The EC2 error a call fails with: its code, status and message. */
-async function ec2Error(p: Promise<unknown>): Promise<{ code: string; status: number; message: string; requestId?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as EC2ServiceException;
-    return {
-      code: err.name,
-      status: err.$metadata.httpStatusCode ?? 0,
-      message: err.message,
-      requestId: err.$metadata.requestId,
-    };
-  }
-  assert.fail('the call succeeded');
 }
 
 /** Every instance skygate knows of, through the REST API: the "nothing was created" check. */

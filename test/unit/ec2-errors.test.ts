@@ -32,6 +32,17 @@ describe('toEc2Error', () => {
     assert.deepEqual(mapped(conflict("cannot detach volume 'v' while it is available", 'path.id')), ['IncorrectState', 400]);
     assert.deepEqual(mapped(conflict('protected', 'disableApiTermination')), ['OperationNotPermitted', 400]);
     assert.deepEqual(mapped(conflict('reused', 'header.idempotency-key')), ['IdempotentParameterMismatch', 400]);
+    assert.deepEqual(mapped(conflict("image name 'web' is already used by image 'sim-east:img-1'", 'body.name')), [
+      'InvalidAMIName.Duplicate',
+      400,
+    ]);
+  });
+
+  it('answers a launch from an image that is gone or not ready as EC2 does', () => {
+    assert.deepEqual(mapped(invalid('body.imageId', "image 'x' is deleted, not available")), ['InvalidAMIID.NotFound', 400]);
+    assert.deepEqual(mapped(invalid('body.imageId', "image 'x' is pending, not available")), ['InvalidAMIID.Unavailable', 400]);
+    assert.deepEqual(mapped(invalid('body.imageId', "image 'x' is failed, not available")), ['InvalidAMIID.Unavailable', 400]);
+    assert.equal(ec2Errors.deregistered('ami-0123456789abcdef0').code, 'InvalidAMIID.Unavailable');
   });
 
   it('maps auth, limits and provider trouble onto EC2 codes a client retries correctly', () => {

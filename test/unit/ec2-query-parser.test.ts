@@ -1,22 +1,11 @@
 /** The EC2 Query parameter tree and EC2 filters: lists, structures, typed values, wildcards, and their refusals. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Ec2Error } from '../../src/api/ec2/ec2-errors.js';
 import { filterPredicate, parseFilters } from '../../src/api/ec2/filters.js';
 import { Ec2Params } from '../../src/api/ec2/query-parser.js';
+import { codeOf } from '../helpers/ec2-errors-of.js';
 
 const parse = (query: string) => Ec2Params.parse(new URLSearchParams(query));
-
-/** The EC2 code an action throws. */
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof Ec2Error, String(e));
-    return e.code;
-  }
-  assert.fail('did not throw');
-}
 
 describe('Ec2Params', () => {
   it('reads strings, lists in index order and nested structures', () => {

@@ -59,6 +59,9 @@ export const ec2Errors = {
       `The ${NOUN[kind]}${ids.length > 1 ? 's' : ''} '${ids.join(', ')}' ${ids.length > 1 ? 'do' : 'does'} not exist`,
     ),
   malformed: (kind: Ec2ResourceKind, id: string) => new Ec2Error(MALFORMED[kind], `Invalid id: "${id}"`),
+  /** An AMI id skygate issued whose image is gone: EC2's answer outside DescribeImages (see images.ts). */
+  deregistered: (id: string) =>
+    new Ec2Error('InvalidAMIID.Unavailable', `The image id '[${id}]' has been deregistered and is no longer available`),
   unsupported: (message: string) => new Ec2Error('UnsupportedOperation', message),
 };
 
@@ -79,6 +82,11 @@ export function toEc2Error(e: unknown): Ec2Error {
       const ref = /(instance|image|snapshot|volume)Id$/i.exec(field)?.[1]?.toLowerCase() as Ec2ResourceKind | undefined;
       const kind = /does not exist/.test(err.message) ? ref : undefined;
       if (kind) return new Ec2Error(NOT_FOUND[kind], err.message);
+      if (ref === 'image') {
+        // RunInstances from a deregistered AMI is NotFound on EC2; from one not yet (or no longer) usable, Unavailable.
+        if (/\bis deleted\b/.test(err.message)) return new Ec2Error(NOT_FOUND.image, err.message);
+        if (/\bis (pending|failed)\b/.test(err.message)) return new Ec2Error('InvalidAMIID.Unavailable', err.message);
+      }
       return new Ec2Error('InvalidParameterValue', err.message);
     }
     case 'not_found': {
@@ -91,6 +99,8 @@ export function toEc2Error(e: unknown): Ec2Error {
       if (field === 'header.idempotency-key') return new Ec2Error('IdempotentParameterMismatch', err.message);
       if (/keyName|KeyName/.test(field)) return new Ec2Error('InvalidKeyPair.Duplicate', err.message);
       const kind = kindIn(err.message);
+      // The core refuses a second image of one name at one provider, as EC2 refuses a second AMI name in a region.
+      if (kind === 'image' && field === 'body.name') return new Ec2Error('InvalidAMIName.Duplicate', err.message);
       if (kind === 'volume') {
         return new Ec2Error(/in-use|attaching/.test(err.message) ? 'VolumeInUse' : 'IncorrectState', err.message);
       }

@@ -10,7 +10,7 @@ import type { Instance, Operation, ResourceOf, Tags } from '../model.js';
 import type { CallerContext, OperationEngine } from '../operations/engine.js';
 import type { CreateVolumeSpec, TaggableKind } from '../ports.js';
 import type { ProviderRegistry } from '../registry.js';
-import { getNative } from '../resources.js';
+import { getNative, listAllNative } from '../resources.js';
 import { DEFAULT_INSTANCE_ATTRIBUTES, type InstanceAttributeService, type ModifiableAttributes } from './instance-attributes.js';
 import type { InventoryService } from './inventory.js';
 import type { InstanceAttributes } from '../store-port.js';
@@ -130,6 +130,14 @@ export class ResourceService {
     checkTags(input.tags, 'body.tags');
     const instance = await this.inventory.get('instance', id);
     assertActionAllowed('instance', 'snapshot', instance, 'path.id');
+    // Image names are unique per provider, as AMI names per EC2 region; read live, since the cache may lag.
+    const taken = (await listAllNative(this.registry.cloud(instance.provider), 'image')).find(
+      (i) => i.name === input.name && i.state !== 'deleted',
+    );
+    if (taken) {
+      const message = `image name '${input.name}' is already used by image '${instance.provider}:${taken.nativeId}'`;
+      throw new SkygateError('conflict', message, { field: 'body.name' });
+    }
     return this.submit(
       'instance.snapshot',
       instance.provider,

@@ -3,9 +3,9 @@ import { SkygateError, type Image, type ImageState } from '../../../core/index.j
 import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
 import { Ec2Error, ec2Errors, toEc2Error } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';
-import { nextToken, readPaging } from '../paging.js';
+import { describe } from '../paging.js';
 import type { XmlObject } from '../xml-render.js';
-import { ACCOUNT_ID, fetchResource, readTagSpecs, resolveId, resolveIds, tagSet, targetOf } from './common.js';
+import { ACCOUNT_ID, fetchResource, readTagSpecs, resolveId, tagSet, targetOf } from './common.js';
 
 const IMAGE_STATE: Record<ImageState, string> = {
   pending: 'pending',
@@ -15,8 +15,6 @@ const IMAGE_STATE: Record<ImageState, string> = {
 };
 /** EC2's rule for AMI names. */
 const IMAGE_NAME = /^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/;
-/** The owners whose images a caller sees: skygate is one account, so every image is the caller's own. */
-const OWN = new Set(['self', ACCOUNT_ID]);
 
 function renderImage(ctx: Ec2Context, r: Image): XmlObject {
   return {
@@ -58,31 +56,45 @@ const imageFields = (ctx: Ec2Context): Record<string, FilterField<Image>> => ({
   'block-device-mapping.volume-size': (r) => String(r.minDiskGiB),
 });
 
+/**
+ * The image behind an AMI id, read live, for the actions that act on one image. How EC2 answers for an
+ * AMI that was deregistered, and skygate with it (an id skygate issued whose image is gone or deleted):
+ * - DescribeImages leaves it out: "Recently deregistered images appear in the returned results for a
+ *   short interval and then return empty results. After all instances that reference a deregistered AMI
+ *   are terminated, specifying the ID of the image will eventually return an error indicating that the AMI
+ *   ID cannot be found" (EC2 API reference, DescribeImages; users meet it in boto/botocore#2194 and
+ *   boto/boto3#925). skygate keeps the empty answer, since EC2 sets no time for the "eventually".
+ * - DescribeImageAttribute and DeregisterImage answer InvalidAMIID.Unavailable, EC2's code for an AMI that
+ *   "has been deregistered and is no longer available" (a second DeregisterImage gets it: the clean-up in
+ *   aeternity/infrastructure#89 treats that code as "already deleted").
+ * - RunInstances answers InvalidAMIID.NotFound ("The image id '[ami-…]' does not exist", from RunInstances
+ *   in validatedpatterns/agof#57): toEc2Error maps the core's refusal of a deleted image so.
+ * An id skygate never issued is InvalidAMIID.NotFound everywhere.
+ */
+async function registeredImage(ctx: Ec2Context, ec2Id: string): Promise<Image> {
+  const id = await resolveId(ctx, 'image', ec2Id);
+  let image: Image | undefined;
+  try {
+    image = await ctx.core.inventory.get('image', id);
+  } catch (e) {
+    if (!(e instanceof SkygateError && e.code === 'not_found')) throw e;
+  }
+  if (!image || image.state === 'deleted') throw ec2Errors.deregistered(ec2Id);
+  return image;
+}
+
 const describeImages = defineAction(
   ['ImageId', 'Owner', 'ExecutableBy', 'Filter', 'MaxResults', 'NextToken', 'IncludeDeprecated', 'IncludeDisabled'],
   async (ctx) => {
-    const p = ctx.params;
-    const ec2Ids = p.list('ImageId');
-    const owners = p.list('Owner');
-    const paging = readPaging(ctx, { min: 5, max: 1000, default: 1000 });
-    if (ec2Ids.length > 0 && paging.paged) {
-      throw ec2Errors.combination('The parameter ImageIds cannot be used with the parameter MaxResults');
-    }
-    const predicate = filterPredicate(parseFilters(p), imageFields(ctx));
-    // Owners other than the caller's own account (amazon, aws-marketplace, other accounts) own nothing here.
-    if (owners.length > 0 && !owners.some((o) => OWN.has(o))) return { imagesSet: [] };
-    // Asked-for ids that are unknown are refused; known ones the filters exclude are simply not listed.
-    const wanted = ec2Ids.length > 0 ? new Set(await resolveIds(ctx, 'image', ec2Ids)) : undefined;
-    const page = await ctx.core.inventory.list('image', {
-      providers: [ctx.region],
-      where: (r) => (!wanted || wanted.has(r.id)) && (!predicate || predicate(r as Image)),
-      limit: wanted ? wanted.size : paging.limit,
-      ...(!wanted && { cursor: paging.cursor }),
+    const page = await describe(ctx, {
+      kind: 'image',
+      ids: { param: 'ImageId', name: 'ImageIds' },
+      predicate: filterPredicate(parseFilters(ctx.params), imageFields(ctx)),
+      owners: 'Owner',
+      // An AMI skygate issued that is gone is left out, not refused: see `registeredImage`.
+      gone: 'omit',
     });
-    return {
-      imagesSet: page.items.map((r) => renderImage(ctx, r)),
-      nextToken: !wanted && page.nextCursor !== undefined ? nextToken(ctx, { cursor: page.nextCursor }) : undefined,
-    };
+    return { imagesSet: page.items.map((r) => renderImage(ctx, r)), nextToken: page.nextToken };
   },
 );
 
@@ -106,7 +118,7 @@ const createImage = defineAction(
 );
 
 const deregisterImage = defineAction(['ImageId', 'DeleteAssociatedSnapshots'], async (ctx) => {
-  const image = await fetchResource(ctx, 'image', ctx.params.requireString('ImageId'));
+  const image = await registeredImage(ctx, ctx.params.requireString('ImageId'));
   // A skygate image owns no separate snapshots, so either value of DeleteAssociatedSnapshots changes nothing.
   ctx.params.bool('DeleteAssociatedSnapshots');
   await ctx.core.resources.deleteImage(image.id, ctx.caller);
@@ -132,7 +144,7 @@ const describeImageAttribute = defineAction(['ImageId', 'Attribute'], async (ctx
   const ec2Id = ctx.params.requireString('ImageId');
   const attribute = ctx.params.requireString('Attribute');
   if (!IMAGE_ATTRIBUTES.has(attribute)) throw ec2Errors.invalidValue('Attribute', attribute, 'Unknown attribute.');
-  const image = await fetchResource(ctx, 'image', ec2Id);
+  const image = await registeredImage(ctx, ec2Id);
   const rendered = renderImage(ctx, image);
   const value =
     attribute === 'blockDeviceMapping'

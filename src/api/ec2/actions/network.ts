@@ -24,7 +24,7 @@ async function select<T extends object>(
   const wanted = ctx.params.list(byId.param);
   const ids = wanted.length > 0 ? new Set(await resolveIds(ctx, byId.kind, wanted)) : undefined;
   const predicate = filterPredicate(parseFilters(ctx.params), fields);
-  const paging = readPaging(ctx, { min: 5, max: 1000, default: 1000 });
+  const paging = readPaging(ctx);
   return pageOf(
     ctx,
     all.filter((item) => (!ids || ids.has(byId.id(item))) && (!predicate || predicate(item))),

@@ -71,7 +71,7 @@ const describeAvailabilityZones = defineAction(['ZoneName', 'ZoneId', 'Filter', 
 });
 
 const describeInstanceTypes = defineAction(['InstanceType', 'Filter', 'MaxResults', 'NextToken'], async (ctx) => {
-  const paging = readPaging(ctx, { min: 5, max: 100, default: 100 });
+  const paging = readPaging(ctx);
   const flavors = (await ctx.core.inventory.list('flavor', { providers: [ctx.region], limit: ALL })).items;
   const asked = ctx.params.list('InstanceType');
   const unknown = asked.filter((t) => !flavors.some((f) => nativeOf(f.id) === t));

@@ -3,9 +3,9 @@ import type { Snapshot, SnapshotState } from '../../../core/index.js';
 import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
 import { ec2Errors } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';
-import { nextToken, readPaging } from '../paging.js';
+import { describe } from '../paging.js';
 import type { XmlObject } from '../xml-render.js';
-import { ACCOUNT_ID, fetchResource, readTagSpecs, resolveIds, tagSet, targetOf } from './common.js';
+import { ACCOUNT_ID, fetchResource, readTagSpecs, tagSet, targetOf } from './common.js';
 
 const SNAPSHOT_STATE: Record<SnapshotState, string> = {
   pending: 'pending',
@@ -13,7 +13,6 @@ const SNAPSHOT_STATE: Record<SnapshotState, string> = {
   failed: 'error',
   deleted: 'recoverable',
 };
-const OWN = new Set(['self', ACCOUNT_ID]);
 const MAX_DESCRIPTION = 255;
 
 function renderSnapshot(ctx: Ec2Context, s: Snapshot): XmlObject {
@@ -49,27 +48,15 @@ const snapshotFields = (ctx: Ec2Context): Record<string, FilterField<Snapshot>> 
 const describeSnapshots = defineAction(
   ['SnapshotId', 'Owner', 'RestorableBy', 'Filter', 'MaxResults', 'NextToken'],
   async (ctx) => {
-    const p = ctx.params;
-    const ec2Ids = p.list('SnapshotId');
-    const owners = p.list('Owner');
-    p.list('RestorableBy');
-    const paging = readPaging(ctx, { min: 5, max: 1000, default: 1000 });
-    if (ec2Ids.length > 0 && paging.paged) {
-      throw ec2Errors.combination('The parameter snapshotSet cannot be used with the parameter maxResults');
-    }
-    const predicate = filterPredicate(parseFilters(p), snapshotFields(ctx));
-    if (owners.length > 0 && !owners.some((o) => OWN.has(o))) return { snapshotSet: [] };
-    const wanted = ec2Ids.length > 0 ? new Set(await resolveIds(ctx, 'snapshot', ec2Ids)) : undefined;
-    const page = await ctx.core.inventory.list('snapshot', {
-      providers: [ctx.region],
-      where: (s) => (!wanted || wanted.has(s.id)) && (!predicate || predicate(s as Snapshot)),
-      limit: wanted ? wanted.size : paging.limit,
-      ...(!wanted && { cursor: paging.cursor }),
+    ctx.params.list('RestorableBy');
+    const page = await describe(ctx, {
+      kind: 'snapshot',
+      ids: { param: 'SnapshotId', name: 'snapshotSet' },
+      predicate: filterPredicate(parseFilters(ctx.params), snapshotFields(ctx)),
+      owners: 'Owner',
+      gone: 'not-found',
     });
-    return {
-      snapshotSet: page.items.map((s) => renderSnapshot(ctx, s)),
-      nextToken: !wanted && page.nextCursor !== undefined ? nextToken(ctx, { cursor: page.nextCursor }) : undefined,
-    };
+    return { snapshotSet: page.items.map((s) => renderSnapshot(ctx, s)), nextToken: page.nextToken };
   },
 );
 

@@ -83,7 +83,7 @@ const deleteTags = defineAction(['ResourceId', 'Tag'], async (ctx) => {
 });
 
 const describeTags = defineAction(['Filter', 'MaxResults', 'NextToken'], async (ctx) => {
-  const paging = readPaging(ctx, { min: 5, max: 1000, default: 1000 });
+  const paging = readPaging(ctx);
   const predicate = filterPredicate<TagItem>(parseFilters(ctx.params), {
     'resource-id': (t) => t.resourceId,
     'resource-type': (t) => t.resourceType,

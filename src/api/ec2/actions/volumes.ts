@@ -3,7 +3,7 @@ import type { Volume, VolumeState } from '../../../core/index.js';
 import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
 import { ec2Errors } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';
-import { nextToken, readPaging } from '../paging.js';
+import { describe } from '../paging.js';
 import type { XmlObject } from '../xml-render.js';
 import { fetchResource, readTagSpecs, resolveIds, tagSet, targetOf } from './common.js';
 
@@ -74,23 +74,13 @@ const volumeFields = (ctx: Ec2Context): Record<string, FilterField<Volume>> => (
 });
 
 const describeVolumes = defineAction(['VolumeId', 'Filter', 'MaxResults', 'NextToken'], async (ctx) => {
-  const ec2Ids = ctx.params.list('VolumeId');
-  const paging = readPaging(ctx, { min: 5, max: 500, default: 500 });
-  if (ec2Ids.length > 0 && paging.paged) {
-    throw ec2Errors.combination('The parameter volumeSet cannot be used with the parameter maxResults');
-  }
-  const predicate = filterPredicate(parseFilters(ctx.params), volumeFields(ctx));
-  const wanted = ec2Ids.length > 0 ? new Set(await resolveIds(ctx, 'volume', ec2Ids)) : undefined;
-  const page = await ctx.core.inventory.list('volume', {
-    providers: [ctx.region],
-    where: (v) => (!wanted || wanted.has(v.id)) && (!predicate || predicate(v as Volume)),
-    limit: wanted ? wanted.size : paging.limit,
-    ...(!wanted && { cursor: paging.cursor }),
+  const page = await describe(ctx, {
+    kind: 'volume',
+    ids: { param: 'VolumeId', name: 'volumeSet' },
+    predicate: filterPredicate(parseFilters(ctx.params), volumeFields(ctx)),
+    gone: 'not-found',
   });
-  return {
-    volumeSet: page.items.map((v) => renderVolume(ctx, v)),
-    nextToken: !wanted && page.nextCursor !== undefined ? nextToken(ctx, { cursor: page.nextCursor }) : undefined,
-  };
+  return { volumeSet: page.items.map((v) => renderVolume(ctx, v)), nextToken: page.nextToken };
 });
 
 const createVolume = defineAction(
