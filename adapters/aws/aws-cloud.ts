@@ -42,6 +42,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import {
   SkygateError,
+  TAG_LIMITS,
   invalid,
   notFound,
   type AdapterContext,
@@ -74,7 +75,8 @@ import { parseAwsSettings, type AwsClientSettings, type AwsSettings } from './aw
 export const CLIENT_TOKEN_TAG = 'skygate:client-token';
 /** EC2 takes a ClientToken of at most 64 ASCII characters. */
 const MAX_CLIENT_TOKEN = 64;
-const MAX_TAGS = 50;
+/** EC2's limit (the core's tag policy); skygate keeps two tags of its own on each resource. */
+const MAX_TAGS = TAG_LIMITS.maxTags;
 /** DescribeInstances, DescribeImages and DescribeSnapshots refuse MaxResults below 5. */
 const MIN_PAGE = 5;
 const MAX_PAGE = { instances: 1000, images: 1000, snapshots: 1000, volumes: 500 } as const;

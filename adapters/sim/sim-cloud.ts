@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import {
   SkygateError,
+  checkTags,
   conflict,
   invalid,
   notFound,
@@ -64,7 +65,6 @@ export const SIM_SEED_IMAGES = [
 
 const MAX_PAGE = 1000;
 const MAX_VOLUME_GIB = 16384;
-const MAX_TAGS = 50;
 const DISK_FORMATS: ReadonlySet<string> = new Set<NativeImage['diskFormat']>(['raw', 'qcow2', 'vmdk', 'vhd', 'ami']);
 /** The device names EC2 suggests for data volumes. */
 const DEVICES = [...'fghijklmnop'].map((c) => `/dev/sd${c}`);
@@ -185,7 +185,7 @@ export class SimCloudAdapter implements CloudAdapter {
     return this.call((now) => {
       const clientToken = checkToken(spec.clientToken);
       const name = checkText(spec.name, 'name', 255);
-      const tags = checkTags(spec.tags);
+      const tags = tagsOf(spec.tags);
       const flavor = SIM_FLAVORS.find((f) => f.nativeId === spec.flavorId);
       if (flavor === undefined) throw invalid('flavorId', `flavor '${String(spec.flavorId)}' does not exist`);
       const zone = this.checkZone(spec.zone);
@@ -275,7 +275,7 @@ export class SimCloudAdapter implements CloudAdapter {
     return this.call((now) => {
       const table = TABLE_OF[kind];
       if (table === undefined) throw invalid('kind', `'${String(kind)}' resources carry no tags`);
-      const checked = checkTags(tags);
+      const checked = tagsOf(tags);
       this.state.tx(() => {
         this.mustGet(table, id, now);
         this.state.update(table, id, { tags: JSON.stringify(checked) });
@@ -295,7 +295,7 @@ export class SimCloudAdapter implements CloudAdapter {
     return this.call(async (now) => {
       const clientToken = checkToken(spec.clientToken);
       const name = checkText(spec.name, 'name', 255);
-      const tags = checkTags(spec.tags);
+      const tags = tagsOf(spec.tags);
       const existing = this.state.byToken('images', clientToken, now);
       if (existing !== undefined) return this.toImage(existing, now);
       const instance = this.mustGet('instances', instanceId, now, 'instanceId');
@@ -354,7 +354,7 @@ export class SimCloudAdapter implements CloudAdapter {
     return this.call(async (now) => {
       const clientToken = checkToken(spec.clientToken);
       const name = checkText(spec.name, 'name', 255);
-      const tags = checkTags(spec.tags);
+      const tags = tagsOf(spec.tags);
       if (!DISK_FORMATS.has(spec.diskFormat)) throw invalid('diskFormat', `must be one of ${[...DISK_FORMATS].join(', ')}`);
       const declaredSize = checkOptionalInt(spec.sizeBytes, 'sizeBytes', 0);
       const minDiskGiB = checkOptionalInt(spec.minDiskGiB, 'minDiskGiB', 0);
@@ -405,7 +405,7 @@ export class SimCloudAdapter implements CloudAdapter {
     return this.call((now) => {
       const clientToken = checkToken(spec.clientToken);
       const name = checkText(spec.name, 'name', 255);
-      const tags = checkTags(spec.tags);
+      const tags = tagsOf(spec.tags);
       const row = this.state.tx(() => {
         const existing = this.state.byToken('snapshots', clientToken, now);
         if (existing !== undefined) return existing;
@@ -450,7 +450,7 @@ export class SimCloudAdapter implements CloudAdapter {
     return this.call((now) => {
       const clientToken = checkToken(spec.clientToken);
       const name = checkText(spec.name, 'name', 255);
-      const tags = checkTags(spec.tags);
+      const tags = tagsOf(spec.tags);
       const sizeGiB = spec.sizeGiB;
       if (typeof sizeGiB !== 'number' || !Number.isInteger(sizeGiB) || sizeGiB < 1 || sizeGiB > MAX_VOLUME_GIB) {
         throw invalid('sizeGiB', `must be an integer from 1 to ${MAX_VOLUME_GIB}`);
@@ -772,16 +772,10 @@ function checkOptionalInt(value: unknown, field: string, min: number): number | 
   return value;
 }
 
-/** EC2's tag rules: at most 50, keys 1..128 characters, values up to 256. */
-function checkTags(tags: unknown): Tags {
+/** The core's tag policy, applied here too: a tag that reaches the sim by any path obeys the same rules. */
+function tagsOf(tags: unknown): Tags {
   if (tags === undefined) return {};
   if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) throw invalid('tags', 'must be an object of strings');
-  const entries = Object.entries(tags);
-  if (entries.length > MAX_TAGS) throw invalid('tags', `at most ${MAX_TAGS} tags`);
-  for (const [k, v] of entries) {
-    if (k.length === 0 || k.length > 128) throw invalid('tags', `key '${k}' must be 1..128 characters`);
-    if (typeof v !== 'string' || v.length > 256)
-      throw invalid('tags', `value of '${k}' must be a string of at most 256 characters`);
-  }
-  return Object.fromEntries(entries) as Tags;
+  checkTags(tags as Tags, 'tags');
+  return { ...(tags as Tags) };
 }

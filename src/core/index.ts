@@ -11,3 +11,4 @@ export * from './flavor-match.js';
 export type { CoreServices } from './services/index.js';
 export { MAX_LAUNCH_COUNT, type LaunchRequest } from './services/launch-service.js';
 export type { CallerContext } from './operations/engine.js';
+export * from './tag-policy.js';

@@ -93,6 +93,8 @@ export interface InstanceAttributes {
   launchId?: string;
   launchIndex?: number;
   clientToken?: string;
+  /** What the launch said of the instance's one network interface (shown back by EC2 describes). */
+  networkInterface?: { description?: string; deleteOnTermination?: boolean };
 }
 
 export interface InstanceAttributeRecord {

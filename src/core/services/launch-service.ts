@@ -42,7 +42,7 @@ export interface LaunchRequest {
   securityGroups?: string[];
   attributes?: Pick<
     InstanceAttributes,
-    'disableApiTermination' | 'instanceInitiatedShutdownBehavior' | 'ebsOptimized' | 'clientToken'
+    'disableApiTermination' | 'instanceInitiatedShutdownBehavior' | 'ebsOptimized' | 'clientToken' | 'networkInterface'
   >;
 }
 

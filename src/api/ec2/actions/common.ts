@@ -104,6 +104,19 @@ export async function targetOf(ctx: Ec2Context, op: Operation): Promise<string> 
   );
 }
 
+/** How long an action that EC2 completes before answering (DeregisterImage, DeleteSnapshot) waits for its operation. */
+const COMPLETE_WAIT_MS = 30_000;
+
+/**
+ * For actions EC2 completes before it answers: waits for the operation, so the next Describe already
+ * shows the change (read your own writes), and answers its failure as EC2 would. One that outlasts the
+ * wait goes on; the answer is then sent while it runs.
+ */
+export async function completed(ctx: Ec2Context, op: Operation): Promise<void> {
+  const done = await ctx.core.operations.finished(op.id, COMPLETE_WAIT_MS);
+  if (done?.status === 'failed' && done.error) throw toEc2Error(SkygateError.from(done.error));
+}
+
 /** The native part of a skygate id: flavors are named by it in EC2 (InstanceType). */
 export const nativeOf = (id: string) => id.slice(id.indexOf(':') + 1);
 

@@ -5,7 +5,7 @@ import { Ec2Error, ec2Errors, toEc2Error } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';
 import { describe } from '../paging.js';
 import type { XmlObject } from '../xml-render.js';
-import { ACCOUNT_ID, fetchResource, readTagSpecs, resolveId, tagSet, targetOf } from './common.js';
+import { ACCOUNT_ID, completed, fetchResource, readTagSpecs, resolveId, tagSet, targetOf } from './common.js';
 
 const IMAGE_STATE: Record<ImageState, string> = {
   pending: 'pending',
@@ -121,7 +121,8 @@ const deregisterImage = defineAction(['ImageId', 'DeleteAssociatedSnapshots'], a
   const image = await registeredImage(ctx, ctx.params.requireString('ImageId'));
   // A skygate image owns no separate snapshots, so either value of DeleteAssociatedSnapshots changes nothing.
   ctx.params.bool('DeleteAssociatedSnapshots');
-  await ctx.core.resources.deleteImage(image.id, ctx.caller);
+  // EC2 deregisters before it answers: a Describe right after must not list the image.
+  await completed(ctx, await ctx.core.resources.deleteImage(image.id, ctx.caller));
   return { return: true };
 });
 

@@ -13,7 +13,7 @@ import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
 import { Ec2Error, ec2Errors, toEc2Error } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';
 import type { Ec2Params } from '../query-parser.js';
-import { reservationId } from '../id-map.js';
+import { derivedId, reservationId } from '../id-map.js';
 import { nextToken, readPaging } from '../paging.js';
 import { type XmlObject, type XmlValue, renderItems } from '../xml-render.js';
 import { ACCOUNT_ID, ALL, nativeOf, readTagSpecs, resolveId, resolveIds, tagSet } from './common.js';
@@ -70,6 +70,45 @@ function groupSet(ctx: Ec2Context, net: DefaultNetwork, attrs: InstanceAttribute
   }));
 }
 
+/** The one interface every skygate instance has, in its zone's default subnet, as EC2 shows a VPC instance's. */
+function networkInterfaceXml(
+  ctx: Ec2Context,
+  r: Instance,
+  s: Surroundings,
+  attrs: InstanceAttributes,
+  subnetId: string | undefined,
+): XmlObject {
+  const dns = r.privateIp ? `ip-${r.privateIp.replaceAll('.', '-')}.${ctx.region}.compute.internal` : undefined;
+  const eni = derivedId('eni', r.id);
+  const mac = derivedId('mac', r.id)
+    .slice(4, 16)
+    .replace(/(..)(?!$)/g, '$1:');
+  return {
+    networkInterfaceId: eni,
+    subnetId: subnetId && ctx.ids.toEc2('subnet', subnetId),
+    vpcId: ctx.ids.toEc2('vpc', s.net.network.id),
+    description: attrs.networkInterface?.description ?? '',
+    ownerId: ACCOUNT_ID,
+    status: r.state === 'terminated' ? 'available' : 'in-use',
+    macAddress: `02:${mac}`.slice(0, 17),
+    privateIpAddress: r.privateIp,
+    privateDnsName: dns,
+    sourceDestCheck: attrs.sourceDestCheck ?? true,
+    groupSet: groupSet(ctx, s.net, attrs),
+    attachment: {
+      attachmentId: derivedId('eni-attach', r.id),
+      deviceIndex: 0,
+      status: r.state === 'terminated' ? 'detached' : 'attached',
+      attachTime: r.createdAt,
+      deleteOnTermination: attrs.networkInterface?.deleteOnTermination ?? true,
+      networkCardIndex: 0,
+    },
+    association: r.publicIp ? { publicIp: r.publicIp, ipOwnerId: 'amazon' } : undefined,
+    privateIpAddressesSet: r.privateIp ? [{ privateIpAddress: r.privateIp, privateDnsName: dns, primary: true }] : [],
+    interfaceType: 'interface',
+  };
+}
+
 function stateReason(r: Instance): XmlObject | undefined {
   if (r.state === 'error')
     return { code: 'Server.InternalError', message: 'Server.InternalError: the provider reports an error' };
@@ -101,6 +140,7 @@ function renderInstance(ctx: Ec2Context, r: Instance, s: Surroundings): XmlObjec
     ipAddress: r.publicIp,
     sourceDestCheck: attrs.sourceDestCheck ?? true,
     groupSet: groupSet(ctx, s.net, attrs),
+    networkInterfaceSet: [networkInterfaceXml(ctx, r, s, attrs, subnet?.id)],
     stateReason: stateReason(r),
     architecture: 'x86_64',
     rootDeviceType: 'ebs',
@@ -328,7 +368,9 @@ const INTERFACE_UNSUPPORTED = [
  * (how boto3-based modules launch into a subnet). skygate instances have exactly one interface, in the
  * provider's default network, with an address the provider picks.
  */
-async function placementOf(ctx: Ec2Context): Promise<{ subnetId?: string; groupIds: string[] }> {
+async function placementOf(
+  ctx: Ec2Context,
+): Promise<{ subnetId?: string; groupIds: string[]; networkInterface?: InstanceAttributes['networkInterface'] }> {
   const p = ctx.params;
   const interfaces = p.structs('NetworkInterface');
   if (interfaces.length === 0) {
@@ -359,13 +401,18 @@ async function placementOf(ctx: Ec2Context): Promise<{ subnetId?: string; groupI
   nic.allowOnly(INTERFACE_PARAMS);
   const index = nic.int('DeviceIndex', { min: 0, max: 0 });
   if (index === undefined) throw ec2Errors.missingParameter(nic.nameOf('DeviceIndex'));
+  // The provider decides public addresses; the flag is accepted as tools send it either way.
   nic.bool('AssociatePublicIpAddress');
-  nic.bool('DeleteOnTermination');
-  nic.string('Description');
+  const deleteOnTermination = nic.bool('DeleteOnTermination');
+  const description = nic.string('Description');
   const subnetEc2 = nic.string('SubnetId');
   return {
     ...(subnetEc2 !== undefined && { subnetId: await resolveId(ctx, 'subnet', subnetEc2) }),
     groupIds: await resolveIds(ctx, 'security-group', nic.list('SecurityGroupId')),
+    networkInterface: {
+      ...(description !== undefined && { description }),
+      ...(deleteOnTermination !== undefined && { deleteOnTermination }),
+    },
   };
 }
 
@@ -407,7 +454,7 @@ const runInstances = defineAction(
         `MinCount (${minCount}) must be less than or equal to MaxCount (${maxCount}).`,
       );
     }
-    const { subnetId, groupIds } = await placementOf(ctx);
+    const { subnetId, groupIds, networkInterface } = await placementOf(ctx);
     const net = await ctx.core.network.defaults(ctx.region);
     for (const name of p.list('SecurityGroup')) {
       if (name !== net.securityGroup.name)
@@ -449,6 +496,7 @@ const runInstances = defineAction(
             ...(behaviour !== undefined && { instanceInitiatedShutdownBehavior: behaviour }),
             ...(ebsOptimized !== undefined && { ebsOptimized }),
             ...(clientToken !== undefined && { clientToken }),
+            ...(networkInterface !== undefined && { networkInterface }),
           },
         },
         // The ClientToken is the launch's idempotency key: a retry answers the same reservation.

@@ -5,7 +5,7 @@ import { ec2Errors } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';
 import { describe } from '../paging.js';
 import type { XmlObject } from '../xml-render.js';
-import { ACCOUNT_ID, fetchResource, readTagSpecs, tagSet, targetOf } from './common.js';
+import { ACCOUNT_ID, completed, fetchResource, readTagSpecs, tagSet, targetOf } from './common.js';
 
 const SNAPSHOT_STATE: Record<SnapshotState, string> = {
   pending: 'pending',
@@ -85,7 +85,8 @@ const createSnapshot = defineAction(
 
 const deleteSnapshot = defineAction(['SnapshotId'], async (ctx) => {
   const snapshot = await fetchResource(ctx, 'snapshot', ctx.params.requireString('SnapshotId'));
-  await ctx.core.resources.deleteSnapshot(snapshot.id, ctx.caller);
+  // EC2 deletes before it answers: a Describe right after must not list the snapshot.
+  await completed(ctx, await ctx.core.resources.deleteSnapshot(snapshot.id, ctx.caller));
   return { return: true };
 });
 
