@@ -78,14 +78,14 @@ export class PortabilityService {
       destination,
     };
     const meta = await this.packageMeta(image, adapter, req.hardware);
-    return this.submit(
-      EXPORT_KIND,
-      image.provider,
-      image.id,
-      { ...input, ...(req.hardware && { hardware: req.hardware }) },
-      { nativeId: image.nativeId, meta },
+    return this.engine.operation({
+      kind: EXPORT_KIND,
+      provider: image.provider,
+      target: image.id,
+      input: { ...input, ...(req.hardware && { hardware: req.hardware }) },
+      state: { nativeId: image.nativeId, meta },
       caller,
-    );
+    });
   }
 
   /** The finished OVA of export operation `opId` of image `imageId`. */
@@ -106,7 +106,7 @@ export class PortabilityService {
     this.uploadable(req.provider, 'body.provider');
     await this.deps.urlPolicy.check(req.url, 'body.url');
     const input: ImportInput = { ...req };
-    return this.submit(IMPORT_KIND, req.provider, undefined, { ...input }, {}, caller);
+    return this.engine.operation({ kind: IMPORT_KIND, provider: req.provider, input: { ...input }, state: {}, caller });
   }
 
   /** Checks an upload's target and declared size before any byte is read. */
@@ -135,14 +135,13 @@ export class PortabilityService {
     const { dir, pkg } = await receiveFresh(this.deps.dirs, body, { maxBytes: this.deps.uploadMaxBytes, limitField: 'body' });
     try {
       const input: ImportInput = { ...req };
-      const op = await this.submit(
-        IMPORT_KIND,
-        req.provider,
-        undefined,
-        { ...input, upload: { descriptorSha256: pkg.descriptorSha256 } },
-        { workDir: dir, package: pkg },
+      const op = await this.engine.operation({
+        kind: IMPORT_KIND,
+        provider: req.provider,
+        input: { ...input, upload: { descriptorSha256: pkg.descriptorSha256 } },
+        state: { workDir: dir, package: pkg },
         caller,
-      );
+      });
       // A retried upload with the same Idempotency-Key answers the first operation; this copy is not needed.
       if (op.state.workDir !== dir) await this.deps.dirs.remove(dir);
       return op;
@@ -179,7 +178,14 @@ export class PortabilityService {
       // A replica keeps the source's format unless asked otherwise: it should look like the original.
       diskFormat: req.diskFormat ?? uploadFormatFor(qemuFormatOfImage(image.diskFormat) ?? 'raw'),
     };
-    return this.submit(REPLICATE_KIND, image.provider, image.id, { ...input }, { nativeId: image.nativeId, plan }, caller);
+    return this.engine.operation({
+      kind: REPLICATE_KIND,
+      provider: image.provider,
+      target: image.id,
+      input: { ...input },
+      state: { nativeId: image.nativeId, plan },
+      caller,
+    });
   }
 
   /** An available image whose bytes its provider lets out, in a format qemu-img reads. */
@@ -237,24 +243,5 @@ export class PortabilityService {
     if (smallest)
       return { ...base, vcpus: smallest.flavor.vcpus, memoryMiB: smallest.flavor.memoryMiB, hardwareFrom: 'smallest-flavor' };
     return { ...base, vcpus: 1, memoryMiB: 1024, hardwareFrom: 'default' };
-  }
-
-  private async submit(
-    kind: string,
-    provider: string,
-    target: string | undefined,
-    input: Record<string, unknown>,
-    state: Record<string, unknown>,
-    caller: CallerContext,
-  ): Promise<Operation> {
-    const { operation } = await this.engine.submit({
-      kind,
-      provider,
-      ...(target !== undefined && { target }),
-      input,
-      state,
-      caller,
-    });
-    return operation;
   }
 }

@@ -142,6 +142,11 @@ export class OperationEngine {
     return { operation, created };
   }
 
+  /** `submit` for services that answer the operation alone (first or new, as the idempotency key says). */
+  async operation(req: SubmitRequest): Promise<Operation> {
+    return (await this.submit(req)).operation;
+  }
+
   get(id: string): Promise<Operation | undefined> {
     return this.store.getOperation(id);
   }

@@ -116,14 +116,13 @@ export class LaunchService {
       maxCount,
       attributes,
     };
-    const { operation } = await this.engine.submit({
+    return this.engine.operation({
       kind: LAUNCH_KIND,
       provider: req.provider,
       input: input as unknown as Record<string, unknown>,
       state: {},
       caller,
     });
-    return operation;
   }
 
   /**

@@ -225,7 +225,7 @@ export class ResourceService {
     state: Record<string, unknown>,
     caller: CallerContext,
   ): Promise<Operation> {
-    const { operation } = await this.engine.submit({
+    return this.engine.operation({
       kind,
       provider,
       target,
@@ -233,7 +233,6 @@ export class ResourceService {
       state,
       caller,
     });
-    return operation;
   }
 
   /** Read your own writes: the inventory shows an accepted action's transitional state before the answer goes out. */
