@@ -2,13 +2,16 @@
  * The inventory's in-memory read model: one per resource kind, ordered by id, each resource kept
  * with its JSON already serialised. Listing a page is a binary search, a short scan and a join, so
  * the single pane of glass stays fast however many resources the clouds hold; the store keeps the
- * durable copy that a restarted gateway loads back.
+ * durable copy that a restarted gateway loads back. Whole encoded pages are kept too, until the view
+ * next changes.
  */
 import { yieldToEventLoop } from '../event-loop.js';
 import type { Freshness, ResourceKind, ResourceOf } from '../model.js';
 
 /** Resources serialised between two yields to the event loop during a refresh. */
 const CHUNK = 500;
+/** Bytes of encoded pages kept per view (a 100-instance page is about 40 KB). */
+const PAGE_CACHE_BYTES = 8 * 1024 * 1024;
 
 interface Entry<R> {
   resource: R;
@@ -50,9 +53,56 @@ function lowerBound(sorted: string[], id: string): number {
   return lo;
 }
 
+/**
+ * Encoded pages by query key, least recently read first. The view empties it in the same synchronous
+ * step as any change to its entries, so a page read from it is never older than the view.
+ */
+export class EncodedPages {
+  private readonly pages = new Map<string, Buffer>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes = PAGE_CACHE_BYTES) {}
+
+  get size(): number {
+    return this.pages.size;
+  }
+
+  get(key: string): Buffer | undefined {
+    const page = this.pages.get(key);
+    if (page) {
+      // Re-inserted so that eviction takes the least recently read page, not the first page clients keep asking for.
+      this.pages.delete(key);
+      this.pages.set(key, page);
+    }
+    return page;
+  }
+
+  set(key: string, page: Buffer): void {
+    if (page.length > this.maxBytes) return;
+    const old = this.pages.get(key);
+    if (old) {
+      this.pages.delete(key);
+      this.bytes -= old.length;
+    }
+    for (const [k, p] of this.pages) {
+      if (this.bytes + page.length <= this.maxBytes) break;
+      this.pages.delete(k);
+      this.bytes -= p.length;
+    }
+    this.pages.set(key, page);
+    this.bytes += page.length;
+  }
+
+  clear(): void {
+    this.pages.clear();
+    this.bytes = 0;
+  }
+}
+
 export class InventoryView<K extends ResourceKind> {
   private readonly entries = new Map<string, Entry<ResourceOf<K>>>();
   private sorted: string[] = [];
+  private readonly pages = new EncodedPages();
 
   get size(): number {
     return this.entries.size;
@@ -65,6 +115,8 @@ export class InventoryView<K extends ResourceKind> {
 
   /** Adds or replaces one resource; answers whether anything but its observation time changed. */
   put(resource: ResourceOf<K>): boolean {
+    // Even an unchanged resource has a new observation time, which its listing shows.
+    this.pages.clear();
     const body = bodyOf(resource);
     const existing = this.entries.get(resource.id);
     this.entries.set(resource.id, { resource, body, observedAt: resource.observedAt });
@@ -74,6 +126,7 @@ export class InventoryView<K extends ResourceKind> {
 
   delete(id: string): boolean {
     if (!this.entries.delete(id)) return false;
+    this.pages.clear();
     const at = lowerBound(this.sorted, id);
     if (this.sorted[at] === id) this.sorted.splice(at, 1);
     return true;
@@ -95,6 +148,8 @@ export class InventoryView<K extends ResourceKind> {
     const gone = [...this.entries.values()]
       .filter((e) => e.resource.provider === provider && !incoming.has(e.resource.id) && e.observedAt < listedSince)
       .map((e) => e.resource.id);
+    // From here to the end is one synchronous step: no reader sees the pages of the view before it.
+    this.pages.clear();
     for (const id of gone) this.entries.delete(id);
     const changed: ResourceOf<K>[] = [];
     let added = false;
@@ -132,6 +187,18 @@ export class InventoryView<K extends ResourceKind> {
       out.push(e);
     }
     return out;
+  }
+
+  /**
+   * The encoded page for `key` as kept since the view last changed, else the one `build` makes, kept for
+   * the next reader. `key` must name everything the page depends on besides the view's entries.
+   */
+  encodedPage(key: string, build: () => Buffer): Buffer {
+    const kept = this.pages.get(key);
+    if (kept) return kept;
+    const page = build();
+    this.pages.set(key, page);
+    return page;
   }
 
   static toResource<R>(e: Entry<R>, freshness: Freshness): R {
