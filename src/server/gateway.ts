@@ -19,11 +19,11 @@ import {
   SecretBox,
   type CoreServices,
 } from '../core/services/index.js';
-import { createRestApp } from '../api/rest/app.js';
 import { createPortability } from '../portability/index.js';
 import { openStore } from '../store/index.js';
 import { loadAdapter } from './adapter-loader.js';
 import type { GatewayConfig } from './config.js';
+import { createHttpApp } from './http-app.js';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -67,10 +67,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
     portability: portability.service,
   };
 
-  const app = createRestApp(core, {
-    bodyLimitBytes: config.bodyLimitBytes,
-    log,
-  });
+  const app = createHttpApp(core, { bodyLimitBytes: config.bodyLimitBytes, log });
 
   let server: Server | undefined;
   return {
