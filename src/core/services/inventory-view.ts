@@ -41,6 +41,41 @@ function bodyOf(resource: object): string {
   return JSON.stringify(rest);
 }
 
+/** Fields that vary without the resource changing, left out of `body`. */
+const VOLATILE = new Set(['observedAt', 'freshness']);
+
+const isPlain = (v: object) => {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
+/**
+ * Whether two values serialise to the same JSON (object key order aside); at the top level, the
+ * volatile fields are ignored. Cheaper than serialising: a refresh compares thousands of resources that
+ * mostly did not change. Anything unusual (a Date, a class instance) answers false, so is serialised.
+ */
+function sameData(a: unknown, b: unknown, top = false): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+    return true;
+  }
+  if (!isPlain(a) || !isPlain(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  // JSON leaves out undefined values, so only defined ones are counted and compared.
+  let defined = 0;
+  for (const k in x) {
+    if ((top && VOLATILE.has(k)) || x[k] === undefined) continue;
+    defined++;
+    if (!sameData(x[k], y[k])) return false;
+  }
+  for (const k in y) if (!(top && VOLATILE.has(k)) && y[k] !== undefined) defined--;
+  return defined === 0;
+}
+
 /** Index of the first id >= `id` in a sorted array. */
 function lowerBound(sorted: string[], id: string): number {
   let lo = 0;
@@ -60,6 +95,8 @@ function lowerBound(sorted: string[], id: string): number {
 export class EncodedPages {
   private readonly pages = new Map<string, Buffer>();
   private bytes = 0;
+  /** The most recently read or kept key, which needs no re-insertion when read again. */
+  private newest: string | undefined;
 
   constructor(private readonly maxBytes = PAGE_CACHE_BYTES) {}
 
@@ -69,10 +106,11 @@ export class EncodedPages {
 
   get(key: string): Buffer | undefined {
     const page = this.pages.get(key);
-    if (page) {
+    if (page && key !== this.newest) {
       // Re-inserted so that eviction takes the least recently read page, not the first page clients keep asking for.
       this.pages.delete(key);
       this.pages.set(key, page);
+      this.newest = key;
     }
     return page;
   }
@@ -91,11 +129,13 @@ export class EncodedPages {
     }
     this.pages.set(key, page);
     this.bytes += page.length;
+    this.newest = key;
   }
 
   clear(): void {
     this.pages.clear();
     this.bytes = 0;
+    this.newest = undefined;
   }
 }
 
@@ -140,20 +180,29 @@ export class InventoryView<K extends ResourceKind> {
    */
   async replaceProvider(provider: string, items: ResourceOf<K>[], listedSince: string): Promise<Diff<ResourceOf<K>>> {
     const bodies: string[] = [];
-    for (const [i, item] of items.entries()) {
+    for (let i = 0; i < items.length; i++) {
       if (i > 0 && i % CHUNK === 0) await yieldToEventLoop();
-      bodies.push(bodyOf(item));
+      const item = items[i] as ResourceOf<K>;
+      // Most resources did not change since the last refresh: their body is the one already kept.
+      const existing = this.entries.get(item.id);
+      bodies.push(existing && sameData(item, existing.resource, true) ? existing.body : bodyOf(item));
     }
-    const incoming = new Set(items.map((i) => i.id));
-    const gone = [...this.entries.values()]
-      .filter((e) => e.resource.provider === provider && !incoming.has(e.resource.id) && e.observedAt < listedSince)
-      .map((e) => e.resource.id);
-    // From here to the end is one synchronous step: no reader sees the pages of the view before it.
+    // From here to the end is one synchronous step: readers never see half a refresh, nor a page of the view before it.
+    const incoming = new Set<string>();
+    for (const item of items) incoming.add(item.id);
+    const gone: string[] = [];
+    for (const e of this.entries.values()) {
+      if (e.resource.provider === provider && !incoming.has(e.resource.id) && e.observedAt < listedSince)
+        gone.push(e.resource.id);
+    }
     this.pages.clear();
     for (const id of gone) this.entries.delete(id);
     const changed: ResourceOf<K>[] = [];
     let added = false;
-    for (const [i, item] of items.entries()) {
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as ResourceOf<K>;
+      // A body compared above may since have been replaced by a put(): the comparison is made again here,
+      // by string (cheap when it is the very same string).
       const body = bodies[i] as string;
       const existing = this.entries.get(item.id);
       if (!existing) added = true;
