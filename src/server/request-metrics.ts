@@ -16,15 +16,14 @@ export interface RequestLog {
 
 export function requestMetrics(log: RequestLog): RequestHandler {
   return (req, res, next) => {
-    const end = httpSeconds.startTimer({ method: req.method });
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const route = (req.route?.path as string | undefined) ?? 'unmatched';
-      end({ route: `${req.baseUrl}${route}`, status: String(res.statusCode) });
+    const started = performance.now();
+    res.once('finish', () => {
+      const seconds = (performance.now() - started) / 1000;
+      const route = `${req.baseUrl}${(req.route?.path as string | undefined) ?? 'unmatched'}`;
+      httpSeconds.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       // The line is only built when it will be written: this runs on every request.
       if (log.isLevelEnabled?.('debug') ?? true) {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        log.debug({ method: req.method, url: req.originalUrl, status: res.statusCode, ms }, 'request');
+        log.debug({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: seconds * 1000 }, 'request');
       }
     });
     next();

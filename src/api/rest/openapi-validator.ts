@@ -203,7 +203,11 @@ function routes(): Route[] {
 }
 
 function splitPath(path: string): string[] {
-  let p = path.split(/[?#]/, 1)[0] ?? '';
+  // (indexOf rather than a regex split: this runs on every request)
+  const q = path.indexOf('?');
+  const h = path.indexOf('#');
+  const end = q < 0 ? h : h < 0 ? q : Math.min(q, h);
+  let p = end < 0 ? path : path.slice(0, end);
   if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
   return p.split('/').slice(1);
 }

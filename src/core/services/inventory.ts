@@ -139,7 +139,7 @@ export class InventoryService {
     if (q.where) return build();
     // Everything the page depends on besides the view's entries: the selection, the page's position and
     // the providers' statuses (which also decide each item's freshness).
-    const key = JSON.stringify([providers, q.state, q.name, q.tags, q.limit, after, providersJson]);
+    const key = `${providersJson}\n${JSON.stringify([providers, q.state, q.name, q.tags, q.limit, after])}`;
     return this.view(kind).encodedPage(key, build);
   }
 
