@@ -121,11 +121,7 @@ describe('InventoryService.listJson with a page cache', () => {
     const first = await inventory.listJson('instance', { ...q, fresh: true });
     assert.equal(parse(first).items.length, 3);
     assert.equal(await inventory.listJson('instance', q), first, 'a repeated query is served from the cache');
-    assert.notEqual(
-      await inventory.listJson('instance', { ...q, limit: 2 }),
-      first,
-      'another query is another page',
-    );
+    assert.notEqual(await inventory.listJson('instance', { ...q, limit: 2 }), first, 'another query is another page');
     assert.equal(parse(await inventory.listJson('instance', { ...q, limit: 2 })).items.length, 2);
 
     // A create that finishes records the instance (as the operation's last step does): the next read shows it.
