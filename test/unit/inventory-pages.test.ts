@@ -72,20 +72,20 @@ describe('InventoryView.encodedPage', () => {
       });
     const ids = () => (JSON.parse(page().toString()) as Instance[]).map((i) => `${i.id}/${i.state}/${i.observedAt}`);
 
-    assert.deepEqual(ids(), ['p:i-0001/running/' + T0, 'p:i-0002/running/' + T0]);
+    assert.deepEqual(ids(), [`p:i-0001/running/${T0}`, `p:i-0002/running/${T0}`]);
     assert.equal(page(), page(), 'the same bytes are served while nothing changes');
     assert.equal(builds, 1);
 
     view.put(vm(3));
-    assert.deepEqual(ids(), ['p:i-0001/running/' + T0, 'p:i-0002/running/' + T0, 'p:i-0003/running/' + T0]);
+    assert.deepEqual(ids(), [`p:i-0001/running/${T0}`, `p:i-0002/running/${T0}`, `p:i-0003/running/${T0}`]);
     view.put(vm(3, { state: 'stopped' }));
-    assert.equal(ids()[2], 'p:i-0003/stopped/' + T0);
+    assert.equal(ids()[2], `p:i-0003/stopped/${T0}`);
     view.put(vm(3, { state: 'stopped', observedAt: T1 }));
-    assert.equal(ids()[2], 'p:i-0003/stopped/' + T1, 'a new observation time alone is shown too');
+    assert.equal(ids()[2], `p:i-0003/stopped/${T1}`, 'a new observation time alone is shown too');
     view.delete('p:i-0003');
-    assert.deepEqual(ids(), ['p:i-0001/running/' + T0, 'p:i-0002/running/' + T0]);
+    assert.deepEqual(ids(), [`p:i-0001/running/${T0}`, `p:i-0002/running/${T0}`]);
     await view.replaceProvider('p', [vm(2, { observedAt: T1 })], T1);
-    assert.deepEqual(ids(), ['p:i-0002/running/' + T1]);
+    assert.deepEqual(ids(), [`p:i-0002/running/${T1}`]);
     assert.equal(builds, 6);
   });
 });
