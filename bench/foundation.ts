@@ -4,8 +4,9 @@
  *     bare express server answering a pre-built page of the same bytes: both servers run side by side,
  *     the load generator runs in its own process, and the two are alternated over BENCH_ROUNDS rounds
  *     (default 3); each figure is the median with its spread. Aim: >= 0.6x bare's throughput, p99 <= 1.5x.
+ *     BENCH_INVENTORY_MAX_AGE_MS sets the gateway's inventory.maxAgeMs (default: the gateway's own).
  *  2. 1,000 instance creates through the API with sim latency 0: wall time and gateway peak RSS.
- * Results also go to bench/results/foundation.json.
+ * Results also go to bench/results/foundation.json (foundation-max-age-<ms>.json with the override).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -29,6 +30,7 @@ import {
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const MAX_AGE_MS = process.env.BENCH_INVENTORY_MAX_AGE_MS;
 const CONNECTIONS = 50;
 const INSTANCES = 10_000;
 const CREATES = 1_000;
@@ -41,7 +43,10 @@ async function writeConfig(dir: string): Promise<string> {
   const providers = ['sim-east', 'sim-west']
     .map((id) => `  - id: ${id}\n    type: sim\n    settings:\n      latencyMs: 0\n`)
     .join('');
-  await writeFile(file, `providers:\n${providers}`);
+  // Unset, the gateway's own default applies (a refresh of every provider's inventory when it is 5 s old,
+  // started by the reads themselves). A long max age leaves the listing path alone, to tell the two costs apart.
+  const inventory = MAX_AGE_MS === undefined ? '' : `inventory:\n  maxAgeMs: ${MAX_AGE_MS}\n`;
+  await writeFile(file, `providers:\n${providers}${inventory}`);
   return file;
 }
 
@@ -159,7 +164,8 @@ async function main(): Promise<void> {
     const before = machine();
     console.log(
       `GET /v1/instances?limit=100, ${INSTANCES} instances, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION_S} s ` +
-        `(${before.cpus} cores, load average ${before.loadAverage1m})`,
+        `(${before.cpus} cores, load average ${before.loadAverage1m})` +
+        (MAX_AGE_MS === undefined ? '' : `, inventory.maxAgeMs ${MAX_AGE_MS}`),
     );
     const listing = await listingBenchmark(dir);
     const create = await createBenchmark(dir);
@@ -177,13 +183,14 @@ async function main(): Promise<void> {
       ['  failed operations', String(create.failed), '0'],
       ['  gateway peak RSS MiB', String(create.gatewayPeakRssMiB), ''],
     ]);
-    await writeResult('foundation', {
+    await writeResult(MAX_AGE_MS === undefined ? 'foundation' : `foundation-max-age-${MAX_AGE_MS}`, {
       at: new Date().toISOString(),
       machine: { ...before, loadAverage1mAfter: machine().loadAverage1m },
       durationS: DURATION_S,
       warmupS: WARMUP_S,
       connections: CONNECTIONS,
       instances: INSTANCES,
+      inventoryMaxAgeMs: MAX_AGE_MS === undefined ? 'default' : Number(MAX_AGE_MS),
       aim: AIM,
       listing,
       create,
