@@ -72,6 +72,21 @@ describe('InventoryView', () => {
     assert.equal(view.get('p:i-0001')?.observedAt, T1, 'an unchanged resource still moves its observation time');
   });
 
+  it('a resource recorded or forgotten while a refresh runs is not reported gone by it', async () => {
+    const view = new InventoryView<'instance'>();
+    await view.replaceProvider('p', [vm('p', 1), vm('p', 2), vm('p', 3), vm('p', 4)], T0);
+    // The refresh lists only 1; it yields to the event loop before its final step, as it does under load.
+    const refresh = view.replaceProvider('p', [vm('p', 1, { observedAt: T1 })], T1);
+    view.put(vm('p', 2, { observedAt: T2 })); // recorded by the gateway meanwhile
+    view.delete('p:i-0003'); // forgotten meanwhile
+    const diff = await refresh;
+    assert.deepEqual(diff.gone, ['p:i-0004']);
+    assert.deepEqual(
+      view.page({}, undefined, 10).map((e) => e.resource.id),
+      ['p:i-0001', 'p:i-0002'],
+    );
+  });
+
   it('a refresh sees a change anywhere in a resource, and none where only the observation moved', async () => {
     const view = new InventoryView<'instance'>();
     const base = (n: number) => vm('p', n, { tags: { env: 'prod', team: 'a' }, privateIp: '10.0.0.1' });

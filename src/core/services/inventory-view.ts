@@ -187,14 +187,21 @@ export class InventoryView<K extends ResourceKind> {
       const existing = this.entries.get(item.id);
       bodies.push(existing && sameData(item, existing.resource, true) ? existing.body : bodyOf(item));
     }
-    // From here to the end is one synchronous step: readers never see half a refresh, nor a page of the view before it.
+    // The resources the listing no longer shows, looked for before the final step to keep it short.
     const incoming = new Set<string>();
     for (const item of items) incoming.add(item.id);
-    const gone: string[] = [];
+    const candidates: string[] = [];
     for (const e of this.entries.values()) {
       if (e.resource.provider === provider && !incoming.has(e.resource.id) && e.observedAt < listedSince)
-        gone.push(e.resource.id);
+        candidates.push(e.resource.id);
     }
+    await yieldToEventLoop();
+    // From here to the end is one synchronous step: readers never see half a refresh, nor a page of the view before it.
+    // A candidate recorded or forgotten since it was found is no longer gone (or is gone already).
+    const gone = candidates.filter((id) => {
+      const e = this.entries.get(id);
+      return e !== undefined && e.observedAt < listedSince;
+    });
     this.pages.clear();
     for (const id of gone) this.entries.delete(id);
     const changed: ResourceOf<K>[] = [];
