@@ -1,31 +1,28 @@
 /**
  * The EC2 front's listing cost, beside the same listing through the REST API in the same run:
  * DescribeInstances (MaxResults=100, SigV4-signed) against GET /v1/instances?limit=100&provider=sim-east,
- * over 10,000 sim instances in sim-east, 50 connections each (autocannon), in alternating rounds whose
- * medians are compared. Aim: within 1.5x of REST.
+ * over 10,000 sim instances in sim-east, 50 connections each, the load generator in its own process,
+ * alternated over BENCH_ROUNDS rounds (default 3) whose medians are compared (bench/harness.ts).
+ * Aim: >= 0.67x of REST's throughput (within 1.5x), p99 within 1.5x of REST's.
  * Results also go to bench/results/ec2.json.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import autocannon from 'autocannon';
 import { createCloudAdapter } from '../adapters/sim/index.js';
-import { type LoadResult, load, startGateway, stop, TOKEN } from './harness.js';
+import { compareInRounds, comparisonRows, machine, printTable, startGateway, stop, TOKEN, writeResult } from './harness.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const INSTANCES = 10_000;
 const CONNECTIONS = 50;
+const AIM = { minThroughputRatio: 0.67, maxP99Ratio: 1.5 };
 const auth = { Authorization: `Bearer ${TOKEN}` };
 const silentLog = { info() {}, warn() {}, error() {} };
 const BODY = 'Action=DescribeInstances&Version=2016-11-15&MaxResults=100';
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-
-/** The round with the median throughput, with its own latencies. */
-function median(results: LoadResult[]): LoadResult {
-  return [...results].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[results.length >> 1] as LoadResult;
-}
 
 /** Seeds sim-east directly (not a measured path) with 10,000 instances. */
 async function seed(dataDir: string): Promise<void> {
@@ -63,17 +60,6 @@ async function signedRequest(host: string, creds: { accessKeyId: string; secretA
   return headers;
 }
 
-async function loadEc2(url: string, headers: Record<string, string>): Promise<LoadResult> {
-  const r = await autocannon({ url, method: 'POST', body: BODY, headers, connections: CONNECTIONS, duration: DURATION_S });
-  return {
-    requestsPerSec: Math.round(r.requests.average),
-    p99Ms: r.latency.p99,
-    p50Ms: r.latency.p50,
-    non2xx: r.non2xx,
-    errors: r.errors,
-  };
-}
-
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'skygate-bench-ec2-'));
   try {
@@ -104,49 +90,44 @@ async function main(): Promise<void> {
       const listed = xml.match(/<instanceId>/g)?.length ?? 0;
       if (check.status !== 200 || listed !== 100) throw new Error(`EC2 warm-up failed: ${check.status} ${xml.slice(0, 300)}`);
 
-      // Rounds alternate which listing goes first, so a noisy neighbour or a background inventory refresh
-      // does not weigh on one side only; each figure is the median of its rounds.
-      const rounds: Array<{ rest: LoadResult; ec2: LoadResult }> = [];
-      for (let i = 0; i < ROUNDS; i++) {
-        const runRest = () => load(restUrl, { connections: CONNECTIONS, durationS: DURATION_S, headers: auth });
-        const runEc2 = async () => loadEc2(ec2Url, await signedRequest(host, key));
-        if (i % 2 === 0) rounds.push({ rest: await runRest(), ec2: await runEc2() });
-        else {
-          const ec2First = await runEc2();
-          rounds.push({ ec2: ec2First, rest: await runRest() });
-        }
-      }
-      const rest = median(rounds.map((r) => r.rest));
-      const ec2 = median(rounds.map((r) => r.ec2));
-      const ratio = ec2.requestsPerSec / rest.requestsPerSec;
-      const rows = [
-        ['benchmark', 'EC2 front', 'REST (same run)', 'aim'],
-        [
-          `DescribeInstances 100/page req/s (${INSTANCES} instances, ${CONNECTIONS} conns, median of ${ROUNDS})`,
-          String(ec2.requestsPerSec),
-          `${rest.requestsPerSec} (GET /v1/instances?limit=100)`,
-          `>= ${Math.round(rest.requestsPerSec / 1.5)} (REST / 1.5)`,
-        ],
-        ['  throughput vs REST', `${(ratio * 100).toFixed(1)}%`, '100%', '>= 66.7%'],
-        ['  p99 latency ms', String(ec2.p99Ms), String(rest.p99Ms), `<= ${(rest.p99Ms * 1.5).toFixed(0)}`],
-        ['  p50 latency ms', String(ec2.p50Ms), String(rest.p50Ms), ''],
-        ['  non-2xx / errors', `${ec2.non2xx} / ${ec2.errors}`, `${rest.non2xx} / ${rest.errors}`, '0 / 0'],
-        ['  page bytes', String(Buffer.byteLength(xml)), String(JSON.stringify(page).length), ''],
-      ];
-      const width = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-      for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(width[c] ?? 0)).join('  '));
-      await mkdir('bench/results', { recursive: true });
-      const result = {
+      const before = machine();
+      console.log(
+        `DescribeInstances vs GET /v1/instances, 100 per page, ${INSTANCES} instances, ${CONNECTIONS} connections, ` +
+          `${ROUNDS} rounds of ${DURATION_S} s (${before.cpus} cores, load average ${before.loadAverage1m})`,
+      );
+      const comparison = await compareInRounds(
+        {
+          label: 'EC2 DescribeInstances',
+          // Signed afresh for each run: the gateway accepts a signature for 5 minutes only.
+          spec: async () => ({
+            url: ec2Url,
+            method: 'POST',
+            body: BODY,
+            headers: await signedRequest(host, key),
+            connections: CONNECTIONS,
+            durationS: DURATION_S,
+          }),
+        },
+        {
+          label: 'REST GET /v1/instances',
+          spec: () => ({ url: restUrl, headers: auth, connections: CONNECTIONS, durationS: DURATION_S }),
+        },
+        { rounds: ROUNDS, warmupS: WARMUP_S },
+      );
+      printTable([
+        ...comparisonRows(comparison, AIM),
+        ['page bytes', String(Buffer.byteLength(xml)), String(JSON.stringify(page).length), '', ''],
+      ]);
+      await writeResult('ec2', {
         at: new Date().toISOString(),
+        machine: { ...before, loadAverage1mAfter: machine().loadAverage1m },
         durationS: DURATION_S,
+        warmupS: WARMUP_S,
+        connections: CONNECTIONS,
         instances: INSTANCES,
-        ec2,
-        rest,
-        throughputRatio: ratio,
-        rounds,
-      };
-      await writeFile('bench/results/ec2.json', `${JSON.stringify(result, null, 2)}\n`);
-      console.log('\nwritten bench/results/ec2.json');
+        aim: AIM,
+        comparison,
+      });
     } finally {
       await stop(child);
     }

@@ -23,12 +23,12 @@ import {
   SecretBox,
   type CoreServices,
 } from '../core/services/index.js';
-import { createRestApp } from '../api/rest/app.js';
 import { createPortability } from '../portability/index.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../core/store-port.js';
 import { loadAdapter } from './adapter-loader.js';
 import type { GatewayConfig } from './config.js';
+import { createHttpApp } from './http-app.js';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -80,10 +80,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
     idAliases: store,
   };
 
-  const app = createRestApp(core, {
-    bodyLimitBytes: config.bodyLimitBytes,
-    log,
-  });
+  const app = createHttpApp(core, { store, registry }, { bodyLimitBytes: config.bodyLimitBytes, log });
 
   let server: Server | undefined;
   return {

@@ -72,6 +72,46 @@ describe('InventoryView', () => {
     assert.equal(view.get('p:i-0001')?.observedAt, T1, 'an unchanged resource still moves its observation time');
   });
 
+  it('a resource recorded or forgotten while a refresh runs is not reported gone by it', async () => {
+    const view = new InventoryView<'instance'>();
+    await view.replaceProvider('p', [vm('p', 1), vm('p', 2), vm('p', 3), vm('p', 4)], T0);
+    // The refresh lists only 1; it yields to the event loop before its final step, as it does under load.
+    const refresh = view.replaceProvider('p', [vm('p', 1, { observedAt: T1 })], T1);
+    view.put(vm('p', 2, { observedAt: T2 })); // recorded by the gateway meanwhile
+    view.delete('p:i-0003'); // forgotten meanwhile
+    const diff = await refresh;
+    assert.deepEqual(diff.gone, ['p:i-0004']);
+    assert.deepEqual(
+      view.page({}, undefined, 10).map((e) => e.resource.id),
+      ['p:i-0001', 'p:i-0002'],
+    );
+  });
+
+  it('a refresh sees a change anywhere in a resource, and none where only the observation moved', async () => {
+    const view = new InventoryView<'instance'>();
+    const base = (n: number) => vm('p', n, { tags: { env: 'prod', team: 'a' }, privateIp: '10.0.0.1' });
+    await view.replaceProvider('p', [1, 2, 3, 4, 5].map(base), T0);
+    const next: Instance[] = [
+      { ...base(1), observedAt: T1 }, // only observed again
+      { ...base(2), observedAt: T1, tags: { env: 'prod', team: 'b' } }, // a nested value
+      { ...base(3), observedAt: T1, tags: { env: 'prod' } }, // a nested key gone
+      { ...base(4), observedAt: T1, privateIp: undefined }, // a field gone (JSON drops undefined)
+      { ...base(5), observedAt: T1, freshness: 'stale' }, // freshness is not the resource's own
+    ];
+    const diff = await view.replaceProvider('p', next, T1);
+    assert.deepEqual(
+      diff.changed.map((r) => r.id),
+      ['p:i-0002', 'p:i-0003', 'p:i-0004'],
+    );
+    for (const e of view.page({}, undefined, 10)) {
+      const resource = next.find((r) => r.id === e.resource.id);
+      assert.deepEqual(
+        JSON.parse(InventoryView.toJson(e, 'fresh')),
+        JSON.parse(JSON.stringify({ ...resource, freshness: 'fresh' })),
+      );
+    }
+  });
+
   it('serialises each entry to the same JSON as the resource object', async () => {
     const view = new InventoryView<'instance'>();
     await view.replaceProvider('p', [vm('p', 1)], T0);

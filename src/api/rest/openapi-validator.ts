@@ -203,7 +203,11 @@ function routes(): Route[] {
 }
 
 function splitPath(path: string): string[] {
-  let p = path.split(/[?#]/, 1)[0] ?? '';
+  // (indexOf rather than a regex split: this runs on every request)
+  const q = path.indexOf('?');
+  const h = path.indexOf('#');
+  const end = q < 0 ? h : h < 0 ? q : Math.min(q, h);
+  let p = end < 0 ? path : path.slice(0, end);
   if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
   return p.split('/').slice(1);
 }
@@ -252,6 +256,11 @@ export function matchOperation(method: string, path: string): OperationMatch | u
     template: op.template,
     ...(op.requiredRole !== undefined && { requiredRole: op.requiredRole }),
   };
+}
+
+/** Whether the operation takes a request body: the REST front parses bodies only where one is expected. */
+export function operationTakesBody(operationId: string): boolean {
+  return operationsById.get(operationId)?.operation.requestBody !== undefined;
 }
 
 /** Methods the spec documents for a path (for `405 Allow`); empty when the path is unknown. */
@@ -480,7 +489,9 @@ function normaliseQuery(raw: Record<string, unknown> | undefined, params: Map<st
   for (const spec of params.values()) {
     const fallback = spec.schema.default;
     // Defaults are applied here because ajv's useDefaults does not look behind $ref.
-    if (query[spec.name] === undefined && fallback !== undefined) query[spec.name] = structuredClone(fallback);
+    // (A primitive default needs no copy; only objects and arrays could be changed by the handler.)
+    if (query[spec.name] === undefined && fallback !== undefined)
+      query[spec.name] = typeof fallback === 'object' ? structuredClone(fallback) : fallback;
   }
   return query;
 }
@@ -490,11 +501,14 @@ function normaliseQuery(raw: Record<string, unknown> | undefined, params: Map<st
  * parameters; throws `invalid_input` naming every field at fault (`body.flavorId`, `query.limit`...),
  * or `not_found` when no operation matches the method and path.
  */
-export function validateRequest(input: RequestInput): ValidatedRequest {
-  const found = findOperation(input.method, input.path);
+export function validateRequest(input: RequestInput, matched?: OperationMatch): ValidatedRequest {
+  // A caller that already matched the request (the REST front, for the role) passes the match, so the
+  // route table is scanned once per request.
+  const op = matched && operationsById.get(matched.operationId);
+  const found = op ? { op, pathParams: matched.pathParams } : findOperation(input.method, input.path);
   if (!found) throw new SkygateError('not_found', `no such endpoint: ${input.method.toUpperCase()} ${input.path.split('?')[0]}`);
-  const { op, pathParams } = found;
-  const compiled = compiledRequest(op);
+  const { pathParams } = found;
+  const compiled = compiledRequest(found.op);
   const errors: FieldError[] = [];
 
   const params = { ...pathParams };
@@ -537,7 +551,7 @@ export function validateRequest(input: RequestInput): ValidatedRequest {
     if (unique.length > shown.length) shown.push(`and ${unique.length - shown.length} more`);
     throw new SkygateError('invalid_input', shown.join('; '), { field: unique[0]?.field, errors: unique });
   }
-  return { operationId: op.operationId, params, query, headers };
+  return { operationId: found.op.operationId, params, query, headers };
 }
 
 // ---------------------------------------------------------------- responses

@@ -14,15 +14,39 @@ const newSecret = () => `sgt_${randomBytes(32).toString('base64url')}`;
 
 /** How long a verified token is trusted without asking the store again (another replica's revocation lags by this). */
 const CACHE_MS = 5_000;
+/** Verified tokens kept at most; the oldest verification goes first. */
+const CACHE_ENTRIES = 1_000;
+
+export interface AuthOptions {
+  /** Hashes a presented secret for the store lookup (injectable so tests can count the hashing). */
+  hash?: (token: string) => string;
+  cacheMs?: number;
+  cacheEntries?: number;
+  now?: () => number;
+}
 
 export class AuthService {
+  /**
+   * Verified tokens keyed by the presented secret itself, so a hit costs a map lookup and no hashing.
+   * The secrets live only in this process's memory, a few seconds each, never in the store or a log.
+   */
   private readonly verified = new Map<string, { principal: Principal; until: number }>();
+  private readonly hash: (token: string) => string;
+  private readonly cacheMs: number;
+  private readonly cacheEntries: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly store: Store,
     /** Where token changes are audited, whichever front made them. */
     private readonly audit: Pick<EventBus, 'emit'>,
-  ) {}
+    options: AuthOptions = {},
+  ) {
+    this.hash = options.hash ?? hashToken;
+    this.cacheMs = options.cacheMs ?? CACHE_MS;
+    this.cacheEntries = options.cacheEntries ?? CACHE_ENTRIES;
+    this.now = options.now ?? Date.now;
+  }
 
   /**
    * Makes sure an admin can get in: the token from SKYGATE_ADMIN_TOKEN when given, else on first start
@@ -34,7 +58,7 @@ export class AuthService {
         throw new SkygateError('invalid_input', 'SKYGATE_ADMIN_TOKEN must be at least 16 characters', {
           field: 'SKYGATE_ADMIN_TOKEN',
         });
-      if (!(await this.store.findTokenByHash(hashToken(envToken)))) await this.insert('bootstrap-admin', 'admin', envToken);
+      if (!(await this.store.findTokenByHash(this.hash(envToken)))) await this.insert('bootstrap-admin', 'admin', envToken);
       return undefined;
     }
     if ((await this.store.listTokens()).some((t) => t.role === 'admin' && !t.revokedAt)) return undefined;
@@ -52,14 +76,24 @@ export class AuthService {
       throw new SkygateError('unauthorized', 'missing bearer token (Authorization: Bearer <token>)', {
         field: 'header.authorization',
       });
-    const hash = hashToken(match[1]);
-    const cached = this.verified.get(hash);
-    if (cached && cached.until > Date.now()) return cached.principal;
-    const token = await this.store.findTokenByHash(hash);
+    const secret = match[1];
+    const cached = this.verified.get(secret);
+    if (cached && cached.until > this.now()) return cached.principal;
+    if (cached) this.verified.delete(secret);
+    const token = await this.store.findTokenByHash(this.hash(secret));
     if (!token) throw new SkygateError('unauthorized', 'unknown or revoked token', { field: 'header.authorization' });
     const principal: Principal = { tokenId: token.id, name: token.name, role: token.role };
-    this.verified.set(hash, { principal, until: Date.now() + CACHE_MS });
+    this.remember(secret, principal);
     return principal;
+  }
+
+  private remember(secret: string, principal: Principal): void {
+    // A Map iterates in insertion order, so the first keys are the oldest verifications.
+    for (const key of this.verified.keys()) {
+      if (this.verified.size < this.cacheEntries) break;
+      this.verified.delete(key);
+    }
+    this.verified.set(secret, { principal, until: this.now() + this.cacheMs });
   }
 
   /** Throws forbidden unless `principal` has at least `role`. */
@@ -85,13 +119,13 @@ export class AuthService {
     if (!(await this.store.revokeToken(id, new Date().toISOString()))) {
       throw new SkygateError('not_found', `token '${id}' does not exist`, { field: 'path.tokenId' });
     }
+    for (const [secret, v] of this.verified) if (v.principal.tokenId === id) this.verified.delete(secret);
     await this.audit.emit('token.revoked', id, { ...(by !== undefined && { by }) });
-    for (const [hash, v] of this.verified) if (v.principal.tokenId === id) this.verified.delete(hash);
   }
 
   private async insert(name: string, role: Role, secret: string): Promise<ApiToken> {
     const token: ApiToken = { id: `tok-${randomUUID()}`, name, role, createdAt: new Date().toISOString() };
-    await this.store.insertToken({ ...token, hash: hashToken(secret) });
+    await this.store.insertToken({ ...token, hash: this.hash(secret) });
     return token;
   }
 }

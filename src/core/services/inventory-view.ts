@@ -2,13 +2,16 @@
  * The inventory's in-memory read model: one per resource kind, ordered by id, each resource kept
  * with its JSON already serialised. Listing a page is a binary search, a short scan and a join, so
  * the single pane of glass stays fast however many resources the clouds hold; the store keeps the
- * durable copy that a restarted gateway loads back.
+ * durable copy that a restarted gateway loads back. Whole encoded pages are kept too, until the view
+ * next changes.
  */
 import { yieldToEventLoop } from '../event-loop.js';
 import type { Freshness, ResourceKind, ResourceOf } from '../model.js';
 
 /** Resources serialised between two yields to the event loop during a refresh. */
 const CHUNK = 500;
+/** Bytes of encoded pages kept per view (a 100-instance page is about 40 KB). */
+const PAGE_CACHE_BYTES = 8 * 1024 * 1024;
 
 interface Entry<R> {
   resource: R;
@@ -38,6 +41,41 @@ function bodyOf(resource: object): string {
   return JSON.stringify(rest);
 }
 
+/** Fields that vary without the resource changing, left out of `body`. */
+const VOLATILE = new Set(['observedAt', 'freshness']);
+
+const isPlain = (v: object) => {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
+/**
+ * Whether two values serialise to the same JSON (object key order aside); at the top level, the
+ * volatile fields are ignored. Cheaper than serialising: a refresh compares thousands of resources that
+ * mostly did not change. Anything unusual (a Date, a class instance) answers false, so is serialised.
+ */
+function sameData(a: unknown, b: unknown, top = false): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+    return true;
+  }
+  if (!isPlain(a) || !isPlain(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  // JSON leaves out undefined values, so only defined ones are counted and compared.
+  let defined = 0;
+  for (const k in x) {
+    if ((top && VOLATILE.has(k)) || x[k] === undefined) continue;
+    defined++;
+    if (!sameData(x[k], y[k])) return false;
+  }
+  for (const k in y) if (!(top && VOLATILE.has(k)) && y[k] !== undefined) defined--;
+  return defined === 0;
+}
+
 /** Index of the first id >= `id` in a sorted array. */
 function lowerBound(sorted: string[], id: string): number {
   let lo = 0;
@@ -50,9 +88,61 @@ function lowerBound(sorted: string[], id: string): number {
   return lo;
 }
 
+/**
+ * Encoded pages by query key, least recently read first. The view empties it in the same synchronous
+ * step as any change to its entries, so a page read from it is never older than the view.
+ */
+export class EncodedPages {
+  private readonly pages = new Map<string, Buffer>();
+  private bytes = 0;
+  /** The most recently read or kept key, which needs no re-insertion when read again. */
+  private newest: string | undefined;
+
+  constructor(private readonly maxBytes = PAGE_CACHE_BYTES) {}
+
+  get size(): number {
+    return this.pages.size;
+  }
+
+  get(key: string): Buffer | undefined {
+    const page = this.pages.get(key);
+    if (page && key !== this.newest) {
+      // Re-inserted so that eviction takes the least recently read page, not the first page clients keep asking for.
+      this.pages.delete(key);
+      this.pages.set(key, page);
+      this.newest = key;
+    }
+    return page;
+  }
+
+  set(key: string, page: Buffer): void {
+    if (page.length > this.maxBytes) return;
+    const old = this.pages.get(key);
+    if (old) {
+      this.pages.delete(key);
+      this.bytes -= old.length;
+    }
+    for (const [k, p] of this.pages) {
+      if (this.bytes + page.length <= this.maxBytes) break;
+      this.pages.delete(k);
+      this.bytes -= p.length;
+    }
+    this.pages.set(key, page);
+    this.bytes += page.length;
+    this.newest = key;
+  }
+
+  clear(): void {
+    this.pages.clear();
+    this.bytes = 0;
+    this.newest = undefined;
+  }
+}
+
 export class InventoryView<K extends ResourceKind> {
   private readonly entries = new Map<string, Entry<ResourceOf<K>>>();
   private sorted: string[] = [];
+  private readonly pages = new EncodedPages();
   /**
    * When each resource was forgotten (deleted through the gateway), by provider: a refresh whose listing
    * began before that must not bring it back. Cleared by the provider's next refresh, which began later.
@@ -71,6 +161,8 @@ export class InventoryView<K extends ResourceKind> {
   /** Adds or replaces one resource; answers whether anything but its observation time changed. */
   put(resource: ResourceOf<K>): boolean {
     this.forgotten.get(resource.provider)?.delete(resource.id);
+    // Even an unchanged resource has a new observation time, which its listing shows.
+    this.pages.clear();
     const body = bodyOf(resource);
     const existing = this.entries.get(resource.id);
     this.entries.set(resource.id, { resource, body, observedAt: resource.observedAt });
@@ -83,6 +175,7 @@ export class InventoryView<K extends ResourceKind> {
     this.forgotten.set(provider, forgotten);
     forgotten.set(id, new Date().toISOString());
     if (!this.entries.delete(id)) return false;
+    this.pages.clear();
     const at = lowerBound(this.sorted, id);
     if (this.sorted[at] === id) this.sorted.splice(at, 1);
     return true;
@@ -95,31 +188,47 @@ export class InventoryView<K extends ResourceKind> {
    * Serialising thousands of resources is done in chunks, yielding between them, and the view is
    * changed in one synchronous step at the end, so readers never see half a refresh.
    */
-  async replaceProvider(provider: string, listed: ResourceOf<K>[], listedSince: string): Promise<Diff<ResourceOf<K>>> {
-    const listedBodies: string[] = [];
-    for (const [i, item] of listed.entries()) {
+  async replaceProvider(provider: string, items: ResourceOf<K>[], listedSince: string): Promise<Diff<ResourceOf<K>>> {
+    const bodies: string[] = [];
+    for (let i = 0; i < items.length; i++) {
       if (i > 0 && i % CHUNK === 0) await yieldToEventLoop();
-      listedBodies.push(bodyOf(item));
+      const item = items[i] as ResourceOf<K>;
+      // Most resources did not change since the last refresh: their body is the one already kept.
+      const existing = this.entries.get(item.id);
+      bodies.push(existing && sameData(item, existing.resource, true) ? existing.body : bodyOf(item));
     }
+    // The resources the listing no longer shows, looked for before the final step to keep it short.
+    const incoming = new Set<string>();
+    for (const item of items) incoming.add(item.id);
+    const candidates: string[] = [];
+    for (const e of this.entries.values()) {
+      if (e.resource.provider === provider && !incoming.has(e.resource.id) && e.observedAt < listedSince)
+        candidates.push(e.resource.id);
+    }
+    await yieldToEventLoop();
+    // From here to the end is one synchronous step: readers never see half a refresh, nor a page of the view before it.
+    // A candidate recorded or forgotten since it was found is no longer gone (or is gone already).
+    const gone = candidates.filter((id) => {
+      const e = this.entries.get(id);
+      return e !== undefined && e.observedAt < listedSince;
+    });
+    this.pages.clear();
+    for (const id of gone) this.entries.delete(id);
+    // Read your own writes: what the gateway recorded or forgot after the listing began is newer than the listing.
     const forgotten = this.forgotten.get(provider);
     this.forgotten.delete(provider);
-    // Read your own writes: what the gateway recorded or forgot after the listing began is newer than it.
     const newer = (id: string) => {
       const existing = this.entries.get(id);
-      const gone = forgotten?.get(id);
-      return (existing !== undefined && existing.observedAt > listedSince) || (gone !== undefined && gone > listedSince);
+      const at = forgotten?.get(id);
+      return (existing !== undefined && existing.observedAt > listedSince) || (at !== undefined && at > listedSince);
     };
-    const keep = listed.map((item) => !newer(item.id));
-    const items = listed.filter((_, i) => keep[i]);
-    const bodies = listedBodies.filter((_, i) => keep[i]);
-    const incoming = new Set(items.map((i) => i.id));
-    const gone = [...this.entries.values()]
-      .filter((e) => e.resource.provider === provider && !incoming.has(e.resource.id) && e.observedAt < listedSince)
-      .map((e) => e.resource.id);
-    for (const id of gone) this.entries.delete(id);
     const changed: ResourceOf<K>[] = [];
     let added = false;
-    for (const [i, item] of items.entries()) {
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as ResourceOf<K>;
+      if (newer(item.id)) continue;
+      // A body compared above may since have been replaced by a put(): the comparison is made again here,
+      // by string (cheap when it is the very same string).
       const body = bodies[i] as string;
       const existing = this.entries.get(item.id);
       if (!existing) added = true;
@@ -153,6 +262,18 @@ export class InventoryView<K extends ResourceKind> {
       out.push(e);
     }
     return out;
+  }
+
+  /**
+   * The encoded page for `key` as kept since the view last changed, else the one `build` makes, kept for
+   * the next reader. `key` must name everything the page depends on besides the view's entries.
+   */
+  encodedPage(key: string, build: () => Buffer): Buffer {
+    const kept = this.pages.get(key);
+    if (kept) return kept;
+    const page = build();
+    this.pages.set(key, page);
+    return page;
   }
 
   static toResource<R>(e: Entry<R>, freshness: Freshness): R {

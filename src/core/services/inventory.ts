@@ -121,14 +121,26 @@ export class InventoryService {
   }
 
   /**
-   * The same listing as `list`, already serialised: the REST front's hot path, built from each
-   * resource's cached JSON instead of serialising the page again.
+   * The same listing as `list`, already encoded as UTF-8 JSON: the REST front's hot path. The page is
+   * joined from each resource's cached JSON, and the whole encoded page is kept by the view until the
+   * view next changes, so a repeated query costs a lookup.
    */
-  async listJson(kind: ResourceKind, q: ListQuery): Promise<string> {
-    const sel = await this.select(kind, q);
-    const items = sel.entries.map((e) => InventoryView.toJson(e, sel.stale.has(e.resource.provider) ? 'stale' : 'fresh'));
-    const cursor = sel.nextCursor === undefined ? '' : `,"nextCursor":${JSON.stringify(sel.nextCursor)}`;
-    return `{"items":[${items.join(',')}]${cursor},"providers":${JSON.stringify(sel.providers)}}`;
+  async listJson(kind: ResourceKind, q: ListQuery): Promise<Buffer> {
+    const { providers, after, statuses } = await this.prepare(kind, q);
+    // Nothing is awaited from here on: the page matches the view and the statuses of this one moment.
+    const providersJson = JSON.stringify(statuses);
+    const build = () => {
+      const sel = this.pageOf(kind, q, providers, after, statuses);
+      const items = sel.entries.map((e) => InventoryView.toJson(e, sel.stale.has(e.resource.provider) ? 'stale' : 'fresh'));
+      const cursor = sel.nextCursor === undefined ? '' : `,"nextCursor":${JSON.stringify(sel.nextCursor)}`;
+      return Buffer.from(`{"items":[${items.join(',')}]${cursor},"providers":${providersJson}}`);
+    };
+    // A `where` predicate cannot be part of a key.
+    if (q.where) return build();
+    // Everything the page depends on besides the view's entries: the selection, the page's position and
+    // the providers' statuses (which also decide each item's freshness).
+    const key = `${providersJson}\n${JSON.stringify([providers, q.state, q.name, q.tags, q.limit, after])}`;
+    return this.view(kind).encodedPage(key, build);
   }
 
   /**
@@ -187,10 +199,30 @@ export class InventoryService {
   }
 
   private async select<K extends ResourceKind>(kind: K, q: ListQuery): Promise<Selection<K>> {
+    const { providers, after, statuses } = await this.prepare(kind, q);
+    return this.pageOf(kind, q, providers, after, statuses);
+  }
+
+  /** Checks the query and brings the selected providers' caches up to date as the query asks. */
+  private async prepare(
+    kind: ResourceKind,
+    q: ListQuery,
+  ): Promise<{ providers: string[]; after: string | undefined; statuses: ProviderListing[] }> {
     const providers = q.providers ?? this.registry.ids();
     for (const p of providers) this.registry.cloud(p, 'query.provider');
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
     const statuses = await Promise.all(providers.map((p) => this.ensureFresh(p, kind, q.fresh === true)));
+    return { providers, after, statuses };
+  }
+
+  /** One page from the view as it is now (synchronous, so it matches `statuses`). */
+  private pageOf<K extends ResourceKind>(
+    kind: K,
+    q: ListQuery,
+    providers: string[],
+    after: string | undefined,
+    statuses: ProviderListing[],
+  ): Selection<K> {
     const entries = this.view(kind).page(
       { providers, state: q.state, name: q.name, tags: q.tags, where: q.where },
       after,

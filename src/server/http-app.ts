@@ -1,0 +1,43 @@
+/**
+ * The gateway's public face: one mount per front (REST at /v1, the EC2 Query API at /ec2), then the
+ * probes and metrics at the root. A further front (OCCI at the root: /-/, /compute/ ...) is one more mount.
+ */
+import express from 'express';
+import { SkygateError } from '../core/index.js';
+import type { ProviderRegistry } from '../core/registry.js';
+import type { CoreServices } from '../core/services/index.js';
+import type { Store } from '../core/store-port.js';
+import { createEc2Router } from '../api/ec2/index.js';
+import { createRestRouter, REST_MOUNT } from '../api/rest/app.js';
+import { problemHandler } from '../api/rest/problem.js';
+import { probesRouter } from './probes.js';
+import { type RequestLog, requestMetrics } from './request-metrics.js';
+
+export interface HttpAppOptions {
+  bodyLimitBytes: number;
+  log: RequestLog & { error(obj: object, msg?: string): void };
+}
+
+/** What the probes read directly: only the composition root reaches the store and the registry. */
+export interface ProbeTargets {
+  store: Store;
+  registry: ProviderRegistry;
+}
+
+export function createHttpApp(core: CoreServices, probes: ProbeTargets, options: HttpAppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use(requestMetrics(options.log));
+  app.use(REST_MOUNT, createRestRouter(core, options));
+  // The EC2 Query API: its own body parser and SigV4 auth, so /v1 never sees form bodies and vice versa.
+  app.use('/ec2', createEc2Router(core, options));
+  // After the fronts, whose paths they do not share, so that API requests do not pass through them.
+  app.use(probesRouter(probes));
+
+  // Outside every front, an unknown path answers as the REST API's problem+json.
+  app.use((req, _res, next) => next(new SkygateError('not_found', `no route ${req.method} ${req.path}`, { field: 'path' })));
+  app.use(problemHandler(options.log));
+  return app;
+}
