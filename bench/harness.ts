@@ -38,7 +38,9 @@ export async function waitHttp(url: string, child: ChildProcess, timeoutMs = 30_
 /** Starts `npm start`'s entry point as its own process, as an operator would run it. */
 export async function startGateway(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+  // BENCH_GATEWAY_NODE_ARGS passes Node flags to the gateway alone (e.g. `--cpu-prof --cpu-prof-dir=…` to profile it).
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server/main.ts'], {
     env: { ...process.env, SKYGATE_PORT: String(port), SKYGATE_ADMIN_TOKEN: TOKEN, SKYGATE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

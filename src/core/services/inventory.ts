@@ -3,6 +3,7 @@
  * refreshed from every provider in parallel and persisted in the store, so reads stay fast, keep
  * answering while a cloud is down, and survive a gateway restart.
  */
+import { yieldToEventLoop } from '../event-loop.js';
 import { SkygateError, invalid, toSkygateError } from '../errors.js';
 import { parseId } from '../ids.js';
 import type { ResourceKind, ResourceOf } from '../model.js';
@@ -69,6 +70,9 @@ function decodeCursor(cursor: string): string {
   }
   throw invalid('query.cursor', 'is not a cursor this API issued');
 }
+
+/** Resources converted between two yields to the event loop during a refresh. */
+const REFRESH_CHUNK = 500;
 
 const KINDS: ResourceKind[] = ['instance', 'image', 'snapshot', 'volume', 'flavor'];
 
@@ -288,7 +292,12 @@ export class InventoryService {
       try {
         const natives = await listAllNative(this.registry.cloud(provider), kind);
         const observedAt = new Date().toISOString();
-        const items = natives.map((n) => toResource(kind, provider, n, observedAt));
+        // Thousands of conversions in one go would stall every request for tens of milliseconds.
+        const items: ResourceOf<ResourceKind>[] = [];
+        for (const [i, n] of natives.entries()) {
+          if (i > 0 && i % REFRESH_CHUNK === 0) await yieldToEventLoop();
+          items.push(toResource(kind, provider, n, observedAt));
+        }
         const diff = await this.view(kind).replaceProvider(provider, items, attemptedAt);
         await this.store.patchInventory(provider, kind, diff, observedAt);
         next = { provider, kind, attemptedAt, observedAt, ok: true };
