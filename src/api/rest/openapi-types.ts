@@ -1207,6 +1207,12 @@ export interface components {
         OperationId: string;
         TokenId: string;
         AccessKeyId: string;
+        /**
+         * @description A name: 1 to 255 printable characters of any script, spaces included. Refused: control
+         *     characters (C0 such as NUL, TAB, LF, CR and ESC; DEL; C1), line and paragraph separators,
+         *     bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), lone
+         *     surrogates and noncharacters.
+         */
         ResourceName: string;
         /**
          * Format: date-time
@@ -1472,7 +1478,11 @@ export interface components {
         AttachVolumeRequest: {
             /** @description An instance at the volume's provider (skygate id or native id). */
             instanceId: components["schemas"]["ResourceRef"];
-            /** @description The device name to attach as (`/dev/vdb`); the provider picks one if left out. */
+            /**
+             * @description The device name to attach as; the provider picks one if left out. One of `/dev/sd[b-z]`,
+             *     `/dev/xvd[b-z]`, `/dev/vd[b-z]` or `/dev/xvd[b-c][a-z]` (the forms EC2 and OpenStack both
+             *     take for a data volume); anything else is refused naming `body.device`.
+             */
             device?: string;
         };
         /**
@@ -1516,8 +1526,8 @@ export interface components {
             diskFormat?: components["schemas"]["PortableDiskFormat"];
         };
         CreateTokenRequest: {
-            /** @description Who or what the token is for. */
-            name: string;
+            /** @description Who or what the token is for (a name, at most 128 characters). */
+            name: components["schemas"]["ResourceName"];
             role: components["schemas"]["Role"];
         };
         OperationStep: {
@@ -1602,8 +1612,8 @@ export interface components {
             token: string;
         };
         CreateAccessKeyRequest: {
-            /** @description Who or what the key is for (the token's name when left out). */
-            name?: string;
+            /** @description Who or what the key is for, at most 128 characters (the token's name when left out). */
+            name?: components["schemas"]["ResourceName"];
             /** @description At most the calling token's role, which is the default. */
             role?: components["schemas"]["Role"];
         };

@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SkygateError } from '../errors.js';
 import type { Principal, Role } from '../model.js';
+import { checkName } from '../name-policy.js';
 import type { EventBus } from '../events.js';
 import type { ApiToken, Store } from '../store-port.js';
 
@@ -14,6 +15,9 @@ const newSecret = () => `sgt_${randomBytes(32).toString('base64url')}`;
 
 /** How long a verified token is trusted without asking the store again (another replica's revocation lags by this). */
 const CACHE_MS = 5_000;
+
+/** Token and access key names are shorter than resource names (the spec's CreateTokenRequest). */
+export const TOKEN_NAME_MAX = 128;
 
 export class AuthService {
   private readonly verified = new Map<string, { principal: Principal; until: number }>();
@@ -71,6 +75,7 @@ export class AuthService {
 
   /** Issues a token; the secret is answered once and never stored. */
   async issue(name: string, role: Role, by?: string): Promise<ApiToken & { token: string }> {
+    checkName(name, 'body.name', TOKEN_NAME_MAX);
     const secret = newSecret();
     const token = await this.insert(name, role, secret);
     await this.audit.emit('token.issued', token.id, { name, role, ...(by !== undefined && { by }) });
