@@ -14,3 +14,4 @@ export type { CallerContext } from './operations/engine.js';
 export * from './tag-policy.js';
 export * from './name-policy.js';
 export * from './device-policy.js';
+export { operationFor, redactSecrets, redactUrl, REDACTED } from './redaction.js';

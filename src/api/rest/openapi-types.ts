@@ -1557,7 +1557,11 @@ export interface components {
             provider?: components["schemas"]["ProviderId"];
             /** @description The resource the operation acts on or creates, once known. */
             target?: string;
-            /** @description The request that started the operation. */
+            /**
+             * @description The request that started the operation. Below the operator role, user data and anything
+             *     else that looks like a secret (passwords, tokens, private keys, credentials in a URL) read
+             *     as `[redacted]`.
+             */
             input: {
                 [key: string]: unknown;
             };

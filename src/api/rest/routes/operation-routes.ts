@@ -2,7 +2,7 @@
 import type { Router } from 'express';
 import type { OperationStatus } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
-import { renderOperation, route, splitList, validated } from '../http.js';
+import { principal, renderOperation, route, splitList, validated } from '../http.js';
 import { reply } from '../schemas.js';
 
 const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
@@ -23,8 +23,9 @@ export function operationRoutes(router: Router, core: CoreServices): void {
       });
       const items = ops.slice(0, limit);
       const last = items.at(-1);
+      const { role } = principal(res);
       reply(res, 200, 'OperationPage', {
-        items: items.map(renderOperation),
+        items: items.map((op) => renderOperation(op, role)),
         ...(ops.length > limit && last && { nextCursor: encodeCursor(last.id) }),
       });
     }),
@@ -33,7 +34,7 @@ export function operationRoutes(router: Router, core: CoreServices): void {
     '/operations/:id',
     route(async (req, res) => {
       const op = await core.operations.get(String(req.params.id));
-      reply(res, 200, 'Operation', renderOperation(op));
+      reply(res, 200, 'Operation', renderOperation(op, principal(res).role));
     }),
   );
 
