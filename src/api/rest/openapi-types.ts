@@ -1971,7 +1971,11 @@ export interface components {
         KeyNamePath: components["schemas"]["KeyPairName"];
         /** @description Most items to answer. */
         Limit: number;
-        /** @description `nextCursor` from the previous page, unchanged. */
+        /**
+         * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+         *     collection and filters: one from another listing, or altered, is refused (`400` naming
+         *     `query.cursor`).
+         */
         Cursor: string;
         /**
          * @description Only these providers: comma-separated ids (`aws-east,sim`). Repeating the parameter
@@ -2306,7 +2310,11 @@ export interface operations {
                 name?: components["parameters"]["NameFilter"];
                 /** @description Most items to answer. */
                 limit?: components["parameters"]["Limit"];
-                /** @description `nextCursor` from the previous page, unchanged. */
+                /**
+                 * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+                 *     collection and filters: one from another listing, or altered, is refused (`400` naming
+                 *     `query.cursor`).
+                 */
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Refresh from the providers before answering instead of trusting the cache. */
                 fresh?: components["parameters"]["Fresh"];
@@ -2385,7 +2393,11 @@ export interface operations {
                 tag?: components["parameters"]["TagFilter"];
                 /** @description Most items to answer. */
                 limit?: components["parameters"]["Limit"];
-                /** @description `nextCursor` from the previous page, unchanged. */
+                /**
+                 * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+                 *     collection and filters: one from another listing, or altered, is refused (`400` naming
+                 *     `query.cursor`).
+                 */
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Refresh from the providers before answering instead of trusting the cache. */
                 fresh?: components["parameters"]["Fresh"];
@@ -2662,7 +2674,11 @@ export interface operations {
                 tag?: components["parameters"]["TagFilter"];
                 /** @description Most items to answer. */
                 limit?: components["parameters"]["Limit"];
-                /** @description `nextCursor` from the previous page, unchanged. */
+                /**
+                 * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+                 *     collection and filters: one from another listing, or altered, is refused (`400` naming
+                 *     `query.cursor`).
+                 */
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Refresh from the providers before answering instead of trusting the cache. */
                 fresh?: components["parameters"]["Fresh"];
@@ -2928,7 +2944,11 @@ export interface operations {
                 tag?: components["parameters"]["TagFilter"];
                 /** @description Most items to answer. */
                 limit?: components["parameters"]["Limit"];
-                /** @description `nextCursor` from the previous page, unchanged. */
+                /**
+                 * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+                 *     collection and filters: one from another listing, or altered, is refused (`400` naming
+                 *     `query.cursor`).
+                 */
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Refresh from the providers before answering instead of trusting the cache. */
                 fresh?: components["parameters"]["Fresh"];
@@ -3071,7 +3091,11 @@ export interface operations {
                 tag?: components["parameters"]["TagFilter"];
                 /** @description Most items to answer. */
                 limit?: components["parameters"]["Limit"];
-                /** @description `nextCursor` from the previous page, unchanged. */
+                /**
+                 * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+                 *     collection and filters: one from another listing, or altered, is refused (`400` naming
+                 *     `query.cursor`).
+                 */
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Refresh from the providers before answering instead of trusting the cache. */
                 fresh?: components["parameters"]["Fresh"];
@@ -3801,7 +3825,11 @@ export interface operations {
                 provider?: components["parameters"]["OperationProviderFilter"];
                 /** @description Most items to answer. */
                 limit?: components["parameters"]["Limit"];
-                /** @description `nextCursor` from the previous page, unchanged. */
+                /**
+                 * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+                 *     collection and filters: one from another listing, or altered, is refused (`400` naming
+                 *     `query.cursor`).
+                 */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
