@@ -2044,6 +2044,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProviderList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["Throttled"];
@@ -3966,6 +3967,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["Throttled"];
@@ -4052,6 +4054,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessKeyList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["Throttled"];
