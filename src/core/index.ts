@@ -12,3 +12,6 @@ export type { CoreServices } from './services/index.js';
 export { MAX_LAUNCH_COUNT, type LaunchRequest } from './services/launch-service.js';
 export type { CallerContext } from './operations/engine.js';
 export * from './tag-policy.js';
+export * from './name-policy.js';
+export * from './device-policy.js';
+export { operationFor, redactSecrets, redactUrl, REDACTED } from './redaction.js';

@@ -1,6 +1,7 @@
 /** What an import takes from an envelope: one virtual system, its boot disk, and the hardware a flavor must cover. */
 import { SkygateError, invalid } from '../core/errors.js';
 import type { HardwareNeed } from '../core/flavor-match.js';
+import { checkName } from '../core/name-policy.js';
 import { DISK_RESOURCE_TYPES } from './cim.js';
 import { type QemuFormat, qemuFormatOf } from './disk-formats.js';
 import { osName } from './ovf-summary.js';
@@ -21,11 +22,24 @@ export interface ImportPlan {
 
 const GiB = 2 ** 30;
 
+export interface ImportLimits {
+  /** Largest virtual size (capacity) the boot disk may declare, in bytes (portability.virtualSizeMaxBytes). */
+  maxVirtualBytes?: number;
+}
+
+/** Why a disk of `bytes` is refused under `limits`, or undefined when it is within them. */
+export function overVirtualSizeCap(bytes: number, limits: ImportLimits): string | undefined {
+  const max = limits.maxVirtualBytes;
+  if (max === undefined || bytes <= max) return undefined;
+  return `${bytes} bytes (${(bytes / GiB).toFixed(1)} GiB) is more than the ${max} bytes an import accepts (portability.virtualSizeMaxBytes, SKYGATE_VIRTUAL_SIZE_MAX_BYTES)`;
+}
+
 /**
  * Picks the first virtual system and its first (boot) disk. Throws `invalid_input` when there is no disk to
- * import and `unsupported` for a disk format qemu-img is not trusted to read here.
+ * import or it declares a capacity over `limits`, and `unsupported` for a disk format qemu-img is not trusted
+ * to read here.
  */
-export function planImport(env: OvfEnvelope): ImportPlan {
+export function planImport(env: OvfEnvelope, limits: ImportLimits = {}): ImportPlan {
   const warnings: string[] = [];
   const vs = env.virtualSystems[0] as OvfVirtualSystem;
   if (env.virtualSystems.length > 1) {
@@ -37,6 +51,8 @@ export function planImport(env: OvfEnvelope): ImportPlan {
   const disk = env.disks.find((d) => d.id === boot.diskId) as OvfDisk;
   const file = env.files.find((f) => f.id === disk.fileRef);
   if (!file) throw invalid(`descriptor.DiskSection.Disk[${disk.id}]`, 'has no file (an empty disk cannot become an image)');
+  const over = disk.capacityBytes === undefined ? undefined : overVirtualSizeCap(disk.capacityBytes, limits);
+  if (over !== undefined) throw invalid(`descriptor.DiskSection.Disk[${disk.id}].capacity`, `declares ${over}`);
   const format = qemuFormatOf(disk.format);
   if (!format) {
     throw new SkygateError(
@@ -51,9 +67,11 @@ export function planImport(env: OvfEnvelope): ImportPlan {
   if (skippedDisks.length > 0)
     warnings.push(`only the boot disk '${disk.id}' becomes the image; not imported: ${skippedDisks.join(', ')}`);
   const os = osName(vs.os) ?? undefined;
+  // The image is named after the virtual system, so its name follows the name policy like any other.
+  const name = checkName(vs.name ?? vs.id, `descriptor.VirtualSystem[${vs.id}].${vs.name === undefined ? 'id' : 'Name'}`);
   return {
     virtualSystem: vs,
-    name: vs.name ?? vs.id,
+    name,
     ...(os !== undefined && { os }),
     disk,
     file,

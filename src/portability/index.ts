@@ -43,6 +43,7 @@ export function createPortability(opts: {
     exportsDir: path.join(opts.dataDir, 'exports'),
     ...(opts.config.exportDir !== undefined && { exportDir: opts.config.exportDir }),
     uploadMaxBytes: opts.config.uploadMaxBytes,
+    virtualSizeMaxBytes: opts.config.virtualSizeMaxBytes,
     urlPolicy: new UrlPolicy(opts.config.urlAllowlist, () => selfPort),
   };
   return {

@@ -6,7 +6,8 @@
 import { CIM_OS, RESOURCE_TYPE, cimOsIdFor } from './cim.js';
 import { FORMAT_URI, type PortableFormat } from './disk-formats.js';
 import { EPASD_NS, OVF_NS, RASD_NS, SASD_NS, VSSD_NS } from './ovf-namespaces.js';
-import { buildXml, el, type XmlNode } from './xml.js';
+import { invalid } from '../core/errors.js';
+import { buildXml, el, firstNonXmlChar, type XmlNode } from './xml.js';
 
 export type OvfWriteVersion = '1.0' | '2.0';
 
@@ -32,7 +33,17 @@ function cimItem(element: string, prefix: string, props: Record<string, string |
   return el(`ovf:${element}`, {}, ...entries.map(([k, v]) => el(`${prefix}:${k}`, {}, String(v))));
 }
 
-/** The descriptor XML for `input`. */
+/**
+ * Refuses, before any work, an image whose name a descriptor cannot carry: a character outside XML 1.0 (the
+ * name policy refuses them in new names; a provider may still hold such a name).
+ */
+export function checkDescribableName(name: string, what: string, field: string): void {
+  const bad = firstNonXmlChar(name);
+  if (bad !== undefined)
+    throw invalid(field, `${what} is named with ${bad}, a character an OVF descriptor (XML 1.0) cannot carry`);
+}
+
+/** The descriptor XML for `input`; every value is escaped, and one XML cannot carry is refused naming its element. */
 export function buildDescriptor(input: DescriptorInput): string {
   const v2 = input.version === '2.0';
   const osId = cimOsIdFor(input.os);

@@ -142,12 +142,20 @@ function memoryMiB(item: Item, quantity: number | undefined, itemField: string, 
     problems.warn(`${itemField}: memory has no AllocationUnits; MiB assumed`);
     return quantity;
   }
+  let bytes: number;
   try {
-    return Math.ceil((quantity * bytesPerUnit(units, `${itemField}.AllocationUnits`)) / 2 ** 20);
+    bytes = quantity * bytesPerUnit(units, `${itemField}.AllocationUnits`);
   } catch {
     problems.error(`${itemField}.AllocationUnits`, `'${units}' is not a unit of bytes skygate understands`);
     return undefined;
   }
+  // A product past 2^53 is no longer an exact count, and would reach flavor matching as nonsense.
+  if (!Number.isSafeInteger(bytes)) {
+    const reason = `${quantity} × '${units}' is more bytes than can be counted exactly (at most ${Number.MAX_SAFE_INTEGER})`;
+    problems.error(`${itemField}.VirtualQuantity`, reason);
+    return undefined;
+  }
+  return Math.ceil(bytes / 2 ** 20);
 }
 
 function nic(item: Item, id: string, itemField: string, ctx: HardwareContext): OvfNic {

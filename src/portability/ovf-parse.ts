@@ -185,6 +185,11 @@ function readDisks(root: XmlElement, ctx: Ctx, fileIds: Set<string>, properties:
       } catch {
         ctx.problems.error(`${field}.capacityAllocationUnits`, `'${units}' is not a unit of bytes skygate understands`);
       }
+      if (capacityBytes !== undefined && !Number.isSafeInteger(capacityBytes)) {
+        const reason = `${n} × '${units}' is more bytes than can be counted exactly (at most ${Number.MAX_SAFE_INTEGER})`;
+        ctx.problems.error(`${field}.capacity`, reason);
+        capacityBytes = undefined;
+      }
     }
     const populated = parseCount(attr(d, ctx.ns, 'populatedSize'), `${field}.populatedSize`, ctx.problems);
     const format = attr(d, ctx.ns, 'format');

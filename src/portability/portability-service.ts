@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { SkygateError, conflict, invalid, notFound } from '../core/errors.js';
 import { closestFlavor } from '../core/flavor-match.js';
 import { parseId } from '../core/ids.js';
+import { checkName } from '../core/name-policy.js';
 import type { Image, Operation, Tags } from '../core/model.js';
 import type { OperationEngine } from '../core/operations/engine.js';
 import type { CloudAdapter } from '../core/ports.js';
@@ -21,7 +22,7 @@ import { IMPORT_KIND, type ImportInput } from './commands/import-image-command.j
 import { receiveFresh } from './commands/import-pipeline.js';
 import { REPLICATE_KIND, type ReplicateInput, type ReplicatePlan } from './commands/replicate-image-command.js';
 import { type PortableFormat, qemuFormatOfImage, uploadFormatFor } from './disk-formats.js';
-import type { OvfWriteVersion } from './ovf-build.js';
+import { type OvfWriteVersion, checkDescribableName } from './ovf-build.js';
 import { type ReplicationMethod, copySourceOf, replicationMethod } from './replication-method.js';
 
 export interface ExportRequest {
@@ -104,6 +105,7 @@ export class PortabilityService {
 
   async importFromUrl(req: ImportRequest & { url: string }, caller: CallerContext): Promise<Operation> {
     this.uploadable(req.provider, 'body.provider');
+    if (req.name !== undefined) checkName(req.name, 'body.name');
     await this.deps.urlPolicy.check(req.url, 'body.url');
     const input: ImportInput = { ...req };
     return this.engine.operation({ kind: IMPORT_KIND, provider: req.provider, input: { ...input }, state: {}, caller });
@@ -112,6 +114,7 @@ export class PortabilityService {
   /** Checks an upload's target and declared size before any byte is read. */
   checkUpload(req: ImportRequest, contentLength: number | undefined): void {
     this.uploadable(req.provider, 'query.provider');
+    if (req.name !== undefined) checkName(req.name, 'query.name');
     if (contentLength !== undefined && contentLength > this.deps.uploadMaxBytes) {
       throw new SkygateError(
         'payload_too_large',
@@ -132,7 +135,11 @@ export class PortabilityService {
     caller: CallerContext,
   ): Promise<Operation> {
     this.checkUpload(req, contentLength);
-    const { dir, pkg } = await receiveFresh(this.deps.dirs, body, { maxBytes: this.deps.uploadMaxBytes, limitField: 'body' });
+    const { dir, pkg } = await receiveFresh(this.deps.dirs, body, {
+      maxBytes: this.deps.uploadMaxBytes,
+      maxVirtualBytes: this.deps.virtualSizeMaxBytes,
+      limitField: 'body',
+    });
     try {
       const input: ImportInput = { ...req };
       const op = await this.engine.operation({
@@ -200,6 +207,7 @@ export class PortabilityService {
       );
     }
     if (image.state !== 'available') throw conflict(`image '${id}' is ${image.state}, not available`, field);
+    checkDescribableName(image.name, `image '${id}'`, field);
     if (!qemuFormatOfImage(image.diskFormat)) {
       throw new SkygateError('unsupported', `image '${id}' is in ${image.diskFormat} format, which skygate cannot convert`, {
         field,

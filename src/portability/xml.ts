@@ -19,6 +19,17 @@ export interface XmlElement {
 export const MAX_DESCRIPTOR_BYTES = 4 * 1024 * 1024;
 
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
+
+/** Anything outside XML 1.0's Char production (section 2.2): most C0 controls, lone surrogates, U+FFFE and U+FFFF. */
+const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+const hex = (n: number) => `U+${n.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** The first character of `text` that XML 1.0 cannot carry, even as a character reference, as `U+XXXX`. */
+export function firstNonXmlChar(text: string): string | undefined {
+  const m = NOT_XML_CHAR.exec(text);
+  return m ? hex(m[0].codePointAt(0) ?? 0) : undefined;
+}
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 const parser = new XMLParser({
@@ -47,6 +58,12 @@ export function parseXml(input: string | Buffer, maxBytes = MAX_DESCRIPTOR_BYTES
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
   if (size > maxBytes) throw invalid('descriptor', `is ${size} bytes, more than the ${maxBytes} accepted`);
   const text = typeof input === 'string' ? input : input.toString('utf8');
+  // A raw control character (ESC, NUL...) makes the document not well-formed; say which and where.
+  const bad = NOT_XML_CHAR.exec(text);
+  if (bad) {
+    const at = bad.index;
+    throw invalid('descriptor', `contains ${hex(bad[0].codePointAt(0) ?? 0)} at character ${at}, which XML 1.0 does not allow`);
+  }
   // Refused outright, before any parser sees it: DTDs are how entity bombs and external entities get in.
   if (/<!DOCTYPE/i.test(text)) throw invalid('descriptor', 'contains a DTD (<!DOCTYPE>), which is not accepted');
   if (/<!ENTITY/i.test(text)) throw invalid('descriptor', 'contains an entity declaration (<!ENTITY>), which is not accepted');
@@ -118,7 +135,11 @@ export function decodeText(raw: string): string {
 function codePoint(n: number, whole: string): string {
   if (!Number.isInteger(n) || n <= 0 || n > 0x10ffff)
     throw invalid('descriptor', `has an invalid character reference '${whole}'`);
-  return String.fromCodePoint(n);
+  const char = String.fromCodePoint(n);
+  // A reference is well-formed only to a character XML allows (&#27; or &#xD800; is not one).
+  if (NOT_XML_CHAR.test(char))
+    throw invalid('descriptor', `has a reference '${whole}' to ${hex(n)}, which XML 1.0 does not allow`);
+  return char;
 }
 
 // ---------------------------------------------------------------- navigation helpers
@@ -153,23 +174,49 @@ const builder = new XMLBuilder({
   format: true,
   indentBy: '  ',
   suppressEmptyNode: true,
-  // Escapes &, <, >, " and ' in text and attribute values.
-  processEntities: true,
+  // Off: values are escaped by `escapeXml` below, which also writes the whitespace a parser would otherwise normalise.
+  processEntities: false,
 });
 
-function toOrdered(node: XmlNode): Node {
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  // As references they survive parsing: a raw CR becomes LF in text, and TAB, LF, CR become spaces in attributes.
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
+};
+
+/**
+ * `value` escaped for XML text or an attribute value, so that a parser reads back exactly `value`. Throws
+ * `invalid_input` naming `field` for a character XML 1.0 cannot carry at all (ESC, NUL, a lone surrogate...).
+ */
+export function escapeXml(value: string, field: string): string {
+  const bad = firstNonXmlChar(value);
+  if (bad !== undefined) throw invalid(field, `contains ${bad}, a character XML 1.0 cannot carry`);
+  return value.replace(/[&<>"'\t\n\r]/g, (c) => ESCAPES[c] as string);
+}
+
+/** `path` names the element, for errors: `descriptor.Envelope.VirtualSystem.Name`. */
+function toOrdered(node: XmlNode, parent: string): Node {
+  const path = `${parent}.${node.name.slice(node.name.indexOf(':') + 1)}`;
   const body: Node[] = [];
-  if (node.text !== undefined) body.push({ '#text': String(node.text) });
-  for (const c of node.children ?? []) body.push(toOrdered(c));
+  if (node.text !== undefined) body.push({ '#text': escapeXml(String(node.text), path) });
+  for (const c of node.children ?? []) body.push(toOrdered(c, path));
   const attrs = Object.entries(node.attrs ?? {}).filter(([, v]) => v !== undefined);
   return {
     [node.name]: body,
-    ...(attrs.length > 0 && { ':@': Object.fromEntries(attrs.map(([k, v]) => [`@_${k}`, String(v)])) }),
+    ...(attrs.length > 0 && {
+      ':@': Object.fromEntries(attrs.map(([k, v]) => [`@_${k}`, escapeXml(String(v), `${path}@${k}`)])),
+    }),
   };
 }
 
-/** Serialises `root` as a UTF-8 XML document with a declaration. */
+/** Serialises `root` as a UTF-8 XML document with a declaration; errors name the element as `descriptor.<path>`. */
 export function buildXml(root: XmlNode): string {
   if (root.name.length === 0) throw new SkygateError('internal', 'buildXml: the root element needs a name');
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${(builder.build([toOrdered(root)]) as string).trim()}\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${(builder.build([toOrdered(root, 'descriptor')]) as string).trim()}\n`;
 }

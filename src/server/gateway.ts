@@ -1,5 +1,4 @@
 /** The composition root: wires store, providers, core services and fronts into one gateway. */
-import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
@@ -24,7 +23,7 @@ import {
   type CoreServices,
 } from '../core/services/index.js';
 import { createPortability } from '../portability/index.js';
-import { openStore } from '../store/index.js';
+import { openStore, privateDir } from '../store/index.js';
 import type { Store } from '../core/store-port.js';
 import { loadAdapter } from './adapter-loader.js';
 import type { GatewayConfig } from './config.js';
@@ -44,7 +43,7 @@ export interface Gateway {
 }
 
 export async function createGateway(config: GatewayConfig, log: Logger = pino({ level: config.logLevel })): Promise<Gateway> {
-  await mkdir(config.dataDir, { recursive: true });
+  await privateDir(config.dataDir);
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const registry = new ProviderRegistry(config.providers, loadAdapter, config.dataDir, log, config.adapterCalls);
   await registry.init();

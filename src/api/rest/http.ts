@@ -1,6 +1,6 @@
 /** Small request/response helpers shared by the REST routes. */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Operation, Principal } from '../../core/index.js';
+import { type Operation, type Principal, type Role, operationFor } from '../../core/index.js';
 import { reply, type Schema } from './schemas.js';
 import type { CallerContext } from '../../core/services/resource-service.js';
 
@@ -18,15 +18,18 @@ export function caller(req: Request, res: Response): CallerContext {
   return { principal: principal(res).tokenId, ...(key !== undefined && { idempotencyKey: key }) };
 }
 
-/** The public form of an operation: the engine's scratch state stays inside. */
-export function renderOperation(op: Operation): Schema<'Operation'> {
-  const { state: _state, ...rest } = op;
+/**
+ * The public form of an operation: the engine's scratch state stays inside, and a caller below operator gets
+ * its input with user data and other secrets redacted (the core's rule).
+ */
+export function renderOperation(op: Operation, role: Role): Schema<'Operation'> {
+  const { state: _state, ...rest } = operationFor(op, role);
   return rest;
 }
 
 export function sendAccepted(res: Response, op: Operation): void {
   res.location(`/v1/operations/${op.id}`);
-  reply(res, 202, 'Operation', renderOperation(op));
+  reply(res, 202, 'Operation', renderOperation(op, principal(res).role));
 }
 
 /** An async handler whose rejections reach the problem+json handler. (Roles are checked before, from the spec.) */

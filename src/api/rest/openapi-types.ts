@@ -1207,6 +1207,12 @@ export interface components {
         OperationId: string;
         TokenId: string;
         AccessKeyId: string;
+        /**
+         * @description A name: 1 to 255 printable characters of any script, spaces included. Refused: control
+         *     characters (C0 such as NUL, TAB, LF, CR and ESC; DEL; C1), line and paragraph separators,
+         *     bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), lone
+         *     surrogates and noncharacters.
+         */
         ResourceName: string;
         /**
          * Format: date-time
@@ -1472,7 +1478,11 @@ export interface components {
         AttachVolumeRequest: {
             /** @description An instance at the volume's provider (skygate id or native id). */
             instanceId: components["schemas"]["ResourceRef"];
-            /** @description The device name to attach as (`/dev/vdb`); the provider picks one if left out. */
+            /**
+             * @description The device name to attach as; the provider picks one if left out. One of `/dev/sd[b-z]`,
+             *     `/dev/xvd[b-z]`, `/dev/vd[b-z]` or `/dev/xvd[b-c][a-z]` (the forms EC2 and OpenStack both
+             *     take for a data volume); anything else is refused naming `body.device`.
+             */
             device?: string;
         };
         /**
@@ -1516,8 +1526,8 @@ export interface components {
             diskFormat?: components["schemas"]["PortableDiskFormat"];
         };
         CreateTokenRequest: {
-            /** @description Who or what the token is for. */
-            name: string;
+            /** @description Who or what the token is for (a name, at most 128 characters). */
+            name: components["schemas"]["ResourceName"];
             role: components["schemas"]["Role"];
         };
         OperationStep: {
@@ -1547,7 +1557,11 @@ export interface components {
             provider?: components["schemas"]["ProviderId"];
             /** @description The resource the operation acts on or creates, once known. */
             target?: string;
-            /** @description The request that started the operation. */
+            /**
+             * @description The request that started the operation. Below the operator role, user data and anything
+             *     else that looks like a secret (passwords, tokens, private keys, credentials in a URL) read
+             *     as `[redacted]`.
+             */
             input: {
                 [key: string]: unknown;
             };
@@ -1602,8 +1616,8 @@ export interface components {
             token: string;
         };
         CreateAccessKeyRequest: {
-            /** @description Who or what the key is for (the token's name when left out). */
-            name?: string;
+            /** @description Who or what the key is for, at most 128 characters (the token's name when left out). */
+            name?: components["schemas"]["ResourceName"];
             /** @description At most the calling token's role, which is the default. */
             role?: components["schemas"]["Role"];
         };
@@ -1957,7 +1971,11 @@ export interface components {
         KeyNamePath: components["schemas"]["KeyPairName"];
         /** @description Most items to answer. */
         Limit: number;
-        /** @description `nextCursor` from the previous page, unchanged. */
+        /**
+         * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+         *     collection and filters: one from another listing, or altered, is refused (`400` naming
+         *     `query.cursor`).
+         */
         Cursor: string;
         /**
          * @description Only these providers: comma-separated ids (`aws-east,sim`). Repeating the parameter
@@ -2026,6 +2044,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProviderList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["Throttled"];
@@ -2292,7 +2311,11 @@ export interface operations {
                 name?: components["parameters"]["NameFilter"];
                 /** @description Most items to answer. */
                 limit?: components["parameters"]["Limit"];
-                /** @description `nextCursor` from the previous page, unchanged. */
+                /**
+                 * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+                 *     collection and filters: one from another listing, or altered, is refused (`400` naming
+                 *     `query.cursor`).
+                 */
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Refresh from the providers before answering instead of trusting the cache. */
                 fresh?: components["parameters"]["Fresh"];
@@ -2371,7 +2394,11 @@ export interface operations {
                 tag?: components["parameters"]["TagFilter"];
                 /** @description Most items to answer. */
                 limit?: components["parameters"]["Limit"];
-                /** @description `nextCursor` from the previous page, unchanged. */
+                /**
+                 * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+                 *     collection and filters: one from another listing, or altered, is refused (`400` naming
+                 *     `query.cursor`).
+                 */
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Refresh from the providers before answering instead of trusting the cache. */
                 fresh?: components["parameters"]["Fresh"];
@@ -2648,7 +2675,11 @@ export interface operations {
                 tag?: components["parameters"]["TagFilter"];
                 /** @description Most items to answer. */
                 limit?: components["parameters"]["Limit"];
-                /** @description `nextCursor` from the previous page, unchanged. */
+                /**
+                 * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+                 *     collection and filters: one from another listing, or altered, is refused (`400` naming
+                 *     `query.cursor`).
+                 */
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Refresh from the providers before answering instead of trusting the cache. */
                 fresh?: components["parameters"]["Fresh"];
@@ -2914,7 +2945,11 @@ export interface operations {
                 tag?: components["parameters"]["TagFilter"];
                 /** @description Most items to answer. */
                 limit?: components["parameters"]["Limit"];
-                /** @description `nextCursor` from the previous page, unchanged. */
+                /**
+                 * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+                 *     collection and filters: one from another listing, or altered, is refused (`400` naming
+                 *     `query.cursor`).
+                 */
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Refresh from the providers before answering instead of trusting the cache. */
                 fresh?: components["parameters"]["Fresh"];
@@ -3057,7 +3092,11 @@ export interface operations {
                 tag?: components["parameters"]["TagFilter"];
                 /** @description Most items to answer. */
                 limit?: components["parameters"]["Limit"];
-                /** @description `nextCursor` from the previous page, unchanged. */
+                /**
+                 * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+                 *     collection and filters: one from another listing, or altered, is refused (`400` naming
+                 *     `query.cursor`).
+                 */
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Refresh from the providers before answering instead of trusting the cache. */
                 fresh?: components["parameters"]["Fresh"];
@@ -3787,7 +3826,11 @@ export interface operations {
                 provider?: components["parameters"]["OperationProviderFilter"];
                 /** @description Most items to answer. */
                 limit?: components["parameters"]["Limit"];
-                /** @description `nextCursor` from the previous page, unchanged. */
+                /**
+                 * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+                 *     collection and filters: one from another listing, or altered, is refused (`400` naming
+                 *     `query.cursor`).
+                 */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -3924,6 +3967,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["Throttled"];
@@ -4010,6 +4054,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessKeyList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["Throttled"];

@@ -5,8 +5,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { SkygateError } from '../errors.js';
 import type { Principal, Role } from '../model.js';
+import { checkName } from '../name-policy.js';
 import type { EventBus } from '../events.js';
 import type { AccessKey, Store } from '../store-port.js';
+import { TOKEN_NAME_MAX } from './auth.js';
 import type { SecretBox } from './secret-box.js';
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
@@ -42,6 +44,7 @@ export class AccessKeyService {
 
   /** Issues a key to the caller's token, with the caller's role unless a lower one is asked for. */
   async issue(owner: Principal, input: { name?: string; role?: Role }): Promise<IssuedAccessKey> {
+    if (input.name !== undefined) checkName(input.name, 'body.name', TOKEN_NAME_MAX);
     const role = input.role ?? owner.role;
     if (RANK[role] > RANK[owner.role]) {
       throw new SkygateError('forbidden', `a ${owner.role} token cannot issue an access key with the ${role} role`, {

@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SkygateError } from '../errors.js';
 import type { Principal, Role } from '../model.js';
+import { checkName } from '../name-policy.js';
 import type { EventBus } from '../events.js';
 import type { ApiToken, Store } from '../store-port.js';
 
@@ -24,6 +25,9 @@ export interface AuthOptions {
   cacheEntries?: number;
   now?: () => number;
 }
+
+/** Token and access key names are shorter than resource names (the spec's CreateTokenRequest). */
+export const TOKEN_NAME_MAX = 128;
 
 export class AuthService {
   /**
@@ -105,6 +109,7 @@ export class AuthService {
 
   /** Issues a token; the secret is answered once and never stored. */
   async issue(name: string, role: Role, by?: string): Promise<ApiToken & { token: string }> {
+    checkName(name, 'body.name', TOKEN_NAME_MAX);
     const secret = newSecret();
     const token = await this.insert(name, role, secret);
     await this.audit.emit('token.issued', token.id, { name, role, ...(by !== undefined && { by }) });

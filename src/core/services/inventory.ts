@@ -3,8 +3,9 @@
  * refreshed from every provider in parallel and persisted in the store, so reads stay fast, keep
  * answering while a cloud is down, and survive a gateway restart.
  */
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import { yieldToEventLoop } from '../event-loop.js';
-import { SkygateError, invalid, toSkygateError } from '../errors.js';
+import { SkygateError, toSkygateError } from '../errors.js';
 import { parseId } from '../ids.js';
 import type { ResourceKind, ResourceOf } from '../model.js';
 import type { ProviderRegistry } from '../registry.js';
@@ -59,17 +60,14 @@ export interface Listing<K extends ResourceKind> {
   providers: ProviderListing[];
 }
 
-const encodeCursor = (lastId: string) => Buffer.from(JSON.stringify({ after: lastId })).toString('base64url');
-
-function decodeCursor(cursor: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof parsed.after === 'string') return parsed.after;
-  } catch {
-    // fall through to the error below
-  }
-  throw invalid('query.cursor', 'is not a cursor this API issued');
-}
+/**
+ * What a cursor is bound to: the collection and the filters it was listed with (a `where` predicate cannot be
+ * compared; the fronts that pass one bind their own tokens to their query, as the EC2 front does).
+ */
+const cursorScope = (kind: ResourceKind, q: ListQuery) => ({
+  collection: `${kind}s`,
+  filters: { providers: q.providers, state: q.state, name: q.name, tags: q.tags },
+});
 
 /** Resources converted between two yields to the event loop during a refresh. */
 const REFRESH_CHUNK = 500;
@@ -214,7 +212,8 @@ export class InventoryService {
   ): Promise<{ providers: string[]; after: string | undefined; statuses: ProviderListing[] }> {
     const providers = q.providers ?? this.registry.ids();
     for (const p of providers) this.registry.cloud(p, 'query.provider');
-    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    const scope = cursorScope(kind, q);
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, scope.collection, scope.filters);
     const statuses = await Promise.all(providers.map((p) => this.ensureFresh(p, kind, q.fresh === true)));
     return { providers, after, statuses };
   }
@@ -234,9 +233,10 @@ export class InventoryService {
     );
     const page = entries.slice(0, q.limit);
     const last = page.at(-1);
+    const scope = cursorScope(kind, q);
     return {
       entries: page,
-      ...(entries.length > q.limit && last && { nextCursor: encodeCursor(last.resource.id) }),
+      ...(entries.length > q.limit && last && { nextCursor: encodeCursor(scope.collection, scope.filters, last.resource.id) }),
       providers: statuses,
       stale: new Set(statuses.filter((s) => s.status !== 'fresh').map((s) => s.id)),
     };

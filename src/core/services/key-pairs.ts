@@ -2,6 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SkygateError, conflict, invalid } from '../errors.js';
 import type { Tags } from '../model.js';
+import { checkKeyPairName } from '../name-policy.js';
 import type { ProviderRegistry } from '../registry.js';
 import type { KeyPair, Store } from '../store-port.js';
 import { type GeneratedKeyType, generateSshKey } from './ssh-key-generator.js';
@@ -13,7 +14,6 @@ const KEY_TYPES: Record<string, KeyPair['keyType']> = {
   'ecdsa-sha2-nistp384': 'ecdsa',
   'ecdsa-sha2-nistp521': 'ecdsa',
 };
-const NAME_PATTERN = /^[\x20-\x7e]{1,255}$/;
 
 /** Reads the SSH wire format's length-prefixed strings (RFC 4251 §5) out of a key blob. */
 function sshStrings(blob: Buffer, field: string): Buffer[] {
@@ -67,7 +67,7 @@ export class KeyPairService {
 
   async import(provider: string, name: string, publicKey: string, tags: Tags = {}): Promise<KeyPair> {
     this.registry.cloud(provider, 'provider');
-    if (!NAME_PATTERN.test(name)) throw invalid('keyName', 'must be 1 to 255 printable ASCII characters');
+    checkKeyPairName(name, 'keyName');
     const parsed = parsePublicKey(publicKey);
     const keyPair: KeyPair = {
       id: `key-${randomBytes(9).toString('hex').slice(0, 17)}`,
@@ -94,7 +94,7 @@ export class KeyPairService {
   ): Promise<{ keyPair: KeyPair; privateKey: string }> {
     this.registry.cloud(provider, 'provider');
     // Checked before the (slow, for RSA) generation; the insert still settles a race between two creates.
-    if (!NAME_PATTERN.test(name)) throw invalid('keyName', 'must be 1 to 255 printable ASCII characters');
+    checkKeyPairName(name, 'keyName');
     if ((await this.store.listKeyPairs(provider)).some((k) => k.name === name)) {
       throw conflict(`key pair '${name}' already exists at provider '${provider}'`, 'keyName');
     }

@@ -10,6 +10,7 @@ import type { CallerContext, OperationEngine } from '../operations/engine.js';
 import { LAUNCH_KIND, type LaunchInput, launchedSoFar } from '../operations/launch-command.js';
 import type { ProviderRegistry } from '../registry.js';
 import type { InstanceAttributes } from '../store-port.js';
+import { checkName } from '../name-policy.js';
 import { checkTags } from '../tag-policy.js';
 import { checkAttributes } from './instance-attributes.js';
 import type { InventoryService } from './inventory.js';
@@ -74,6 +75,9 @@ export class LaunchService {
     }
     if (minCount > maxCount) throw invalid('body.minCount', `the minimum (${minCount}) is more than the maximum (${maxCount})`);
     checkTags(req.tags, 'body.tags');
+    // The instance is named by `name`, else by its Name tag: whichever names it follows the name policy.
+    if (req.name !== undefined) checkName(req.name, 'body.name');
+    else if (req.tags?.Name !== undefined) checkName(req.tags.Name, 'body.tags');
     const userData = req.userData;
     if (userData !== undefined && Buffer.byteLength(userData) > MAX_USER_DATA_BYTES) {
       throw invalid('body.userData', `must be at most ${MAX_USER_DATA_BYTES} bytes`);

@@ -5,6 +5,8 @@
 import { SkygateError, invalid, toSkygateError } from '../errors.js';
 import { parseId, parseRefIn } from '../ids.js';
 import { assertActionAllowed, transitionOf } from '../lifecycle.js';
+import { checkDeviceName } from '../device-policy.js';
+import { checkName } from '../name-policy.js';
 import { checkTags } from '../tag-policy.js';
 import type { Instance, Operation, ResourceOf, Tags } from '../model.js';
 import type { CallerContext, OperationEngine } from '../operations/engine.js';
@@ -127,6 +129,7 @@ export class ResourceService {
   }
 
   async snapshotInstance(id: string, input: { name: string; tags?: Tags }, caller: CallerContext): Promise<Operation> {
+    checkName(input.name, 'body.name');
     checkTags(input.tags, 'body.tags');
     const instance = await this.inventory.get('instance', id);
     assertActionAllowed('instance', 'snapshot', instance, 'path.id');
@@ -154,6 +157,7 @@ export class ResourceService {
   }
 
   async createVolume(input: CreateVolumeInput, caller: CallerContext): Promise<Operation> {
+    checkName(input.name, 'body.name');
     checkTags(input.tags, 'body.tags');
     const adapter = this.registry.cloud(input.provider, 'body.provider');
     const state: Record<string, unknown> = {};
@@ -172,6 +176,7 @@ export class ResourceService {
   }
 
   async attachVolume(id: string, input: { instanceId: string; device?: string }, caller: CallerContext): Promise<Operation> {
+    if (input.device !== undefined) checkDeviceName(input.device, 'body.device');
     const volume = await this.inventory.get('volume', id);
     assertActionAllowed('volume', 'attach', volume, 'path.id');
     const instanceNative = parseRefIn(volume.provider, input.instanceId, 'body.instanceId');
@@ -203,6 +208,7 @@ export class ResourceService {
   }
 
   async createSnapshot(input: { volumeId: string; name: string; tags?: Tags }, caller: CallerContext): Promise<Operation> {
+    checkName(input.name, 'body.name');
     checkTags(input.tags, 'body.tags');
     const ref = parseId(input.volumeId, 'body.volumeId');
     const volume = await this.inventory

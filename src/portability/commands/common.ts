@@ -11,6 +11,8 @@ export interface PortabilityDeps {
   /** The configured export target directory, when there is one. */
   exportDir?: string;
   uploadMaxBytes: number;
+  /** Largest virtual size of an imported disk (portability.virtualSizeMaxBytes). */
+  virtualSizeMaxBytes: number;
   urlPolicy: UrlPolicy;
 }
 

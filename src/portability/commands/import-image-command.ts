@@ -40,6 +40,7 @@ export function importImageCommand(deps: PortabilityDeps): CommandDefinition {
         const { body, length } = await fetchPackage(url, deps.urlPolicy, 'body.url', deps.uploadMaxBytes);
         ctx.op.state.package = await receivePackage(body, dir, {
           maxBytes: deps.uploadMaxBytes,
+          maxVirtualBytes: deps.virtualSizeMaxBytes,
           limitField: 'body.url',
           onBytes: (n) => report(`fetching: ${mib(n)}`, length ? n / length : undefined),
         });

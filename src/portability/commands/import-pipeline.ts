@@ -14,10 +14,10 @@ import { formatId } from '../../core/ids.js';
 import type { Tags } from '../../core/model.js';
 import type { CloudAdapter, NativeImage } from '../../core/ports.js';
 import { type PortableFormat, type QemuFormat, extensionOf } from '../disk-formats.js';
-import { planImport } from '../import-plan.js';
+import { type ImportLimits, overVirtualSizeCap, planImport } from '../import-plan.js';
 import { readOva } from '../ova-read.js';
 import { type OvfSummary, summarize } from '../ovf-summary.js';
-import { inspectUntrustedDisk, qemuConvert } from '../qemu-img.js';
+import { inspectUntrustedDisk, qemuConvert, qemuInfo } from '../qemu-img.js';
 import { digestThrough } from '../streams.js';
 import type { WorkDirs } from '../work-dirs.js';
 import type { Reporter } from './common.js';
@@ -47,22 +47,34 @@ export interface FlavorMapping {
 const GiB = 2 ** 30;
 const READ_CHUNK = 1024 * 1024;
 
-/** Unpacks and validates a package from `source` into `dir`, keeping only the boot disk. */
-export async function receivePackage(
-  source: Readable,
-  dir: string,
-  opts: { maxBytes: number; limitField: string; onBytes?: (n: number) => void },
-): Promise<ReceivedPackage> {
+export interface ReceiveOptions extends ImportLimits {
+  maxBytes: number;
+  limitField: string;
+  onBytes?: (n: number) => void;
+}
+
+/**
+ * Unpacks and validates a package from `source` into `dir`, keeping only the boot disk. A declared capacity
+ * over `maxVirtualBytes` is refused once the descriptor is read, and an actual virtual size over it (read
+ * from the disk's header) before anything converts the disk.
+ */
+export async function receivePackage(source: Readable, dir: string, opts: ReceiveOptions): Promise<ReceivedPackage> {
   const contents = await readOva(source, {
     workDir: dir,
-    keep: (env) => new Set([planImport(env).file.id]),
+    keep: (env) => new Set([planImport(env, opts).file.id]),
     maxBytes: opts.maxBytes,
     limitField: opts.limitField,
     ...(opts.onBytes && { onBytes: opts.onBytes }),
   });
-  const plan = planImport(contents.envelope);
+  const plan = planImport(contents.envelope, opts);
   const member = contents.members.find((m) => m.fileId === plan.file.id);
   if (!member?.path) throw new SkygateError('internal', `the boot disk '${plan.file.href}' was not kept`);
+  if (opts.maxVirtualBytes !== undefined) {
+    // A sparse disk of a few KiB may claim terabytes, which converting would write out as zeros.
+    const { virtualSize } = await qemuInfo(member.path, plan.format, `package.${member.name}`);
+    const over = overVirtualSizeCap(virtualSize, opts);
+    if (over !== undefined) throw invalid(`package.${member.name}`, `has a virtual size of ${over}`);
+  }
   return {
     descriptorName: contents.descriptorName,
     summary: summarize(contents.envelope),
@@ -86,7 +98,7 @@ export async function receivePackage(
 export async function receiveFresh(
   dirs: WorkDirs,
   source: Readable,
-  opts: { maxBytes: number; limitField: string },
+  opts: ReceiveOptions,
 ): Promise<{ dir: string; pkg: ReceivedPackage }> {
   const dir = await dirs.fresh();
   try {

@@ -2,30 +2,25 @@
 import type { Router } from 'express';
 import type { OperationStatus } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
-import { renderOperation, route, splitList, validated } from '../http.js';
+import { principal, renderOperation, route, splitList, validated } from '../http.js';
 import { reply } from '../schemas.js';
-
-const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
-const decodeCursor = (c: string) => Buffer.from(c, 'base64url').toString('utf8');
 
 export function operationRoutes(router: Router, core: CoreServices): void {
   router.get(
     '/operations',
     route(async (_req, res) => {
       const q = validated(res).query;
-      const limit = (q.limit as number | undefined) ?? 100;
-      const ops = await core.operations.list({
+      const page = await core.operations.page({
         status: splitList(q.status) as OperationStatus[] | undefined,
         kind: q.kind as string | undefined,
         provider: q.provider as string | undefined,
-        limit: limit + 1,
-        after: q.cursor === undefined ? undefined : decodeCursor(String(q.cursor)),
+        limit: (q.limit as number | undefined) ?? 100,
+        cursor: q.cursor as string | undefined,
       });
-      const items = ops.slice(0, limit);
-      const last = items.at(-1);
+      const { role } = principal(res);
       reply(res, 200, 'OperationPage', {
-        items: items.map(renderOperation),
-        ...(ops.length > limit && last && { nextCursor: encodeCursor(last.id) }),
+        items: page.items.map((op) => renderOperation(op, role)),
+        ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
       });
     }),
   );
@@ -33,7 +28,7 @@ export function operationRoutes(router: Router, core: CoreServices): void {
     '/operations/:id',
     route(async (req, res) => {
       const op = await core.operations.get(String(req.params.id));
-      reply(res, 200, 'Operation', renderOperation(op));
+      reply(res, 200, 'Operation', renderOperation(op, principal(res).role));
     }),
   );
 
