@@ -3,12 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ -x node_modules/.bin/tsx ] || npm install --no-audit --no-fund
+[ -x node_modules/.bin/tsx ] || npm ci --no-audit --no-fund
 
 # Real tools the tests drive, from Debian's packages: curl and jq (the README tour), qemu-img (disk
-# conversion), xmllint (OVF schema validation), the AWS CLI (the EC2 front's tour), and boto3 (a second
-# EC2 client). Debian's python3-boto3 installs for /usr/bin/python3, which the tests call by that path.
-declare -A package_of=([curl]=curl [jq]=jq [qemu-img]=qemu-utils [xmllint]=libxml2-utils [/usr/bin/aws]=awscli)
+# conversion), xmllint (OVF schema validation), the AWS CLI (the EC2 front's tour), boto3 (a second EC2
+# client) and ssh-keygen (key pairs). Debian's python3-boto3 installs for /usr/bin/python3, which the tests
+# call by that path.
+declare -A package_of=([curl]=curl [jq]=jq [qemu-img]=qemu-utils [xmllint]=libxml2-utils [/usr/bin/aws]=awscli
+  [ssh-keygen]=openssh-client)
 missing=()
 for tool in "${!package_of[@]}"; do command -v "$tool" >/dev/null || missing+=("${package_of[$tool]}"); done
 /usr/bin/python3 -c 'import boto3' 2>/dev/null || missing+=(python3-boto3)
@@ -23,6 +25,7 @@ if [ -z "${SKYGATE_TEST_DATABASE_URL:-}" ]; then
 fi
 
 # Test files run one after another: several start gateways and time-sensitive simulations,
-# and this machine has two cores.
+# and this machine has two cores. A test still running after 5 minutes fails (the slowest, the README tours run
+# twice, take about a minute), so one hung promise cannot stall the whole run.
 if [ $# -eq 0 ]; then set -- test/unit/*.test.ts test/contract/*.test.ts test/e2e/*.test.ts; fi
-exec node_modules/.bin/tsx --test --test-concurrency=1 "$@"
+exec node_modules/.bin/tsx --test --test-concurrency=1 --test-timeout=300000 "$@"
