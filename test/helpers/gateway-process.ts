@@ -1,6 +1,6 @@
 /** A real gateway for tests: `src/server/main.ts` (or `npm start`) as a child process on a free port, with its own data dir. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,8 @@ export interface GatewayProcessOptions {
   /** More SKYGATE_* settings, as an operator would set them. */
   env?: Record<string, string>;
   port?: number;
+  /** A config file's text (YAML), written into the data directory and named by SKYGATE_CONFIG. */
+  config?: string;
   /** `node` runs `node --import tsx src/server/main.ts`; `npm` runs `npm start`, as the README says. */
   via?: 'node' | 'npm';
   /** How long start-up may take before the test fails (a cold tsx compile takes seconds on a busy machine). */
@@ -44,6 +46,10 @@ export interface GatewayProcess {
   /** Stops the process if it still runs, and removes a data directory this helper made. */
   close(): Promise<void>;
 }
+
+/** A config with both sim clouds fast (`latencyMs`), for tests whose clients poll slowly (the AWS CLI's waiters). */
+export const fastSims = (latencyMs = 20) =>
+  `providers:\n${['sim-east', 'sim-west'].map((id) => `  - id: ${id}\n    type: sim\n    settings:\n      latencyMs: ${latencyMs}\n`).join('')}`;
 
 /** A TCP port nothing listens on right now. */
 export const freePort = () =>
@@ -84,6 +90,11 @@ export async function startGatewayProcess(opts: GatewayProcessOptions = {}): Pro
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'skygate-proc-')));
   const port = opts.port ?? (await freePort());
+  const configFile = path.join(dataDir, 'skygate.yaml');
+  if (opts.config !== undefined) {
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(configFile, opts.config);
+  }
   // The runner's own SKYGATE_* settings (a config file, a database URL) must not reach the gateway under test.
   const inherited = Object.entries(process.env).filter(([k]) => !k.startsWith('SKYGATE_'));
   const env: NodeJS.ProcessEnv = {
@@ -91,6 +102,7 @@ export async function startGatewayProcess(opts: GatewayProcessOptions = {}): Pro
     SKYGATE_PORT: String(port),
     SKYGATE_DATA_DIR: dataDir,
     SKYGATE_LOG_LEVEL: 'info',
+    ...(opts.config !== undefined && { SKYGATE_CONFIG: configFile }),
     ...opts.env,
   };
   const [command, args] = opts.via === 'npm' ? ['npm', ['start']] : [process.execPath, ['--import', 'tsx', 'src/server/main.ts']];
