@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ -x node_modules/.bin/tsx ] || npm install --no-audit --no-fund
+[ -x node_modules/.bin/tsx ] || npm ci --no-audit --no-fund
 
 # Real tools the tests drive, from Debian's packages: curl and jq (the README tour), qemu-img (disk
 # conversion), xmllint (OVF schema validation), the AWS CLI (the EC2 front's tour), and boto3 (a second
@@ -12,6 +12,9 @@ declare -A package_of=([curl]=curl [jq]=jq [qemu-img]=qemu-utils [xmllint]=libxm
 missing=()
 for tool in "${!package_of[@]}"; do command -v "$tool" >/dev/null || missing+=("${package_of[$tool]}"); done
 /usr/bin/python3 -c 'import boto3' 2>/dev/null || missing+=(python3-boto3)
+
+# ssh-keygen: the key-pair tests check fingerprints against the real tool.
+command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
@@ -23,6 +26,7 @@ if [ -z "${SKYGATE_TEST_DATABASE_URL:-}" ]; then
 fi
 
 # Test files run one after another: several start gateways and time-sensitive simulations,
-# and this machine has two cores.
+# and this machine has two cores. A test still running after 5 minutes fails (the slowest, the README tours run
+# twice, take about a minute), so one hung promise cannot stall the whole run.
 if [ $# -eq 0 ]; then set -- test/unit/*.test.ts test/contract/*.test.ts test/e2e/*.test.ts; fi
-exec node_modules/.bin/tsx --test --test-concurrency=1 "$@"
+exec node_modules/.bin/tsx --test --test-concurrency=1 --test-timeout=300000 "$@"

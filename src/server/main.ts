@@ -4,6 +4,9 @@ import { isSkygateError } from '../core/errors.js';
 import { loadConfig } from './config.js';
 import { createGateway } from './gateway.js';
 
+/** How long a graceful stop may take before the process exits anyway. */
+const STOP_DEADLINE_MS = 10_000;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.logLevel });
@@ -19,13 +22,25 @@ async function main(): Promise<void> {
       `\nAdmin token written to ${gateway.adminTokenFile} (mode 0600).\nTry: curl -H "Authorization: Bearer $(cat ${gateway.adminTokenFile})" ${url}/v1/providers\n\n`,
     );
   }
-  const stop = async (signal: string) => {
+  // `npm start` execs this process (no shell in between), so npm hands a SIGTERM it gets straight to it. A close
+  // that hangs (a provider or database that does not answer) must not keep a stopped gateway alive: exit after a
+  // deadline. Operations still running are durable; the next start resumes them.
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal while shutting down; exiting now');
+      process.exit(1);
+    }
+    stopping = true;
     log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      log.error({ signal, afterMs: STOP_DEADLINE_MS }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     await gateway.close();
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(signal));
 }
 
 main().catch((e: unknown) => {

@@ -1,22 +1,24 @@
 /**
- * The EC2 front driven by Debian's AWS CLI as a real process: the README's tour exactly as written
- * (run, wait, describe with filters, image, stop, start, terminate), then error cases checked by the
- * CLI's exit code and message.
+ * The EC2 front driven by Debian's AWS CLI, against a real gateway process (`src/server/main.ts`): the README's
+ * tour exactly as written, twice in a row (run, wait, describe with filters, image, stop, start, terminate,
+ * clean up), then paging and error cases checked by the CLI's exit code and message.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { ADMIN_TOKEN, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { fastSims, type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
+import { readmeBlock, runBash } from '../helpers/readme-blocks.js';
 
+/** Debian's AWS CLI (v2); another `aws` earlier on PATH (a pip-installed v1) answers errors differently. */
 const AWS = '/usr/bin/aws';
 /** The AWS CLI v2's exit code when the service answered an error. */
 const SERVICE_ERROR = 254;
 const run = promisify(execFile);
 
-let gw: TestGateway;
+let gw: GatewayProcess;
 let env: NodeJS.ProcessEnv;
 
 interface CliResult {
@@ -44,7 +46,8 @@ async function aws(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Cl
 
 before(async () => {
   assert.ok(existsSync(AWS), `${AWS} is missing: install Debian's awscli package (scripts/test.sh does)`);
-  gw = await startTestGateway();
+  // Fast sims: the CLI's waiters poll every 15 s, so an instance still pending at the first look costs 15 s.
+  gw = await startGatewayProcess({ config: fastSims(), env: { SKYGATE_LOG_LEVEL: 'warn' } });
   const key = await gw.api('post', '/v1/access-keys', { name: 'awscli-test', role: 'operator' });
   assert.equal(key.status, 201);
   env = {
@@ -62,23 +65,39 @@ after(async () => {
 });
 
 describe('the README tour with the AWS CLI', () => {
-  it('runs as written: launch, wait, find by filters, image, stop, start, terminate', async () => {
-    const readme = await readFile('README.md', 'utf8');
-    const block = /<!-- ec2-tour:start -->\s*```bash\n([\s\S]*?)```\s*<!-- ec2-tour:end -->/.exec(readme)?.[1];
-    assert.ok(block, 'README has an EC2 tour block');
-    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', block], {
-      env: { PATH: process.env.PATH, HOME: gw.dataDir, SKYGATE: gw.url, TOKEN: ADMIN_TOKEN },
-      timeout: 180_000,
-    });
-    const lines = stdout.trim().split('\n');
-    assert.deepEqual(lines[0]?.split('\t'), ['sim-east', 'sim-west'], stdout);
-    assert.deepEqual(lines[1]?.split('\t'), ['sim-east-a', 'sim-east-b'], stdout);
-    const vm = lines[2]?.split('\t') ?? [];
-    assert.match(vm[0] ?? '', /^i-[0-9a-f]{17}$/, stdout);
-    assert.deepEqual(vm.slice(1), ['sim.small', vm[2], 'running'], stdout);
-    assert.match(vm[2] ?? '', /^sim-east-[ab]$/);
-    assert.match(lines[3] ?? '', /^ami-[0-9a-f]{17}\ttour-web-backup\tavailable$/, stdout);
-    assert.deepEqual(lines.slice(4), ['stopping', 'pending', 'shutting-down'], stdout);
+  it('runs twice in a row as written: launch, wait, find by filters, image, stop, start, terminate, clean up', async () => {
+    const block = await readmeBlock('ec2-tour');
+    // After the tour, what the reader's shell holds in its environment: the key must not be there.
+    const script = `${block}\necho "exported: $(env | grep -c '^AWS_' || true)"`;
+    const vms: string[] = [];
+    for (let i = 1; i <= 2; i++) {
+      const res = await runBash(script, {
+        // Debian's CLI first on PATH, as `aws`; the reader's shell knows the gateway's port, not its URL or token.
+        env: {
+          PATH: `${path.dirname(AWS)}:${process.env.PATH}`,
+          HOME: gw.dataDir,
+          SKYGATE_PORT: String(gw.port),
+          SKYGATE_DATA_DIR: gw.dataDir,
+        },
+        cwd: gw.dataDir,
+        timeoutMs: 180_000,
+      });
+      assert.equal(res.code, 0, `run ${i} failed\n${res.stderr}\n${res.stdout}`);
+      const lines = res.stdout.trim().split('\n');
+      assert.deepEqual(lines[0]?.split('\t'), ['sim-east', 'sim-west'], res.stdout);
+      assert.deepEqual(lines[1]?.split('\t'), ['sim-east-a', 'sim-east-b'], res.stdout);
+      const vm = lines[2]?.split('\t') ?? [];
+      assert.match(vm[0] ?? '', /^i-[0-9a-f]{17}$/, res.stdout);
+      assert.deepEqual(vm.slice(1), ['sim.small', vm[2], 'running'], res.stdout);
+      assert.match(vm[2] ?? '', /^sim-east-[ab]$/);
+      assert.match(lines[3] ?? '', /^ami-[0-9a-f]{17}\ttour-web-backup\tavailable$/, res.stdout);
+      assert.deepEqual(lines.slice(4), ['stopping', 'pending', 'shutting-down', 'exported: 0'], res.stdout);
+      vms.push(vm[0] ?? '');
+    }
+    assert.notEqual(vms[1], vms[0], 'the second run launched its own instance');
+    const images = await aws(['describe-images', '--owners', 'self', '--filters', 'Name=name,Values=tour-web-backup']);
+    assert.equal(images.code, 0, images.stderr);
+    assert.deepEqual(JSON.parse(images.stdout).Images, [], 'the tour deregistered its image');
   });
 });
 

@@ -72,41 +72,62 @@ describe('skygate ova', () => {
     assert.match(ovf.stdout, /valid \(OVF 2\.0\)/);
   });
 
-  it('validate refuses a package whose manifest disagrees (exit 1, the member named)', async () => {
+  // Each refusal below is a good package or descriptor with one defect; the same input without it is accepted.
+  it('validate refuses a package whose manifest disagrees (exit 1, the member named), and accepts it corrected', async () => {
     const disk = randomBytes(4096);
     const ovf = descriptorFor('crafted-disk1.vmdk', disk.length);
-    const mf = `SHA256(crafted.ovf)= ${sha256(ovf)}\nSHA256(crafted-disk1.vmdk)= ${sha256('not the disk')}\n`;
+    const members = (diskDigest: string) => [
+      { name: 'crafted.ovf', data: ovf },
+      { name: 'crafted.mf', data: `SHA256(crafted.ovf)= ${sha256(ovf)}\nSHA256(crafted-disk1.vmdk)= ${diskDigest}\n` },
+      { name: 'crafted-disk1.vmdk', data: disk },
+    ];
     const file = path.join(dir, 'tampered.ova');
-    await writeFile(
-      file,
-      await tarOf([
-        { name: 'crafted.ovf', data: ovf },
-        { name: 'crafted.mf', data: mf },
-        { name: 'crafted-disk1.vmdk', data: disk },
-      ]),
-    );
+    await writeFile(file, await tarOf(members(sha256('not the disk'))));
     const r = await skygate('ova', 'validate', file);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /invalid\n\s+package\.crafted-disk1\.vmdk: SHA256 digest mismatch/);
+    const fixed = path.join(dir, 'untampered.ova');
+    await writeFile(fixed, await tarOf(members(sha256(disk))));
+    assert.equal((await skygate('ova', 'validate', fixed)).code, 0);
   });
 
-  it('inspect refuses a path-escaping member and an unknown namespace with exit 1', async () => {
+  it('inspect refuses a good package with one path-escaping member (exit 1, the member and reason named)', async () => {
+    const disk = randomBytes(4096);
+    const ovf = descriptorFor('crafted-disk1.vmdk', disk.length);
+    const good = [
+      { name: 'crafted.ovf', data: ovf },
+      { name: 'crafted.mf', data: `SHA256(crafted.ovf)= ${sha256(ovf)}\nSHA256(crafted-disk1.vmdk)= ${sha256(disk)}\n` },
+      { name: 'crafted-disk1.vmdk', data: disk },
+    ];
     const file = path.join(dir, 'escape.ova');
-    await writeFile(
-      file,
-      await tarOf([
-        { name: 'x.ovf', data: '<x/>' },
-        { name: '../../etc/evil', data: 'x' },
-      ]),
-    );
+    await writeFile(file, await tarOf([...good, { name: '../../etc/evil', data: 'x' }]));
     const escaping = await skygate('ova', 'inspect', '--json', file);
-    assert.equal(escaping.code, 1);
-    assert.equal(JSON.parse(escaping.stdout).valid, false);
+    assert.equal(escaping.code, 1, escaping.stderr);
+    assert.deepEqual(JSON.parse(escaping.stdout), {
+      valid: false,
+      errors: [{ field: 'package.../../etc/evil', reason: "member '../../etc/evil' escapes the package ('..')" }],
+    });
+    const control = path.join(dir, 'no-escape.ova');
+    await writeFile(control, await tarOf(good));
+    const ok = await skygate('ova', 'inspect', '--json', control);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).virtualSystems[0].id, 'crafted');
+  });
+
+  it('inspect refuses a descriptor in an unknown OVF namespace (exit 1), and reads it in the DMTF one', async () => {
+    const ovf = descriptorFor('crafted-disk1.vmdk', 4096);
     const alien = path.join(dir, 'alien.ovf');
-    await writeFile(alien, '<Envelope xmlns="http://example.org/ovf/envelope/7"><References/></Envelope>');
+    await writeFile(alien, ovf.replaceAll('http://schemas.dmtf.org/ovf/envelope/1', 'http://example.org/ovf/envelope/7'));
     const r = await skygate('ova', 'inspect', alien);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /not an OVF Envelope in a known namespace/);
+    assert.match(
+      r.stderr,
+      /descriptor: root element \{http:\/\/example\.org\/ovf\/envelope\/7\}Envelope is not an OVF Envelope in a known namespace/,
+    );
+    const known = path.join(dir, 'known.ovf');
+    await writeFile(known, ovf);
+    const ok = await skygate('ova', 'inspect', known);
+    assert.equal(ok.code, 0, ok.stderr);
   });
 
   it('exits 2 when the file cannot be read', async () => {

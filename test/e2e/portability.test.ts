@@ -94,6 +94,8 @@ describe('image portability over REST', () => {
       const req = http.request(`${gw.url}/v1/images/import?provider=sim-west`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...headers },
+        // A deadline: a gateway that never answers fails the test instead of hanging it.
+        signal: AbortSignal.timeout(30_000),
       });
       req.on('response', (res) => {
         const parts: Buffer[] = [];

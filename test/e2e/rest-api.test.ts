@@ -278,7 +278,14 @@ describe('event stream', () => {
     const { port } = new URL(gw.url);
     const done = new Promise<void>((resolve, reject) => {
       const req = http.get(
-        { host: '127.0.0.1', port, path: '/v1/events?since=0', headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } },
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/v1/events?since=0',
+          headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+          // A deadline: an event that never comes fails the test instead of hanging it.
+          signal: AbortSignal.timeout(15_000),
+        },
         (res) => {
           assert.equal(res.headers['content-type'], 'text/event-stream');
           res.setEncoding('utf8');

@@ -1,6 +1,7 @@
 /** Key pairs: OpenSSH public keys made by ssh-keygen are accepted with the fingerprints EC2 shows; broken ones refused. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,8 @@ async function sshKey(type: string, hash: 'md5' | 'sha256', bits?: number): Prom
 }
 
 before(async () => {
+  const onPath = (process.env.PATH ?? '').split(path.delimiter).some((d) => existsSync(path.join(d, 'ssh-keygen')));
+  assert.ok(onPath, "ssh-keygen is missing: install Debian's openssh-client (scripts/test.sh does)");
   dir = await mkdtemp(path.join(tmpdir(), 'skygate-ssh-'));
 });
 after(async () => {

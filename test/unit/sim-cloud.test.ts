@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { createCloudAdapter, createLoadBalancerAdapter, type SimCloudAdapter } from '../../adapters/sim/index.js';
 import { isSkygateError, type SkygateError } from '../../src/core/errors.js';
 import { errorCode, waitFor } from '../contract/cloud-adapter-contract.js';
@@ -21,6 +20,7 @@ beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'skygate-sim-unit-'));
 });
 afterEach(async () => {
+  mock.timers.reset();
   for (const a of open.splice(0)) await a.close();
   await rm(dataDir, { recursive: true, force: true });
 });
@@ -86,6 +86,8 @@ describe('sim cloud', () => {
   });
 
   it('resolves transitions lazily after latencyMs', async () => {
+    // The sim reads its clock from Date: a mocked one moves exactly to either side of the due time.
+    mock.timers.enable({ apis: ['Date'], now: Date.now() });
     const a = await sim({ latencyMs: 60 });
     const vm = await a.createInstance(spec());
     assert.equal(vm.state, 'pending');
@@ -94,7 +96,9 @@ describe('sim cloud', () => {
       (await rejection(a.createImageFromInstance(vm.nativeId, { name: 'early', clientToken: 'e1' }))).code,
       'conflict',
     );
-    await sleep(70);
+    mock.timers.tick(59);
+    assert.equal((await a.getInstance(vm.nativeId)).state, 'pending', 'not before latencyMs');
+    mock.timers.tick(1);
     assert.equal((await a.getInstance(vm.nativeId)).state, 'running');
     const img = await a.createImageFromInstance(vm.nativeId, { name: 'cap', clientToken: 'c1' });
     assert.equal(img.state, 'pending');
@@ -154,11 +158,14 @@ describe('sim cloud', () => {
   });
 
   it('forgets terminated instances after terminatedRetentionMs', async () => {
+    mock.timers.enable({ apis: ['Date'], now: Date.now() });
     const a = await sim({ terminatedRetentionMs: 50 });
     const vm = await a.createInstance(spec());
     await a.deleteInstance(vm.nativeId);
     assert.equal((await a.getInstance(vm.nativeId)).state, 'terminated');
-    await sleep(60);
+    mock.timers.tick(49);
+    assert.equal((await a.getInstance(vm.nativeId)).state, 'terminated', 'kept for terminatedRetentionMs');
+    mock.timers.tick(1);
     assert.equal(await errorCode(a.getInstance(vm.nativeId)), 'not_found');
     assert.deepEqual((await a.listInstances()).items, []);
   });
@@ -231,8 +238,17 @@ describe('sim cloud', () => {
     assert.equal(err.code, 'throttled');
     assert.ok(err.retryAfter !== undefined && err.retryAfter >= 1, `retryAfter ${err.retryAfter}`);
     assert.equal((await a.health()).status, 'up', 'health checks are not throttled');
-    await sleep(550);
-    await a.listFlavors();
+    // The bucket refills on the monotonic clock (which mock timers do not move): wait for the token, not a guess.
+    await waitFor(
+      'a call let through once a token is back',
+      () =>
+        a.listFlavors().then(
+          () => 'through',
+          (e: SkygateError) => (e.code === 'throttled' ? 'throttled' : Promise.reject(e)),
+        ),
+      (outcome) => outcome === 'through',
+      2_000,
+    );
   });
 
   it('injects failures: errorRate 1 fails every call with a sim request id', async () => {

@@ -83,12 +83,20 @@ const operationsTotal = new Counter({
 });
 const operationsRunning = new Gauge({ name: 'skygate_operations_running', help: 'Operations running now' });
 
+/**
+ * TEST HOOK, off unless this variable names a step as `kind/step` (e.g. `instance.create/request`): the process
+ * kills itself (SIGKILL) right after that step's work returns and before the engine records it, the one moment a
+ * crash makes the restarted gateway repeat a step that already reached the cloud. Only crash-recovery tests set it.
+ */
+export const TEST_CRASH_AFTER_STEP = 'SKYGATE_TEST_CRASH_AFTER_STEP';
+
 export class OperationEngine {
   private readonly commands = new Map<string, CommandDefinition>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly slots = new Map<string, Semaphore>();
   /** Emits an operation's id each time it is saved, so `waitFor` wakes without polling the store. */
   private readonly saved = new EventEmitter().setMaxListeners(0);
+  private readonly crashAfterStep = process.env[TEST_CRASH_AFTER_STEP];
 
   constructor(
     private readonly store: Store,
@@ -255,6 +263,7 @@ export class OperationEngine {
           record.finishedAt = new Date().toISOString();
           return await this.finish(op, toSkygateError(e, op.provider));
         }
+        if (this.crashAfterStep === `${op.kind}/${step.name}`) process.kill(process.pid, 'SIGKILL');
         record.status = 'succeeded';
         record.finishedAt = new Date().toISOString();
         op.progress = Math.round((100 * (i + 1)) / def.steps.length);
