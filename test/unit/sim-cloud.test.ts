@@ -384,5 +384,24 @@ describe('sim load balancer', () => {
     assert.equal(await errorCode(a.registerTarget('default', { address: '1.2.3.4', port: 0 })), 'invalid_input');
     await a.registerTarget('default', { address: '1.2.3.4', port: 80 });
     assert.equal(await errorCode(a.setTargetState('default', '1.2.3.4:80', 'sleeping' as 'active')), 'invalid_input');
+    assert.equal(
+      await errorCode(a.registerTarget('default', { address: '1.2.3.5', port: 80, state: 'up' as 'active' })),
+      'invalid_input',
+    );
+  });
+
+  it('registers a target in the state asked for; registering it again changes only the weight', async () => {
+    const a = await lb();
+    const fenced = await a.registerTarget('default', { address: '127.10.0.4', port: 8000, state: 'maintenance', weight: 2 });
+    assert.deepEqual([fenced.state, fenced.health, fenced.weight], ['maintenance', 'maintenance', 2]);
+    const again = await a.registerTarget('default', { address: '127.10.0.4', port: 8000, state: 'active', weight: 4 });
+    assert.deepEqual([again.state, again.weight], ['maintenance', 4]);
+    await a.registerTarget('default', { address: '127.10.0.5', port: 8000 });
+    assert.equal(
+      await errorCode(a.setTargetAddress('default', '127.10.0.4:8000', { address: '127.10.0.5', port: 8000 })),
+      'conflict',
+    );
+    const moved = await a.setTargetAddress('default', '127.10.0.4:8000', { address: '127.10.0.6', port: 8000 });
+    assert.deepEqual([moved.id, moved.state, moved.weight], ['127.10.0.6:8000', 'maintenance', 4]);
   });
 });
