@@ -6,9 +6,12 @@ cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/tsx ] || npm ci --no-audit --no-fund
 
 # Real tools the tests drive, from Debian's packages: curl and jq (the README tour), qemu-img (disk
-# conversion), xmllint (OVF schema validation), the AWS CLI (the EC2 front's tour), and boto3 (a second
-# EC2 client). Debian's python3-boto3 installs for /usr/bin/python3, which the tests call by that path.
-declare -A package_of=([curl]=curl [jq]=jq [qemu-img]=qemu-utils [xmllint]=libxml2-utils [/usr/bin/aws]=awscli)
+# conversion), xmllint (OVF schema validation), the AWS CLI (the EC2 front's tour), boto3 (a second
+# EC2 client) and HAProxy 2.6 (the load balancer the HA tests send traffic through; found at
+# /usr/sbin/haproxy, which is not on every PATH). Debian's python3-boto3 installs for /usr/bin/python3,
+# which the tests call by that path.
+declare -A package_of=([curl]=curl [jq]=jq [qemu-img]=qemu-utils [xmllint]=libxml2-utils [/usr/bin/aws]=awscli
+  [/usr/sbin/haproxy]=haproxy)
 missing=()
 for tool in "${!package_of[@]}"; do command -v "$tool" >/dev/null || missing+=("${package_of[$tool]}"); done
 /usr/bin/python3 -c 'import boto3' 2>/dev/null || missing+=(python3-boto3)

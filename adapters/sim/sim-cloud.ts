@@ -36,7 +36,7 @@ import {
 } from '../../src/core/index.js';
 import { SimDisks, SEED_DISK_BYTES } from './sim-disks.js';
 import { FaultInjector, TokenBucket, type SimFaults } from './sim-faults.js';
-import { mergeFaults, parseSimSettings, type SimQuotas, type SimSettings } from './sim-settings.js';
+import { mergeFaults, parseSimSettings, type SimQuotas, type SimSettings, type WorkloadImageSeed } from './sim-settings.js';
 import {
   effectiveState,
   SimState,
@@ -48,6 +48,8 @@ import {
   type Transition,
   type VolumeRow,
 } from './sim-state.js';
+import { WorkloadHost, type WorkloadHostStatus } from './workload/workload-host.js';
+import type { ServedInstance } from './workload/workload-protocol.js';
 
 export const SIM_FLAVORS: readonly NativeFlavor[] = [
   { nativeId: 'sim.small', name: 'sim.small', vcpus: 1, memoryMiB: 1024, diskGiB: 10 },
@@ -62,6 +64,11 @@ export const SIM_SEED_IMAGES = [
   { id: 'img-debian-12', name: 'debian-12', os: 'debian', minDiskGiB: 4 },
   { id: 'img-cirros-0-6', name: 'cirros-0.6', os: 'cirros', minDiskGiB: 1 },
 ] as const;
+
+/** The image tag that makes instances of the image serve a workload; its value names the application. */
+export const WORKLOAD_TAG = 'sim:workload';
+/** The applications the sim can run: `kv` is health, whoami and a key-value store on the instance's disk. */
+const WORKLOAD_APPS: ReadonlySet<string> = new Set(['kv']);
 
 const MAX_PAGE = 1000;
 const MAX_VOLUME_GIB = 16384;
@@ -94,13 +101,38 @@ export class SimCloudAdapter implements CloudAdapter {
     setFaults: async (patch: unknown): Promise<SimFaults> => {
       const faults = mergeFaults(this.faults.get(), patch);
       this.faults.set(faults);
+      // An outage takes the provider's workloads off the network too (connections refused); its end brings them back.
+      await this.syncWorkloads();
       return faults;
+    },
+    /** The process that serves this provider's workloads: up, idle (nothing to serve yet) or down, and what it serves. */
+    workloadHost: async (): Promise<WorkloadHostStatus> => this.workloads.status(),
+    /**
+     * The harder fault: SIGKILL the workload host. Every workload of the provider stops answering while the API
+     * still reports its instances running; it stays so until `startWorkloadHost`.
+     */
+    killWorkloadHost: async (): Promise<WorkloadHostStatus> => {
+      await this.workloads.kill();
+      return this.workloads.status();
+    },
+    /** Ends a killed host's downtime: a new host serves every running workload again, from its disk. */
+    startWorkloadHost: async (): Promise<WorkloadHostStatus> => {
+      this.workloads.start();
+      await this.syncWorkloads();
+      return this.workloads.status();
     },
   };
 
   private closed = false;
   /** Quota usage, rebuilt from the rows on open and kept in step after every committed create or delete. */
   private readonly usage: SimQuotas = { instances: 0, vcpus: 0, volumes: 0, volumeGiB: 0 };
+  /** Workload syncs run one after another; `queuedSync` is one that has not read the rows yet, which callers share. */
+  private syncChain: Promise<void> = Promise.resolve();
+  private queuedSync?: Promise<void>;
+  /** Wakes a sync when the next workload transition is due (a pending instance becoming running, say). */
+  private syncTimer?: NodeJS.Timeout;
+  /** True once the address block has changed under existing instances: every address is then looked up before use. */
+  private addressReuse = false;
 
   private constructor(
     readonly providerId: string,
@@ -108,6 +140,8 @@ export class SimCloudAdapter implements CloudAdapter {
     private readonly state: SimState,
     private readonly disks: SimDisks,
     private readonly faults: FaultInjector,
+    private readonly workloads: WorkloadHost,
+    private readonly log: AdapterContext['log'],
   ) {}
 
   static async open(ctx: AdapterContext): Promise<SimCloudAdapter> {
@@ -117,6 +151,8 @@ export class SimCloudAdapter implements CloudAdapter {
     try {
       const disks = new SimDisks(join(ctx.dataDir, 'disks'));
       seedImages(state, disks, Date.now());
+      seedWorkloadImages(state, disks, settings.workload.images, Date.now());
+      await removeOrphanDisks(state, disks, Date.now());
       const bucket =
         settings.rateLimit && new TokenBucket(ctx.providerId, settings.rateLimit.requestsPerSecond, settings.rateLimit.burst);
       // Faults set at runtime win over the config, which only seeds them: a drill survives a gateway restart.
@@ -127,8 +163,12 @@ export class SimCloudAdapter implements CloudAdapter {
         bucket,
       );
       state.purge(Date.now());
-      const adapter = new SimCloudAdapter(ctx.providerId, settings, state, disks, faults);
+      const host = new WorkloadHost(ctx.providerId, ctx.log);
+      const adapter = new SimCloudAdapter(ctx.providerId, settings, state, disks, faults, host, ctx.log);
       adapter.recountUsage();
+      adapter.addressReuse = addressBlockChanged(state, settings.addressBlock.cidr);
+      // After a gateway restart, running workloads serve again before the first API call is answered.
+      await adapter.syncWorkloads();
       return adapter;
     } catch (e) {
       state.close();
@@ -182,7 +222,7 @@ export class SimCloudAdapter implements CloudAdapter {
   }
 
   createInstance(spec: CreateInstanceSpec): Promise<NativeInstance> {
-    return this.call((now) => {
+    return this.call(async (now) => {
       const clientToken = checkToken(spec.clientToken);
       const name = checkText(spec.name, 'name', 255);
       const tags = tagsOf(spec.tags);
@@ -193,45 +233,69 @@ export class SimCloudAdapter implements CloudAdapter {
       if (spec.userData !== undefined && (typeof spec.userData !== 'string' || spec.userData.length > 65_536)) {
         throw invalid('userData', 'must be a string of at most 64 KiB');
       }
-      const created = this.state.tx(() => {
-        const existing = this.state.byToken('instances', clientToken, now);
-        if (existing !== undefined) return { row: existing, fresh: false };
-        const image = this.state.get('images', spec.imageId, now);
-        if (image === undefined) throw invalid('imageId', `image '${String(spec.imageId)}' does not exist`);
-        const imageState = effectiveState(image, now);
-        if (imageState !== 'available') throw conflict(`image ${image.id} is ${imageState}, not available`, 'imageId');
-        if (image.min_disk_gib > flavor.diskGiB) {
-          throw invalid(
-            'flavorId',
-            `${flavor.nativeId} has a ${flavor.diskGiB} GiB disk; image ${image.id} needs ${image.min_disk_gib} GiB`,
-          );
+      const id = newId('i');
+      // A workload image needs a disk copy, made outside the transaction (it is file I/O) and before the row, so a
+      // crash never leaves a row without its disk (at worst a copy without a row, which the next open removes). The
+      // first attempt finds out whether the image is one; plain images go through in that one attempt.
+      let copy: { workload: string; file: string } | undefined;
+      for (;;) {
+        let created: { row: InstanceRow; fresh: boolean } | { copyFrom: ImageRow; workload: string };
+        try {
+          created = this.state.tx(() => {
+            const existing = this.state.byToken('instances', clientToken, now);
+            if (existing !== undefined) return { row: existing, fresh: false };
+            const image = this.state.get('images', spec.imageId, now);
+            if (image === undefined) throw invalid('imageId', `image '${String(spec.imageId)}' does not exist`);
+            const imageState = effectiveState(image, now);
+            if (imageState !== 'available') throw conflict(`image ${image.id} is ${imageState}, not available`, 'imageId');
+            if (image.min_disk_gib > flavor.diskGiB) {
+              throw invalid(
+                'flavorId',
+                `${flavor.nativeId} has a ${flavor.diskGiB} GiB disk; image ${image.id} needs ${image.min_disk_gib} GiB`,
+              );
+            }
+            const workload = workloadOf(image);
+            if (workload !== undefined && copy?.workload !== workload) return { copyFrom: image, workload };
+            this.checkQuota('instances', 1);
+            this.checkQuota('vcpus', flavor.vcpus);
+            const n = this.state.nextCounter('instance_seq');
+            const row: InstanceRow = {
+              id,
+              client_token: clientToken,
+              name,
+              ...this.transition('pending', 'running', now),
+              flavor_id: flavor.nativeId,
+              image_id: image.id,
+              zone: zone ?? this.settings.zones[n % this.settings.zones.length]!,
+              private_ip: this.allocateAddress(n, now),
+              key_name: keyName,
+              user_data: spec.userData ?? null,
+              tags: JSON.stringify(tags),
+              created_at: new Date(now).toISOString(),
+              gone_at: null,
+              workload: workload ?? null,
+              disk_file: workload === undefined ? null : (copy?.file ?? null),
+            };
+            this.state.insert('instances', row);
+            return { row, fresh: true };
+          });
+        } catch (e) {
+          if (copy !== undefined) await this.disks.remove(copy.file);
+          throw e;
         }
-        this.checkQuota('instances', 1);
-        this.checkQuota('vcpus', flavor.vcpus);
-        const n = this.state.nextCounter('instance_seq');
-        const row: InstanceRow = {
-          id: newId('i'),
-          client_token: clientToken,
-          name,
-          ...this.transition('pending', 'running', now),
-          flavor_id: flavor.nativeId,
-          image_id: image.id,
-          zone: zone ?? this.settings.zones[n % this.settings.zones.length]!,
-          private_ip: privateIp(n),
-          key_name: keyName,
-          user_data: spec.userData ?? null,
-          tags: JSON.stringify(tags),
-          created_at: new Date(now).toISOString(),
-          gone_at: null,
-        };
-        this.state.insert('instances', row);
-        return { row, fresh: true };
-      });
-      if (created.fresh) {
-        this.usage.instances += 1;
-        this.usage.vcpus += flavor.vcpus;
+        if ('copyFrom' in created) {
+          copy = { workload: created.workload, file: await this.copyWorkloadDisk(id, created.copyFrom, created.workload) };
+          continue;
+        }
+        // A repeated token, or an image whose tag went away while the disk was copied: the copy is not needed.
+        if (copy !== undefined && created.row.disk_file !== copy.file) await this.disks.remove(copy.file);
+        if (created.fresh) {
+          this.usage.instances += 1;
+          this.usage.vcpus += flavor.vcpus;
+          if (created.row.workload !== null) await this.syncWorkloads();
+        }
+        return this.toInstance(created.row, now);
       }
-      return this.toInstance(created.row, now);
     });
   }
 
@@ -239,16 +303,18 @@ export class SimCloudAdapter implements CloudAdapter {
     return this.call((now) => this.instanceAction('start', id, now));
   }
 
+  /** A stopping instance's workload stops at once; its data stays on its disk for the next start. */
   stopInstance(id: string): Promise<void> {
     return this.call((now) => this.instanceAction('stop', id, now));
   }
 
+  /** A workload is down for the reboot's duration (latencyMs) and serves again from its disk. */
   rebootInstance(id: string): Promise<void> {
     return this.call((now) => this.instanceAction('reboot', id, now));
   }
 
   deleteInstance(id: string): Promise<void> {
-    return this.call((now) => {
+    return this.call(async (now) => {
       const freed = this.state.tx(() => {
         const row = this.mustGet('instances', id, now);
         const current = effectiveState(row, now);
@@ -262,11 +328,16 @@ export class SimCloudAdapter implements CloudAdapter {
             this.state.update('volumes', vol.id, this.transition('detaching', 'available', now));
         }
         this.state.purge(now);
-        return flavorOf(row.flavor_id);
+        return { flavor: flavorOf(row.flavor_id), disk: row.disk_file };
       });
       if (freed !== undefined) {
         this.usage.instances -= 1;
-        this.usage.vcpus -= freed.vcpus;
+        this.usage.vcpus -= freed.flavor?.vcpus ?? 0;
+        if (freed.disk !== null) {
+          // The server stops first, then its disk goes: a terminated instance's data is gone, as on EC2.
+          await this.syncWorkloads();
+          await this.disks.remove(freed.disk);
+        }
       }
     });
   }
@@ -305,10 +376,13 @@ export class SimCloudAdapter implements CloudAdapter {
       }
       const source = this.state.get('images', instance.image_id, now);
       const id = newId('img');
-      const diskFormat = source?.disk_format ?? 'raw';
+      // A workload instance's own disk holds its data: the image is taken from it, so it carries the data.
+      const diskFormat = instance.disk_file !== null ? 'raw' : (source?.disk_format ?? 'raw');
       const file = `${id}.${diskFormat}`;
       const stamp = `instance=${instanceId} image=${id} at=${new Date(now).toISOString()}`;
-      const sizeBytes = await this.disks.capture(source?.file ?? null, file, stamp);
+      const sizeBytes = await this.disks.capture(instance.disk_file ?? source?.file ?? null, file, stamp);
+      // The captured disk runs the same software, so its instances serve the same workload.
+      if (instance.workload !== null && tags[WORKLOAD_TAG] === undefined) tags[WORKLOAD_TAG] = instance.workload;
       const done = Date.now();
       return this.toImage(
         await this.insertImage(file, done, {
@@ -560,6 +634,9 @@ export class SimCloudAdapter implements CloudAdapter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.syncTimer);
+    await this.syncChain;
+    await this.workloads.close();
     this.state.close();
   }
 
@@ -575,12 +652,105 @@ export class SimCloudAdapter implements CloudAdapter {
     }
   }
 
-  private instanceAction(action: keyof typeof INSTANCE_ACTIONS, id: string, now: number): void {
-    this.state.tx(() => {
-      const current = effectiveState(this.mustGet('instances', id, now), now);
+  private async instanceAction(action: keyof typeof INSTANCE_ACTIONS, id: string, now: number): Promise<void> {
+    const moved = this.state.tx(() => {
+      const row = this.mustGet('instances', id, now);
+      const current = effectiveState(row, now);
       const move = INSTANCE_ACTIONS[action][current];
       if (move === undefined) throw conflict(`cannot ${action} instance ${id}: it is ${current}`);
       if (move !== null) this.state.update('instances', id, this.transition(move[0], move[1], now));
+      return move !== null && row.workload !== null;
+    });
+    if (moved) await this.syncWorkloads();
+  }
+
+  /** Copies a workload image's disk for instance `id`, after checking the sim can run it; answers the copy's file. */
+  private async copyWorkloadDisk(id: string, image: ImageRow, workload: string): Promise<string> {
+    if (!WORKLOAD_APPS.has(workload)) {
+      throw invalid(
+        'imageId',
+        `image ${image.id} asks for workload '${workload}' (tag ${WORKLOAD_TAG}); the sim runs ${[...WORKLOAD_APPS].join(', ')}`,
+      );
+    }
+    if (image.disk_format !== 'raw') {
+      throw invalid(
+        'imageId',
+        `image ${image.id} asks for the ${workload} workload but its disk is ${image.disk_format}; a workload needs a raw disk`,
+      );
+    }
+    const file = `${id}.raw`;
+    try {
+      await this.disks.cloneForInstance(image.file, file);
+    } catch (e) {
+      throw new SkygateError('internal', `sim: cannot copy the disk of image ${image.id}: ${(e as Error).message}`, {
+        provider: this.providerId,
+      });
+    }
+    return file;
+  }
+
+  /**
+   * Brings the workload host in line with the rows: every workload instance that is running serves, none other
+   * does, and none at all during an outage. Never throws: a workload that cannot serve is logged and shown by
+   * `extensions.workloadHost()`, and the API call that caused the sync still succeeds, as on a real cloud.
+   */
+  private syncWorkloads(): Promise<void> {
+    if (this.queuedSync !== undefined) return this.queuedSync;
+    const run = this.syncChain.then(async () => {
+      this.queuedSync = undefined;
+      if (this.closed) return;
+      try {
+        const now = Date.now();
+        const rows = this.state.workloadInstances(now);
+        const serve = this.faults.get().outage
+          ? []
+          : rows.filter((r) => r.disk_file !== null && effectiveState(r, now) === 'running').map((r) => this.served(r));
+        await this.workloads.sync(serve);
+        this.wakeAtNextTransition(rows, now);
+      } catch (e) {
+        this.log.warn({ provider: this.providerId, err: (e as Error).message }, 'sim: workload sync failed');
+      }
+    });
+    this.queuedSync = run;
+    this.syncChain = run;
+    return run;
+  }
+
+  private wakeAtNextTransition(rows: InstanceRow[], now: number): void {
+    clearTimeout(this.syncTimer);
+    const due = rows.flatMap((r) => (r.target_state !== null && r.due_at !== null && r.due_at > now ? [r.due_at] : []));
+    if (due.length === 0) return;
+    // unref: a pending transition must not keep a finished test or CLI process alive.
+    this.syncTimer = setTimeout(() => void this.syncWorkloads(), Math.min(...due) - now + 1).unref();
+  }
+
+  private served(r: InstanceRow): ServedInstance {
+    return {
+      instanceId: r.id,
+      providerId: this.providerId,
+      imageId: r.image_id,
+      address: r.private_ip,
+      port: this.settings.workload.port,
+      disk: this.disks.pathOf(r.disk_file!),
+    };
+  }
+
+  /**
+   * The address for the `n`-th instance: the counter's place in the block, or, once the counter has gone round the
+   * block (or the block has changed since addresses were handed out), the next one that no instance holds.
+   */
+  private allocateAddress(n: number, now: number): string {
+    const block = this.settings.addressBlock;
+    // Before the first round is complete every counter value is a new address: no lookup, so plain launches cost
+    // what they did before addresses could be reused.
+    if (n < block.capacity && !this.addressReuse) return block.addressAt(n);
+    // Bounded by the live instances: every address skipped is held by one.
+    for (let k = 0; k < block.capacity; k++) {
+      const ip = block.addressAt((n + k) % block.capacity);
+      if (!this.state.addressHeld(ip, now)) return ip;
+    }
+    throw new SkygateError('quota_exceeded', `sim: address block ${block.cidr} has no free address left`, {
+      provider: this.providerId,
     });
   }
 
@@ -749,10 +919,60 @@ const flavorOf = (id: string): NativeFlavor | undefined => SIM_FLAVORS.find((f) 
 /** `prefix-` and 17 random hex digits, the shape of an EC2 id. */
 const newId = (prefix: string): string => `${prefix}-${randomBytes(9).toString('hex').slice(0, 17)}`;
 
-/** 10.a.b.c from a sequence number, skipping the network, gateway-ish and broadcast hosts of each /24. */
-function privateIp(n: number): string {
-  const block = Math.floor(n / 250);
-  return `10.${Math.floor(block / 256) % 256}.${block % 256}.${(n % 250) + 4}`;
+/**
+ * Whether instances may hold addresses of another block than the configured one, in which case the counter alone no
+ * longer promises a free address. Remembered for good: the old block's instances live on after the change.
+ */
+function addressBlockChanged(state: SimState, cidr: string): boolean {
+  return state.tx(() => {
+    const used = state.getMeta<string>('address_block');
+    const changed = state.getMeta<boolean>('address_reuse') === true || (used !== undefined && used !== cidr);
+    state.setMeta('address_block', cidr);
+    if (changed) state.setMeta('address_reuse', true);
+    return changed;
+  });
+}
+
+/** The application an image's instances serve (its `sim:workload` tag), if any; the string test spares a JSON parse per launch. */
+function workloadOf(image: ImageRow): string | undefined {
+  return image.tags.includes(WORKLOAD_TAG) ? (JSON.parse(image.tags) as Tags)[WORKLOAD_TAG] : undefined;
+}
+
+/** Adds the configured workload images once each (a deleted one stays deleted) and re-creates a missing disk file. */
+function seedWorkloadImages(state: SimState, disks: SimDisks, seeds: WorkloadImageSeed[], now: number): void {
+  state.tx(() => {
+    for (const s of seeds) {
+      if (state.getMeta<boolean>(`seeded:${s.id}`) === true) continue;
+      if (state.get('images', s.id, now) === undefined) {
+        state.insert('images', {
+          id: s.id,
+          client_token: null,
+          name: s.name,
+          state: 'available',
+          target_state: null,
+          due_at: null,
+          size_bytes: SEED_DISK_BYTES,
+          disk_format: 'raw',
+          min_disk_gib: 1,
+          os: 'debian',
+          source_instance_id: null,
+          file: `${s.id}.raw`,
+          tags: JSON.stringify({ 'sim:seed': 'true', [WORKLOAD_TAG]: 'kv' }),
+          created_at: new Date(now).toISOString(),
+        });
+      }
+      state.setMeta(`seeded:${s.id}`, true);
+    }
+  });
+  for (const s of seeds) {
+    if (state.get('images', s.id, now) !== undefined) disks.ensureSeed(`${s.id}.raw`, s.name);
+  }
+}
+
+/** Removes instance disk copies whose instance is gone (a crash between copy and row, or between row and removal). */
+async function removeOrphanDisks(state: SimState, disks: SimDisks, now: number): Promise<void> {
+  const kept = new Set(state.workloadInstances(now).map((r) => r.disk_file));
+  for (const file of disks.instanceFiles()) if (!kept.has(file)) await disks.remove(file);
 }
 
 function checkToken(token: unknown): string {

@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import {
   SkygateError,
+  conflict,
   invalid,
   notFound,
   toSkygateError,
   type AdapterContext,
   type LbTarget,
+  type LbTargetSpec,
   type LoadBalancerAdapter,
   type TargetHealth,
   type TargetState,
@@ -99,30 +101,57 @@ export class SimLoadBalancerAdapter implements LoadBalancerAdapter {
     });
   }
 
-  /** Registering an already registered address:port is a no-op that updates its weight, as ELB and Octavia allow. */
-  async registerTarget(poolId: string, target: { address: string; port: number; weight?: number }): Promise<LbTarget> {
+  /**
+   * Registering an already registered address:port is a no-op that updates its weight, as ELB and Octavia allow;
+   * a new target starts in `target.state` (default active).
+   */
+  async registerTarget(poolId: string, target: LbTargetSpec): Promise<LbTarget> {
     return this.run(() => {
-      const { address, port, weight } = target;
-      if (typeof address !== 'string' || address.length === 0 || address.length > 255 || /[\s/]/.test(address)) {
-        throw invalid('address', 'must be an IP address or host name');
-      }
-      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
-        throw invalid('port', 'must be 1..65535');
-      if (
-        weight !== undefined &&
-        (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT)
-      ) {
-        throw invalid('weight', `must be an integer from 0 to ${MAX_WEIGHT}`);
-      }
+      const { address, port, weight, state } = target;
+      checkAddress(address);
+      checkPort(port);
+      if (weight !== undefined) checkWeight(weight);
+      if (state !== undefined && !TARGET_STATES.has(state))
+        throw invalid('state', `must be one of ${[...TARGET_STATES].join(', ')}`);
       const id = `${address}:${port}`;
       return this.db.transaction(() => {
         this.mustGetPool(poolId);
         this.db
           .prepare(
-            `INSERT INTO targets (pool_id, id, address, port, weight, state) VALUES (?, ?, ?, ?, ?, 'active')
+            `INSERT INTO targets (pool_id, id, address, port, weight, state) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (pool_id, id) DO UPDATE SET weight = COALESCE(?, weight)`,
           )
-          .run(poolId, id, address, port, weight ?? 1, weight ?? null);
+          .run(poolId, id, address, port, weight ?? 1, state ?? 'active', weight ?? null);
+        return toTarget(this.mustGetTarget(poolId, id));
+      })();
+    });
+  }
+
+  async setTargetWeight(poolId: string, targetId: string, weight: number): Promise<LbTarget> {
+    return this.run(() => {
+      checkWeight(weight);
+      return this.db.transaction(() => {
+        this.mustGetTarget(poolId, targetId);
+        this.db.prepare('UPDATE targets SET weight = ? WHERE pool_id = ? AND id = ?').run(weight, poolId, targetId);
+        return toTarget(this.mustGetTarget(poolId, targetId));
+      })();
+    });
+  }
+
+  /** Moves a target to another address:port, keeping its state, weight and simulated health; its id follows. */
+  async setTargetAddress(poolId: string, targetId: string, to: { address: string; port: number }): Promise<LbTarget> {
+    return this.run(() => {
+      checkAddress(to?.address);
+      checkPort(to?.port);
+      const id = `${to.address}:${to.port}`;
+      return this.db.transaction(() => {
+        this.mustGetTarget(poolId, targetId);
+        if (id !== targetId && this.db.prepare('SELECT 1 FROM targets WHERE pool_id = ? AND id = ?').get(poolId, id)) {
+          throw conflict(`pool ${poolId} already holds a target at ${id}`, 'address');
+        }
+        this.db
+          .prepare('UPDATE targets SET id = ?, address = ?, port = ? WHERE pool_id = ? AND id = ?')
+          .run(id, to.address, to.port, poolId, targetId);
         return toTarget(this.mustGetTarget(poolId, id));
       })();
     });
@@ -167,6 +196,22 @@ export class SimLoadBalancerAdapter implements LoadBalancerAdapter {
       | undefined;
     if (row === undefined) throw notFound('target', String(targetId), 'targetId');
     return row;
+  }
+}
+
+function checkAddress(address: unknown): void {
+  if (typeof address !== 'string' || address.length === 0 || address.length > 255 || /[\s/]/.test(address)) {
+    throw invalid('address', 'must be an IP address or host name');
+  }
+}
+
+function checkPort(port: unknown): void {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw invalid('port', 'must be 1..65535');
+}
+
+function checkWeight(weight: unknown): void {
+  if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
+    throw invalid('weight', `must be an integer from 0 to ${MAX_WEIGHT}`);
   }
 }
 

@@ -1,5 +1,6 @@
 /** The sim's settings: defaults, and validation that names the offending setting. */
 import { SkygateError } from '../../src/core/index.js';
+import { AddressBlock } from './sim-addresses.js';
 import { NO_FAULTS, type SimFaults } from './sim-faults.js';
 
 export interface SimQuotas {
@@ -9,6 +10,18 @@ export interface SimQuotas {
   volumeGiB: number;
 }
 
+/** An image the sim adds on first open, tagged to run the workload (README: "Workload"). */
+export interface WorkloadImageSeed {
+  id: string;
+  name: string;
+}
+
+export interface WorkloadSettings {
+  /** The TCP port every workload instance serves on, at its own address. */
+  port: number;
+  images: WorkloadImageSeed[];
+}
+
 export interface SimSettings {
   latencyMs: number;
   zones: string[];
@@ -16,13 +29,29 @@ export interface SimSettings {
   rateLimit?: { requestsPerSecond: number; burst: number };
   faults: SimFaults;
   terminatedRetentionMs: number;
+  /** Where instances' private addresses come from: loopback, so a workload can listen on them. */
+  addressBlock: AddressBlock;
+  workload: WorkloadSettings;
 }
 
 export const DEFAULT_LATENCY_MS = 1000;
 export const DEFAULT_RETENTION_MS = 60_000;
 export const DEFAULT_QUOTAS: SimQuotas = { instances: 20_000, vcpus: 80_000, volumes: 20_000, volumeGiB: 1_000_000 };
+/** Not 8080: a gateway bound to 0.0.0.0:8080 (the container's default) would keep every workload from binding it. */
+export const DEFAULT_WORKLOAD_PORT = 8000;
 
-const KNOWN = new Set(['latencyMs', 'zones', 'quotas', 'rateLimit', 'faults', 'terminatedRetentionMs']);
+const KNOWN = new Set([
+  'latencyMs',
+  'zones',
+  'quotas',
+  'rateLimit',
+  'faults',
+  'terminatedRetentionMs',
+  'addressBlock',
+  'workload',
+]);
+/** The ids the sim seeds itself; a workload image may not take one. */
+const RESERVED_IMAGE_IDS = new Set(['img-ubuntu-22-04', 'img-debian-12', 'img-cirros-0-6']);
 
 type Warn = (obj: object, msg?: string) => void;
 
@@ -38,6 +67,8 @@ export function parseSimSettings(providerId: string, raw: Record<string, unknown
     rateLimit: parseRateLimit(raw.rateLimit, bad),
     faults: parseFaults(raw.faults, NO_FAULTS, 'faults.', bad),
     terminatedRetentionMs: nonNegative(raw.terminatedRetentionMs, DEFAULT_RETENTION_MS, 'terminatedRetentionMs', bad),
+    addressBlock: parseAddressBlock(raw.addressBlock, providerId, bad),
+    workload: parseWorkload(raw.workload, bad),
   };
 }
 
@@ -73,6 +104,42 @@ function parseFaults(raw: unknown, base: SimFaults, prefix: string, bad: Bad): S
     addedLatencyMs: nonNegative(obj.addedLatencyMs, base.addedLatencyMs, `${prefix}addedLatencyMs`, bad),
     outage: obj.outage ?? base.outage,
   };
+}
+
+function parseAddressBlock(raw: unknown, providerId: string, bad: Bad): AddressBlock {
+  if (raw === undefined) return AddressBlock.defaultFor(providerId);
+  const block = AddressBlock.parse(typeof raw === 'string' ? raw : JSON.stringify(raw));
+  if (typeof block === 'string') throw bad('addressBlock', block);
+  return block;
+}
+
+function parseWorkload(raw: unknown, bad: Bad): WorkloadSettings {
+  if (raw === undefined || raw === null) return { port: DEFAULT_WORKLOAD_PORT, images: [] };
+  const obj = record(raw, 'workload', bad);
+  for (const key of Object.keys(obj)) {
+    if (key !== 'port' && key !== 'images') throw bad(`workload.${key}`, 'is not a workload setting (use port, images)');
+  }
+  const port = integer(obj.port, DEFAULT_WORKLOAD_PORT, 1, 'workload.port', bad);
+  if (port > 65535) throw bad('workload.port', `must be a port number from 1 to 65535 (got ${port})`);
+  const list = obj.images ?? [];
+  if (!Array.isArray(list)) throw bad('workload.images', 'must be a list of { id, name }');
+  const seen = new Set<string>();
+  const images = list.map((item, i) => {
+    const field = `workload.images[${i}]`;
+    const entry = record(item, field, bad);
+    const { id, name } = entry;
+    if (typeof id !== 'string' || !/^img-[a-z0-9][a-z0-9-]{0,62}$/.test(id)) {
+      throw bad(`${field}.id`, 'must look like img-kv-app (img- and lower-case letters, digits or hyphens)');
+    }
+    if (RESERVED_IMAGE_IDS.has(id)) throw bad(`${field}.id`, `'${id}' is one of the sim's own seed images`);
+    if (seen.has(id)) throw bad(`${field}.id`, `'${id}' is listed twice`);
+    seen.add(id);
+    if (typeof name !== 'string' || name.length === 0 || name.length > 255) {
+      throw bad(`${field}.name`, 'must be a non-empty string of at most 255 characters');
+    }
+    return { id, name };
+  });
+  return { port, images };
 }
 
 function parseZones(raw: unknown, fallback: string[], bad: Bad): string[] {

@@ -17,6 +17,10 @@ export interface InstanceRow {
   tags: string;
   created_at: string;
   gone_at: number | null;
+  /** The application the instance serves (`kv`), from its image's `sim:workload` tag; null for a plain instance. */
+  workload: string | null;
+  /** The instance's own copy of its image's disk, made only for workload instances. */
+  disk_file: string | null;
 }
 
 export interface ImageRow {
@@ -90,7 +94,8 @@ CREATE TABLE IF NOT EXISTS instances (
   id TEXT PRIMARY KEY, client_token TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
   state TEXT NOT NULL, target_state TEXT, due_at INTEGER,
   flavor_id TEXT NOT NULL, image_id TEXT NOT NULL, zone TEXT NOT NULL, private_ip TEXT NOT NULL,
-  key_name TEXT, user_data TEXT, tags TEXT NOT NULL, created_at TEXT NOT NULL, gone_at INTEGER
+  key_name TEXT, user_data TEXT, tags TEXT NOT NULL, created_at TEXT NOT NULL, gone_at INTEGER,
+  workload TEXT, disk_file TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS instances_gone ON instances (gone_at) WHERE gone_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS images (
@@ -112,6 +117,18 @@ CREATE TABLE IF NOT EXISTS snapshots (
   state TEXT NOT NULL, target_state TEXT, due_at INTEGER,
   volume_id TEXT NOT NULL, size_gib INTEGER NOT NULL, tags TEXT NOT NULL, created_at TEXT NOT NULL
 ) WITHOUT ROWID;
+`;
+
+/** Columns added after the first release: a sim.db written before them gains them on open. */
+const ADDED_COLUMNS: Array<[Table, string, string]> = [
+  ['instances', 'workload', 'TEXT'],
+  ['instances', 'disk_file', 'TEXT'],
+];
+
+/** Indexes over added columns, created once those columns exist. */
+const LATER_INDEXES = `
+CREATE INDEX IF NOT EXISTS instances_private_ip ON instances (private_ip);
+CREATE INDEX IF NOT EXISTS instances_workload ON instances (id) WHERE workload IS NOT NULL;
 `;
 
 /** Opens a sim database the way every sim file wants it: WAL, NORMAL sync, patient with a second opener. */
@@ -137,6 +154,13 @@ export class SimState {
   constructor(file: string) {
     this.db = openDatabase(file);
     this.db.exec(SCHEMA);
+    this.tx(() => {
+      for (const [table, column, type] of ADDED_COLUMNS) {
+        const columns = this.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
+        if (!columns.some((c) => c.name === column)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+      }
+    });
+    this.db.exec(LATER_INDEXES);
   }
 
   /** Runs `fn` in one IMMEDIATE transaction, so a read-check-write cannot interleave with another writer. */
@@ -191,6 +215,21 @@ export class SimState {
   /** Volumes whose attachment points at `instanceId` (including finished detaches; callers check the state). */
   volumesOf(instanceId: string): VolumeRow[] {
     return this.stmt('SELECT * FROM volumes WHERE attached_to = ?').all(instanceId) as VolumeRow[];
+  }
+
+  /** True while an instance row that is not yet forgotten holds `ip` (a terminated one keeps it until it is purged). */
+  addressHeld(ip: string, now: number): boolean {
+    return (
+      this.stmt('SELECT 1 FROM instances WHERE private_ip = ? AND (gone_at IS NULL OR gone_at > ?) LIMIT 1').get(ip, now) !==
+      undefined
+    );
+  }
+
+  /** Every instance that runs a workload and is not forgotten yet; a partial index keeps this cheap among plain ones. */
+  workloadInstances(now: number): InstanceRow[] {
+    return this.stmt('SELECT * FROM instances WHERE workload IS NOT NULL AND (gone_at IS NULL OR gone_at > ?) ORDER BY id').all(
+      now,
+    ) as InstanceRow[];
   }
 
   /** Forgets rows whose linger time has passed; cheap because only lingering rows are in the partial indexes. */

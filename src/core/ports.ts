@@ -168,15 +168,35 @@ export interface LbTarget {
   weight?: number;
 }
 
+/** What registers a target: its address and port (its id is `address:port`), and optionally weight and first state. */
+export interface LbTargetSpec {
+  address: string;
+  port: number;
+  weight?: number;
+  /**
+   * The state a new target starts in (default `active`), so a fenced target re-registered after its load balancer
+   * forgot it never takes traffic on the way to maintenance. An adapter that cannot start a target in another state
+   * registers it active: callers check the answer's `state` and set it right after.
+   */
+  state?: TargetState;
+}
+
 /** A load balancer's pools and targets: what the HA module flips on failover. */
 export interface LoadBalancerAdapter {
   readonly type: string;
   readonly providerId: string;
   listPools(): Promise<Array<{ id: string; name: string }>>;
   listTargets(poolId: string): Promise<LbTarget[]>;
-  registerTarget(poolId: string, target: { address: string; port: number; weight?: number }): Promise<LbTarget>;
+  registerTarget(poolId: string, target: LbTargetSpec): Promise<LbTarget>;
   deregisterTarget(poolId: string, targetId: string): Promise<void>;
   setTargetState(poolId: string, targetId: string, state: TargetState): Promise<void>;
+  /** Changes a target's weight where the load balancer weighs targets (HAProxy, sim; not ELBv2); 0 takes it out of rotation. */
+  setTargetWeight?(poolId: string, targetId: string, weight: number): Promise<LbTarget>;
+  /**
+   * Points a registered target at another address and port in place (HAProxy's `set server … addr … port …`), keeping
+   * its state and weight; its id changes with them. A `conflict` when the pool already holds that address and port.
+   */
+  setTargetAddress?(poolId: string, targetId: string, to: { address: string; port: number }): Promise<LbTarget>;
   /**
    * The longest one call may take by this adapter's own settings (Octavia waits for its load balancer to be
    * ACTIVE again after each change); the call policy's deadline is never shorter than this.

@@ -1,5 +1,6 @@
 /** The durable store's port (owned by the core): one interface, SQLite (default) and PostgreSQL behind it in src/store. */
 import type { Operation, OperationStatus, ResourceKind, ResourceOf, Role, SkygateEvent, Tags } from './model.js';
+import type { TargetState } from './ports.js';
 
 export interface InventoryQuery {
   kind: ResourceKind;
@@ -103,6 +104,30 @@ export interface InstanceAttributeRecord {
   updatedAt: string;
 }
 
+/** One target a load balancer pool should hold; its id there is `address:port`. */
+export interface DesiredTarget {
+  address: string;
+  port: number;
+  state: TargetState;
+  /** Absent: whatever the load balancer gives (for load balancers without weights, such as ELBv2). */
+  weight?: number;
+}
+
+/**
+ * What skygate wants one pool of one load balancer to hold, kept because a load balancer can forget (HAProxy loses
+ * runtime changes on restart or reload); the reconcile loop re-applies it.
+ */
+export interface DesiredPool {
+  /** The provider whose load balancer holds the pool. */
+  lbProvider: string;
+  poolId: string;
+  /** The complete set: a target the pool holds beyond these is removed. */
+  targets: DesiredTarget[];
+  /** Grows by one with every change, so a writer can make its change conditional on the version it read. */
+  generation: number;
+  updatedAt: string;
+}
+
 export interface IdempotencyRecord {
   principal: string;
   key: string;
@@ -189,4 +214,17 @@ export interface Store {
   getInstanceAttributes(instanceIds: string[]): Promise<InstanceAttributeRecord[]>;
   /** Replaces the attributes of one instance. */
   putInstanceAttributes(record: InstanceAttributeRecord): Promise<void>;
+
+  // Load balancer desired state (HA): the pools skygate manages and what each should hold.
+  getDesiredPool(lbProvider: string, poolId: string): Promise<DesiredPool | undefined>;
+  /** Every managed pool, ordered by load balancer and pool. */
+  listDesiredPools(): Promise<DesiredPool[]>;
+  /**
+   * Replaces a pool's targets in one transaction and answers it with its generation grown by one. With
+   * `expectGeneration`, the write happens only if the stored generation is that one (0: the pool is not managed
+   * yet), else `conflict`: another writer changed it since it was read.
+   */
+  putDesiredPool(pool: Omit<DesiredPool, 'generation'>, expectGeneration?: number): Promise<DesiredPool>;
+  /** Stops managing a pool (its targets stay in the load balancer as they are); false when it was not managed. */
+  deleteDesiredPool(lbProvider: string, poolId: string): Promise<boolean>;
 }

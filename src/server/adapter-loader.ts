@@ -8,6 +8,7 @@ const MODULES: Record<string, () => Promise<AdapterModule>> = {
   sim: () => import('../../adapters/sim/index.js'),
   aws: () => import('../../adapters/aws/index.js'),
   'aws-elbv2': () => import('../../adapters/aws-elbv2/index.js'),
+  haproxy: () => import('../../adapters/haproxy/index.js'),
   openstack: () => import('../../adapters/openstack/index.js'),
   'openstack-octavia': () => import('../../adapters/openstack/index.js'),
 };

@@ -26,10 +26,28 @@ export interface GatewayConfig {
   portability: PortabilityConfig;
 }
 
-/** Without a config file: two simulated clouds, so the quick start needs no credentials. */
+/**
+ * Without a config file: two simulated clouds, so the quick start needs no credentials. Each has an address block of
+ * its own on the loopback and a workload image, `img-kv-app`: its instances serve HTTP on <privateIp>:8000 (health,
+ * whoami, a key-value store on the instance's disk), something real to send traffic to and fail over.
+ */
 export const DEFAULT_PROVIDERS: ProviderConfig[] = [
-  { id: 'sim-east', type: 'sim', displayName: 'Simulated cloud (east)', region: 'east', loadBalancer: {} },
-  { id: 'sim-west', type: 'sim', displayName: 'Simulated cloud (west)', region: 'west', loadBalancer: {} },
+  {
+    id: 'sim-east',
+    type: 'sim',
+    displayName: 'Simulated cloud (east)',
+    region: 'east',
+    settings: { addressBlock: '127.10.0.0/16', workload: { images: [{ id: 'img-kv-app', name: 'kv-app' }] } },
+    loadBalancer: {},
+  },
+  {
+    id: 'sim-west',
+    type: 'sim',
+    displayName: 'Simulated cloud (west)',
+    region: 'west',
+    settings: { addressBlock: '127.20.0.0/16', workload: { images: [{ id: 'img-kv-app', name: 'kv-app' }] } },
+    loadBalancer: {},
+  },
 ];
 
 interface FileConfig {

@@ -2,11 +2,13 @@
 import { Migrator, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { invalid, notFound, SkygateError } from '../core/errors.js';
 import type { Operation, OperationStatus, ResourceKind, ResourceOf, Role, SkygateEvent, Tags } from '../core/model.js';
+import { DesiredPoolRepository } from './lb-desired-pools.js';
 import { migrations } from './migrations/index.js';
 import type { AccessKeyTable, Database, InventoryTable, KeyPairTable, OperationTable } from './schema.js';
 import type {
   AccessKey,
   ApiToken,
+  DesiredPool,
   IdAlias,
   IdempotencyRecord,
   InstanceAttributeRecord,
@@ -41,11 +43,15 @@ interface ResourceRow {
 }
 
 export class KyselyStore implements Store {
+  private readonly desiredPools: DesiredPoolRepository;
+
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: Store['dialect'],
     private readonly log?: StoreLog,
-  ) {}
+  ) {
+    this.desiredPools = new DesiredPoolRepository(db, dialect);
+  }
 
   async migrate(): Promise<void> {
     const migrator = new Migrator({ db: this.db, provider: migrations(this.dialect) });
@@ -513,6 +519,24 @@ export class KyselyStore implements Store {
           .doUpdateSet((eb) => ({ data: eb.ref('excluded.data'), updated_at: eb.ref('excluded.updated_at') })),
       )
       .execute();
+  }
+
+  // ---- load balancer desired state (a repository of its own) ----
+
+  getDesiredPool(lbProvider: string, poolId: string): Promise<DesiredPool | undefined> {
+    return this.desiredPools.get(lbProvider, poolId);
+  }
+
+  listDesiredPools(): Promise<DesiredPool[]> {
+    return this.desiredPools.list();
+  }
+
+  putDesiredPool(pool: Omit<DesiredPool, 'generation'>, expectGeneration?: number): Promise<DesiredPool> {
+    return this.desiredPools.put(pool, expectGeneration);
+  }
+
+  deleteDesiredPool(lbProvider: string, poolId: string): Promise<boolean> {
+    return this.desiredPools.delete(lbProvider, poolId);
   }
 }
 

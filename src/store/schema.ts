@@ -117,6 +117,27 @@ export interface InstanceAttributeTable {
   updated_at: string;
 }
 
+/** A load balancer pool skygate manages: the HA module's desired target state, one row per pool. */
+export interface LbDesiredPoolTable {
+  lb_provider: string;
+  pool_id: string;
+  /** Grows with every change (compare-and-set for concurrent writers). */
+  generation: number;
+  updated_at: string;
+}
+
+/** One target a managed pool should hold. */
+export interface LbDesiredTargetTable {
+  lb_provider: string;
+  pool_id: string;
+  /** `address:port`, the target's id in every LoadBalancerAdapter. */
+  target_id: string;
+  address: string;
+  port: number;
+  state: string;
+  weight: number | null;
+}
+
 export interface Database {
   inventory: InventoryTable;
   inventory_tags: InventoryTagTable;
@@ -130,4 +151,6 @@ export interface Database {
   id_aliases: IdAliasTable;
   key_pairs: KeyPairTable;
   instance_attributes: InstanceAttributeTable;
+  lb_desired_pools: LbDesiredPoolTable;
+  lb_desired_targets: LbDesiredTargetTable;
 }

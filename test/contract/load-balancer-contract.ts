@@ -81,6 +81,31 @@ export function runLoadBalancerContract(name: string, setup: () => Promise<LoadB
       assert.equal(await errorCode(lb.setTargetState(t.poolId, id, 'asleep' as TargetState)), 'invalid_input');
     });
 
+    it('re-weighs a target, where the load balancer weighs targets', opts(), async (c) => {
+      if (!lb.setTargetWeight) return c.skip(`${lb.type} has no weights`);
+      const weighed = await lb.setTargetWeight(t.poolId, id, 5);
+      assert.deepEqual([weighed.id, weighed.weight], [id, 5]);
+      assert.equal((await listed())?.weight, 5);
+      assert.equal(await errorCode(lb.setTargetWeight(t.poolId, id, 100_000)), 'invalid_input');
+      assert.equal(await errorCode(lb.setTargetWeight(t.poolId, t.unknownTargetId, 1)), 'not_found');
+      await lb.setTargetWeight(t.poolId, id, 1);
+    });
+
+    it('moves a target to another address and port in place, where the load balancer can', opts(), async (c) => {
+      if (!lb.setTargetAddress) return c.skip(`${lb.type} cannot move a target`);
+      const elsewhere = { address: t.target.address, port: t.target.port + 1 };
+      const moved = await lb.setTargetAddress(t.poolId, id, elsewhere);
+      assert.deepEqual(
+        [moved.id, moved.address, moved.port],
+        [`${elsewhere.address}:${elsewhere.port}`, elsewhere.address, elsewhere.port],
+      );
+      assert.equal(await listed(), undefined, 'the old id is gone');
+      const back = await lb.setTargetAddress(t.poolId, moved.id, t.target);
+      assert.equal(back.id, id);
+      assert.equal(await errorCode(lb.setTargetAddress(t.poolId, id, { address: t.target.address, port: 0 })), 'invalid_input');
+      assert.equal(await errorCode(lb.setTargetAddress(t.poolId, t.unknownTargetId, elsewhere)), 'not_found');
+    });
+
     it('deregisters a target; it is no longer listed, and a second deregister is not_found', opts(), async () => {
       await lb.deregisterTarget(t.poolId, id);
       assert.equal(await listed(), undefined);

@@ -73,7 +73,8 @@ describe('sim cloud', () => {
     const a = await sim();
     const vm = await a.createInstance(spec());
     assert.match(vm.nativeId, /^i-[0-9a-f]{17}$/);
-    assert.match(vm.privateIp ?? '', /^10\.\d+\.\d+\.\d+$/);
+    // A loopback address of the provider's own block (derived from its id when not configured).
+    assert.match(vm.privateIp ?? '', /^127\.\d+\.\d+\.\d+$/);
     assert.deepEqual(await a.zones(), ['sim-unit-a', 'sim-unit-b']);
     const vol = await a.createVolume({ name: 'v', sizeGiB: 1, clientToken: 'v1' });
     assert.match(vol.nativeId, /^vol-[0-9a-f]{17}$/);
@@ -83,6 +84,25 @@ describe('sim cloud', () => {
     assert.match(img.nativeId, /^img-[0-9a-f]{17}$/);
     const second = await a.createInstance(spec());
     assert.notEqual(second.privateIp, vm.privateIp);
+  });
+
+  it('hands out each address of its block once, reuses forgotten ones, and never two live instances one address', async () => {
+    const a = await sim({ addressBlock: '127.50.0.0/24', terminatedRetentionMs: 0 });
+    const made = [];
+    for (let i = 0; i < 250; i++) made.push(await a.createInstance(spec()));
+    const addresses = new Set(made.map((vm) => vm.privateIp));
+    assert.equal(addresses.size, 250);
+    assert.ok([...addresses].every((ip) => /^127\.50\.0\.(\d+)$/.test(ip ?? '')));
+    const full = await rejection(a.createInstance(spec()));
+    assert.equal(full.code, 'quota_exceeded');
+    assert.match(full.message, /127\.50\.0\.0\/24/);
+    await a.deleteInstance(made[7]!.nativeId);
+    assert.equal((await a.createInstance(spec())).privateIp, made[7]!.privateIp, 'a forgotten address is free again');
+    await a.close();
+    // A larger block over the same addresses: the counter alone no longer promises a free one, so none is given twice.
+    const b = await sim({ addressBlock: '127.50.0.0/23', terminatedRetentionMs: 0 });
+    const next = await b.createInstance(spec());
+    assert.ok(!addresses.has(next.privateIp), `${next.privateIp} is not one of the live instances' addresses`);
   });
 
   it('resolves transitions lazily after latencyMs', async () => {
@@ -400,5 +420,24 @@ describe('sim load balancer', () => {
     assert.equal(await errorCode(a.registerTarget('default', { address: '1.2.3.4', port: 0 })), 'invalid_input');
     await a.registerTarget('default', { address: '1.2.3.4', port: 80 });
     assert.equal(await errorCode(a.setTargetState('default', '1.2.3.4:80', 'sleeping' as 'active')), 'invalid_input');
+    assert.equal(
+      await errorCode(a.registerTarget('default', { address: '1.2.3.5', port: 80, state: 'up' as 'active' })),
+      'invalid_input',
+    );
+  });
+
+  it('registers a target in the state asked for; registering it again changes only the weight', async () => {
+    const a = await lb();
+    const fenced = await a.registerTarget('default', { address: '127.10.0.4', port: 8000, state: 'maintenance', weight: 2 });
+    assert.deepEqual([fenced.state, fenced.health, fenced.weight], ['maintenance', 'maintenance', 2]);
+    const again = await a.registerTarget('default', { address: '127.10.0.4', port: 8000, state: 'active', weight: 4 });
+    assert.deepEqual([again.state, again.weight], ['maintenance', 4]);
+    await a.registerTarget('default', { address: '127.10.0.5', port: 8000 });
+    assert.equal(
+      await errorCode(a.setTargetAddress('default', '127.10.0.4:8000', { address: '127.10.0.5', port: 8000 })),
+      'conflict',
+    );
+    const moved = await a.setTargetAddress('default', '127.10.0.4:8000', { address: '127.10.0.6', port: 8000 });
+    assert.deepEqual([moved.id, moved.state, moved.weight], ['127.10.0.6:8000', 'maintenance', 4]);
   });
 });

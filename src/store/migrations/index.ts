@@ -3,12 +3,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { Store } from '../../core/store-port.js';
 import { initial } from './0001-initial.js';
 import { ec2 } from './0002-ec2.js';
+import { lbDesiredState } from './0003-lb-desired-state.js';
 
 export function migrations(dialect: Store['dialect']): MigrationProvider {
   // Kysely applies them in name order and records each name, so names must never change.
   const all: Record<string, Migration> = {
     '0001-initial': initial(dialect),
     '0002-ec2': ec2(dialect),
+    '0003-lb-desired-state': lbDesiredState(dialect),
   };
   return { getMigrations: async () => all };
 }
