@@ -7,6 +7,7 @@ import { invalid } from '../core/errors.js';
 import type { ProviderConfig } from '../core/registry.js';
 import { DEFAULT_INVENTORY_OPTIONS, type InventoryOptions } from '../core/services/inventory.js';
 import { loadPortabilityConfig, type PortabilityConfig } from '../portability/portability-config.js';
+import { type BodyTimeouts, DEFAULT_BODY_TIMEOUTS } from './body-timeouts.js';
 
 export interface GatewayConfig {
   host: string;
@@ -19,6 +20,8 @@ export interface GatewayConfig {
   logLevel: string;
   /** Largest JSON body accepted, in bytes. */
   bodyLimitBytes: number;
+  /** Request-body deadlines: an idle timeout for every body, a total one for bodies that are buffered. */
+  bodyTimeouts: BodyTimeouts;
   providers: ProviderConfig[];
   inventory: InventoryOptions;
   operations: { concurrencyPerProvider: number };
@@ -79,6 +82,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     logLevel: env.SKYGATE_LOG_LEVEL ?? 'info',
     bodyLimitBytes:
       env.SKYGATE_BODY_LIMIT === undefined ? 1024 * 1024 : positiveInt(env.SKYGATE_BODY_LIMIT, 'SKYGATE_BODY_LIMIT'),
+    bodyTimeouts: {
+      idleMs:
+        env.SKYGATE_BODY_IDLE_TIMEOUT_MS === undefined
+          ? DEFAULT_BODY_TIMEOUTS.idleMs
+          : positiveInt(env.SKYGATE_BODY_IDLE_TIMEOUT_MS, 'SKYGATE_BODY_IDLE_TIMEOUT_MS'),
+      totalMs:
+        env.SKYGATE_BODY_TIMEOUT_MS === undefined
+          ? DEFAULT_BODY_TIMEOUTS.totalMs
+          : positiveInt(env.SKYGATE_BODY_TIMEOUT_MS, 'SKYGATE_BODY_TIMEOUT_MS'),
+    },
     providers: file.providers ?? DEFAULT_PROVIDERS,
     inventory: {
       maxAgeMs: positiveInt(inventory.maxAgeMs, 'inventory.maxAgeMs'),

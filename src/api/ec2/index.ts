@@ -75,6 +75,13 @@ function sendChunks(res: Response, chunks: Buffer[]): void {
   res.uncork();
 }
 
+/** Answers an error in EC2's dialect outside an action (a body that timed out), with a fresh request id. */
+export function sendEc2Error(res: Response, err: Ec2Error): void {
+  const requestId = randomUUID();
+  res.setHeader('x-amzn-RequestId', requestId);
+  sendError(res, err, requestId);
+}
+
 function sendError(res: Response, err: Ec2Error, requestId: string): void {
   res
     .status(err.status)
