@@ -43,7 +43,7 @@ export function createPortability(opts: {
     exportsDir: path.join(opts.dataDir, 'exports'),
     ...(opts.config.exportDir !== undefined && { exportDir: opts.config.exportDir }),
     uploadMaxBytes: opts.config.uploadMaxBytes,
-    urlPolicy: new UrlPolicy(opts.config.urlAllowlist, () => selfPort),
+    urlPolicy: new UrlPolicy(opts.config.urlAllowlist, () => selfPort, opts.config.urlPorts),
   };
   return {
     service: new PortabilityService(opts.registry, opts.inventory, opts.engine, deps),
