@@ -60,7 +60,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
   const portability = createPortability({ dataDir: config.dataDir, config: config.portability, registry, inventory, engine });
   engine.register(...portability.commands);
   await portability.service.init();
-  const auth = new AuthService(store, events);
+  const auth = new AuthService(store, events, { throttle: config.authThrottle });
   const adminTokenFile = await auth.bootstrap(config.dataDir, config.adminToken);
   const keyPairs = new KeyPairService(store, registry);
   const network = new NetworkService(registry);

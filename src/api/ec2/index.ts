@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
-import type { Role } from '../../core/index.js';
+import { isSkygateError, type Role } from '../../core/index.js';
 import type { CoreServices } from '../../core/services/index.js';
 import { ACTIONS } from './actions/index.js';
 import type { Ec2Context } from './context.js';
@@ -136,10 +136,24 @@ export function createEc2Router(core: CoreServices, options: Ec2Options): expres
       }
       const bodyPairs = body.length > 0 ? decodedQuery(body.toString('utf8')) : [];
 
-      const verified = await verifySigV4(
-        { method: req.method, path, query: queryMap(queryPairs), headers: req.headers, body },
-        async (accessKeyId) => core.accessKeys.resolve(accessKeyId),
-      );
+      const verified = await core.auth
+        .guarded(
+          req.socket.remoteAddress ?? 'unknown',
+          'ec2',
+          () =>
+            verifySigV4(
+              { method: req.method, path, query: queryMap(queryPairs), headers: req.headers, body },
+              async (accessKeyId) => core.accessKeys.resolve(accessKeyId),
+            ),
+          // A key that is unknown or a signature that does not match: what guessing a secret looks like.
+          (e) => e instanceof Ec2Error && (e.code === 'AuthFailure' || e.code === 'SignatureDoesNotMatch'),
+        )
+        .catch((e: unknown) => {
+          if (!isSkygateError(e) || e.code !== 'throttled') throw e;
+          // As EC2 throttles: RequestLimitExceeded, here with 429 and the seconds to wait.
+          res.setHeader('Retry-After', String(e.retryAfter ?? 1));
+          throw new Ec2Error('RequestLimitExceeded', `Request limit exceeded: ${e.message}`, 429);
+        });
       if (!core.providers.has(verified.region)) {
         throw new Ec2Error(
           'AuthFailure',

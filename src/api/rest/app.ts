@@ -56,7 +56,8 @@ export function createRestRouter(core: CoreServices, options: RestOptions): expr
       // JSON is parsed where the operation takes a body, and where a client sent one anyway, so that `{}`
       // stays accepted and anything else is refused by name; a plain GET never reaches the parser.
       if ((match && operationTakesBody(match.operationId)) || carriesBody(req)) await parseBody(req, res);
-      const principal = await core.auth.authenticate(req.get('authorization'));
+      // The client's address (the socket's: no proxy is trusted) is what failed attempts are throttled by.
+      const principal = await core.auth.authenticate(req.get('authorization'), req.socket.remoteAddress ?? 'unknown');
       // The spec says which role each endpoint needs (x-required-role): one source of truth.
       if (match?.requiredRole) core.auth.require(principal, match.requiredRole);
       if (!match) refuseOtherMethod(req.method, path);

@@ -1914,7 +1914,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `throttled`: too many requests (to the gateway or, upstream, to the provider). */
+        /** @description `throttled`: too many requests (to the gateway or, upstream, to the provider), or too many failed authentications from this address. */
         Throttled: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
