@@ -1,5 +1,9 @@
 /** Request-body facts every front shares: decompression failures, and the signal that a streamed body will not arrive. */
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+
+/** Whether a request carries bytes in its body, judged from its headers alone (nothing is read). */
+export const carriesBody = (req: Request): boolean =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
 /** zlib and brotli failures: a body that is not what its Content-Encoding says (`gzip` that is not gzip). */
 export function isDecompressionError(e: unknown): boolean {

@@ -5,7 +5,7 @@
  * A streamed body (an OVA upload) has no total limit: large images take longer than any fixed time.
  */
 import type { Request, RequestHandler, Response } from 'express';
-import { abortBody } from '../api/http-body.js';
+import { abortBody, carriesBody } from '../api/http-body.js';
 
 export interface BodyTimeouts {
   /** Longest pause in a body's bytes, in ms. */
@@ -18,9 +18,6 @@ export const DEFAULT_BODY_TIMEOUTS: BodyTimeouts = { idleMs: 60_000, totalMs: 30
 
 /** Bodies the handler streams rather than buffers: the binary uploads. */
 const STREAMED = ['application/x-tar', 'application/octet-stream'];
-
-const carriesBody = (req: Request) =>
-  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
 /** How a front answers a body that timed out (its own dialect; status 408). */
 export type TimeoutAnswer = (req: Request, res: Response, reason: string) => void;

@@ -2,6 +2,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { SkygateError } from '../../core/index.js';
 import type { CoreServices } from '../../core/services/index.js';
+import { carriesBody } from '../http-body.js';
 import { allowedMethods, matchOperation, openApiDocument, operationTakesBody, validateRequest } from './openapi-validator.js';
 import { HttpProblem, problemHandler } from './problem.js';
 import { accessKeyRoutes } from './routes/access-key-routes.js';
@@ -20,10 +21,6 @@ export interface RestOptions {
 
 /** The path the REST router is mounted at; the spec's paths include it. */
 export const REST_MOUNT = '/v1';
-
-/** Whether a request carries bytes in its body, judged from its headers alone (nothing is read). */
-const carriesBody = (req: Request) =>
-  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
 /** A known path asked with a method it does not take: 405 with the methods it does take (RFC 9110). */
 function refuseOtherMethod(method: string, path: string): void {

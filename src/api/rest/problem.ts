@@ -10,6 +10,9 @@ export const problemType = (code: ErrorCode) => `https://skygate.dev/problems/${
  * the code, and so the problem `type`, stays the taxonomy's; status and title say what HTTP says.
  */
 export class HttpProblem extends SkygateError {
+  /** Headers the status calls for (`Allow` with a 405). */
+  readonly headers: Record<string, string>;
+
   constructor(
     private readonly httpStatus: number,
     readonly httpTitle: string,
@@ -20,7 +23,6 @@ export class HttpProblem extends SkygateError {
     super(code, message, options);
     this.headers = options.headers ?? {};
   }
-  readonly headers: Record<string, string>;
 
   override get status(): number {
     return this.httpStatus;
