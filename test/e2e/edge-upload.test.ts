@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import net from 'node:net';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -33,25 +34,38 @@ let gateway: Gateway;
 let port: number;
 let dataDir: string;
 let ova: Buffer;
+/** An origin for URL imports that sends half the package, then cuts the connection (a proxy cut). */
+let origin: http.Server;
+let originPort: number;
 
 before(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'skygate-edge-upload-'));
+  ova = await goodOva(randomBytes(4 * 1024 * 1024));
+  origin = http.createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/x-tar', 'Content-Length': ova.length });
+    res.write(ova.subarray(0, ova.length / 2), () => setTimeout(() => res.socket?.destroy(), 50));
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  originPort = (origin.address() as AddressInfo).port;
   const config = {
     ...loadConfig({
       SKYGATE_DATA_DIR: dataDir,
       SKYGATE_ADMIN_TOKEN: ADMIN_TOKEN,
       SKYGATE_BODY_IDLE_TIMEOUT_MS: String(IDLE_MS),
       SKYGATE_BODY_TIMEOUT_MS: String(TOTAL_MS),
+      SKYGATE_URL_ALLOWLIST: '127.0.0.1',
+      SKYGATE_URL_PORTS: String(originPort),
     }),
     port: 0,
     providers: simProviders(0),
   };
   gateway = await createGateway(config, pino({ level: 'warn' }, sink));
   port = Number(new URL((await gateway.listen()).url).port);
-  ova = await goodOva(randomBytes(4 * 1024 * 1024));
 });
 after(async () => {
   await gateway.close();
+  origin.closeAllConnections();
+  await new Promise((r) => origin.close(r));
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -165,6 +179,29 @@ describe('uploads that stop', () => {
     assert.ok(Date.now() - started > TOTAL_MS, 'the upload outlasted the total timeout of buffered bodies');
     assert.equal(res.status, 202, JSON.stringify(res.body));
     x.socket.destroy();
+  });
+
+  it('a URL import whose source cuts the connection half way: the operation fails, saying so, and leaves nothing', async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/v1/images/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ provider: 'sim-west', url: `http://127.0.0.1:${originPort}/half.ova` }),
+    });
+    assert.equal(res.status, 202);
+    const { id } = (await res.json()) as { id: string };
+    let op: { status: string; error?: { message: string } } = { status: 'running' };
+    assert.ok(
+      await eventually(async () => {
+        op = await (
+          await fetch(`http://127.0.0.1:${port}/v1/operations/${id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+        ).json();
+        return op.status === 'failed' || op.status === 'succeeded';
+      }, 10_000),
+      `the operation ends (still ${op.status})`,
+    );
+    assert.equal(op.status, 'failed');
+    assert.match(op.error?.message ?? '', /half\.ova' closed the connection after \d+ of \d+ bytes/, op.error?.message);
+    assert.ok(await eventually(async () => (await scratch()).length === 0, 2_000), 'no scratch directory left');
   });
 
   it('a buffered JSON body that trickles in past the total timeout is a 408 problem', async () => {
