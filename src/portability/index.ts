@@ -44,7 +44,7 @@ export function createPortability(opts: {
     ...(opts.config.exportDir !== undefined && { exportDir: opts.config.exportDir }),
     uploadMaxBytes: opts.config.uploadMaxBytes,
     virtualSizeMaxBytes: opts.config.virtualSizeMaxBytes,
-    urlPolicy: new UrlPolicy(opts.config.urlAllowlist, () => selfPort),
+    urlPolicy: new UrlPolicy(opts.config.urlAllowlist, () => selfPort, opts.config.urlPorts),
   };
   return {
     service: new PortabilityService(opts.registry, opts.inventory, opts.engine, deps),

@@ -15,11 +15,14 @@ export interface PortabilityConfig {
   virtualSizeMaxBytes: number;
   /** Hosts URL imports may fetch from (`images.example.com`, `*.example.com`, `10.0.0.5`); empty turns URL import off. */
   urlAllowlist: string[];
+  /** Ports an allowlisted host may be reached on (default 80 and 443): not an internal service on another port. */
+  urlPorts: number[];
   /** Where `destination: export-dir` exports are written; unset turns that destination off. */
   exportDir?: string;
 }
 
 export const DEFAULT_UPLOAD_MAX_BYTES = 16 * 2 ** 30;
+export const DEFAULT_URL_PORTS = [80, 443];
 export const DEFAULT_VIRTUAL_SIZE_MAX_BYTES = 2 * 2 ** 40;
 
 /** A positive byte count from the environment (text) or the config file (a number). */
@@ -46,8 +49,23 @@ export function loadPortabilityConfig(env: NodeJS.ProcessEnv, file: Partial<Port
     throw invalid('portability.urlAllowlist', 'must be a list of host names');
   }
   const urlAllowlist = (rawList ?? []).map((h) => h.trim()).filter((h) => h !== '');
+  const rawPorts = env.SKYGATE_URL_PORTS === undefined ? file.urlPorts : env.SKYGATE_URL_PORTS.split(',');
+  if (rawPorts !== undefined && !Array.isArray(rawPorts)) throw invalid('portability.urlPorts', 'must be a list of port numbers');
+  const urlPorts = (rawPorts ?? DEFAULT_URL_PORTS).map((raw) => {
+    const port = typeof raw === 'string' ? Number(raw.trim()) : raw;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw invalid('portability.urlPorts', `'${String(raw)}' is not a port number (1-65535)`);
+    }
+    return port;
+  });
   const dir = env.SKYGATE_EXPORT_DIR ?? file.exportDir;
   if (dir !== undefined && (typeof dir !== 'string' || dir === ''))
     throw invalid('portability.exportDir', 'must be a directory path');
-  return { uploadMaxBytes, virtualSizeMaxBytes, urlAllowlist, ...(dir !== undefined && { exportDir: path.resolve(dir) }) };
+  return {
+    uploadMaxBytes,
+    virtualSizeMaxBytes,
+    urlAllowlist,
+    urlPorts,
+    ...(dir !== undefined && { exportDir: path.resolve(dir) }),
+  };
 }

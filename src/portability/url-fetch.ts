@@ -2,6 +2,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { SkygateError, invalid } from '../core/errors.js';
+import { redactUrl } from '../core/url-redaction.js';
 import type { UrlPolicy } from './url-policy.js';
 
 const MAX_REDIRECTS = 5;
@@ -15,12 +16,32 @@ export interface FetchedBody {
   url: string;
 }
 
+/** The URL as error messages show it: a pre-signed URL's signature and other credentials redacted. */
+const shown = (url: URL) => redactUrl(url.href);
+
+/**
+ * Why a connection failed, by error code only: Node's messages carry the resolved address and port
+ * (`connect ECONNREFUSED 10.0.0.7:5432`), which would tell the caller about internal services.
+ */
+function failureOf(e: NodeJS.ErrnoException): string {
+  const code = e.code ?? '';
+  if (code === 'ECONNREFUSED') return 'the connection was refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'the connection was reset';
+  if (code === 'ETIMEDOUT' || code === 'ENETUNREACH' || code === 'EHOSTUNREACH') return 'the host could not be reached';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the host does not resolve';
+  if (code.startsWith('HPE_')) return 'the answer is not HTTP';
+  if (/CERT|SSL|TLS/.test(code)) return `the TLS handshake failed (${code})`;
+  return `the connection failed${/^[A-Z_]+$/.test(code) ? ` (${code})` : ''}`;
+}
+
 function get(url: URL, policy: UrlPolicy, field: string): Promise<IncomingMessage> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = client.get(url, { lookup: policy.lookupFor(url, field), timeout: IDLE_TIMEOUT_MS }, resolve);
     req.on('timeout', () => req.destroy(invalid(field, `'${url.host}' stopped answering for ${IDLE_TIMEOUT_MS / 1000} s`)));
-    req.on('error', (e) => reject(e.name === 'SkygateError' ? e : invalid(field, `fetching '${url.href}' failed: ${e.message}`)));
+    req.on('error', (e) =>
+      reject(e.name === 'SkygateError' ? e : invalid(field, `fetching '${shown(url)}' failed: ${failureOf(e)}`)),
+    );
   });
 }
 
@@ -39,14 +60,15 @@ export async function fetchPackage(raw: string, policy: UrlPolicy, field: string
     }
     if (status !== 200) {
       res.resume();
-      throw invalid(field, `'${url.href}' answered HTTP ${status}`);
+      // The status code only: the reason phrase and body of whatever answered (an internal service) stay out.
+      throw invalid(field, `'${shown(url)}' answered HTTP ${status}, not 200`);
     }
     const length = res.headers['content-length'] === undefined ? undefined : Number(res.headers['content-length']);
     if (length !== undefined && length > maxBytes) {
       res.destroy();
       throw new SkygateError(
         'payload_too_large',
-        `'${url.href}' is ${length} bytes, more than the ${maxBytes} accepted (portability.uploadMaxBytes)`,
+        `'${shown(url)}' is ${length} bytes, more than the ${maxBytes} accepted (portability.uploadMaxBytes)`,
         { field },
       );
     }

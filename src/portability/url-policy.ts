@@ -1,5 +1,5 @@
 /**
- * Where the gateway may fetch packages from: http(s) only, hosts on the configured allowlist, and never a
+ * Where the gateway may fetch packages from: http(s) only, hosts on the configured allowlist on allowed ports, never a
  * link-local, unspecified or multicast address, nor the gateway itself. Addresses are checked when the
  * request is accepted and again on every connection (DNS may answer differently the second time).
  */
@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { invalid } from '../core/errors.js';
+import { DEFAULT_URL_PORTS } from './portability-config.js';
 
 const FORBIDDEN_RANGES = new Set(['linkLocal', 'unspecified', 'multicast', 'broadcast']);
 
@@ -17,6 +18,8 @@ export class UrlPolicy {
     private readonly allowlist: readonly string[],
     /** The gateway's own listening port, once known. */
     private readonly selfPort: () => number | undefined,
+    /** The ports an allowlisted host may be reached on. */
+    private readonly ports: readonly number[] = DEFAULT_URL_PORTS,
   ) {}
 
   /** Checks the scheme and host of `raw` (no DNS); answers the parsed URL. */
@@ -37,6 +40,11 @@ export class UrlPolicy {
     }
     if (!this.allowlist.some((entry) => hostMatches(host, entry))) {
       throw invalid(field, `host '${host}' is not on the allowlist (portability.urlAllowlist)`);
+    }
+    // An allowed host may also run services that are not meant to serve images (an admin API on 8080).
+    const port = Number(portOf(url));
+    if (!this.ports.includes(port)) {
+      throw invalid(field, `port ${port} is not allowed; allowed ports: ${this.ports.join(', ')} (portability.urlPorts)`);
     }
     return url;
   }

@@ -5,8 +5,10 @@ import { parse as parseYaml } from 'yaml';
 import { DEFAULT_CALL_POLICY, type AdapterCallPolicy } from '../core/adapter-middleware.js';
 import { invalid } from '../core/errors.js';
 import type { ProviderConfig } from '../core/registry.js';
+import { type AuthThrottleOptions, DEFAULT_AUTH_THROTTLE } from '../core/services/auth-throttle.js';
 import { DEFAULT_INVENTORY_OPTIONS, type InventoryOptions } from '../core/services/inventory.js';
 import { loadPortabilityConfig, type PortabilityConfig } from '../portability/portability-config.js';
+import { type BodyTimeouts, DEFAULT_BODY_TIMEOUTS } from './body-timeouts.js';
 
 export interface GatewayConfig {
   host: string;
@@ -19,6 +21,10 @@ export interface GatewayConfig {
   logLevel: string;
   /** Largest JSON body accepted, in bytes. */
   bodyLimitBytes: number;
+  /** Request-body deadlines: an idle timeout for every body, a total one for bodies that are buffered. */
+  bodyTimeouts: BodyTimeouts;
+  /** Throttling of repeated failed authentication from one address. */
+  authThrottle: AuthThrottleOptions;
   providers: ProviderConfig[];
   inventory: InventoryOptions;
   operations: { concurrencyPerProvider: number };
@@ -56,6 +62,7 @@ interface FileConfig {
   operations?: { concurrencyPerProvider?: number };
   adapterCalls?: Partial<AdapterCallPolicy>;
   portability?: Partial<PortabilityConfig>;
+  authThrottle?: Partial<AuthThrottleOptions>;
 }
 
 function positiveInt(value: unknown, field: string): number {
@@ -97,6 +104,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     logLevel: env.SKYGATE_LOG_LEVEL ?? 'info',
     bodyLimitBytes:
       env.SKYGATE_BODY_LIMIT === undefined ? 1024 * 1024 : positiveInt(env.SKYGATE_BODY_LIMIT, 'SKYGATE_BODY_LIMIT'),
+    bodyTimeouts: {
+      idleMs:
+        env.SKYGATE_BODY_IDLE_TIMEOUT_MS === undefined
+          ? DEFAULT_BODY_TIMEOUTS.idleMs
+          : positiveInt(env.SKYGATE_BODY_IDLE_TIMEOUT_MS, 'SKYGATE_BODY_IDLE_TIMEOUT_MS'),
+      totalMs:
+        env.SKYGATE_BODY_TIMEOUT_MS === undefined
+          ? DEFAULT_BODY_TIMEOUTS.totalMs
+          : positiveInt(env.SKYGATE_BODY_TIMEOUT_MS, 'SKYGATE_BODY_TIMEOUT_MS'),
+    },
+    authThrottle: {
+      maxFailures: positiveInt(
+        env.SKYGATE_AUTH_MAX_FAILURES ?? file.authThrottle?.maxFailures ?? DEFAULT_AUTH_THROTTLE.maxFailures,
+        'authThrottle.maxFailures',
+      ),
+      windowMs: positiveInt(
+        env.SKYGATE_AUTH_FAILURE_WINDOW_MS ?? file.authThrottle?.windowMs ?? DEFAULT_AUTH_THROTTLE.windowMs,
+        'authThrottle.windowMs',
+      ),
+      maxAddresses: positiveInt(
+        file.authThrottle?.maxAddresses ?? DEFAULT_AUTH_THROTTLE.maxAddresses,
+        'authThrottle.maxAddresses',
+      ),
+    },
     providers: file.providers ?? DEFAULT_PROVIDERS,
     inventory: {
       maxAgeMs: positiveInt(inventory.maxAgeMs, 'inventory.maxAgeMs'),

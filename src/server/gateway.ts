@@ -59,7 +59,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
   const portability = createPortability({ dataDir: config.dataDir, config: config.portability, registry, inventory, engine });
   engine.register(...portability.commands);
   await portability.service.init();
-  const auth = new AuthService(store, events);
+  const auth = new AuthService(store, events, { throttle: config.authThrottle });
   const adminTokenFile = await auth.bootstrap(config.dataDir, config.adminToken);
   const keyPairs = new KeyPairService(store, registry);
   const network = new NetworkService(registry);
@@ -79,7 +79,11 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
     idAliases: store,
   };
 
-  const app = createHttpApp(core, { store, registry }, { bodyLimitBytes: config.bodyLimitBytes, log });
+  const app = createHttpApp(
+    core,
+    { store, registry },
+    { bodyLimitBytes: config.bodyLimitBytes, bodyTimeouts: config.bodyTimeouts, log },
+  );
 
   let server: Server | undefined;
   return {
@@ -91,6 +95,9 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
     adminTokenFile,
     async listen() {
       const s = app.listen(config.port, config.host);
+      // Body deadlines are per route (body-timeouts.ts): Node's single total limit would cut a slow but
+      // live upload with a bare 408. Its header deadline (headersTimeout) stays.
+      s.requestTimeout = 0;
       server = s;
       await new Promise<void>((resolve, reject) => {
         s.once('listening', resolve);

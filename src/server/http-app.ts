@@ -7,14 +7,17 @@ import { SkygateError } from '../core/index.js';
 import type { ProviderRegistry } from '../core/registry.js';
 import type { CoreServices } from '../core/services/index.js';
 import type { Store } from '../core/store-port.js';
-import { createEc2Router } from '../api/ec2/index.js';
+import { Ec2Error } from '../api/ec2/ec2-errors.js';
+import { createEc2Router, sendEc2Error } from '../api/ec2/index.js';
 import { createRestRouter, REST_MOUNT } from '../api/rest/app.js';
-import { problemHandler } from '../api/rest/problem.js';
+import { HttpProblem, problemHandler, sendProblem } from '../api/rest/problem.js';
+import { type BodyTimeouts, bodyTimeouts, type TimeoutAnswer } from './body-timeouts.js';
 import { probesRouter } from './probes.js';
 import { type RequestLog, requestMetrics } from './request-metrics.js';
 
 export interface HttpAppOptions {
   bodyLimitBytes: number;
+  bodyTimeouts: BodyTimeouts;
   log: RequestLog & { error(obj: object, msg?: string): void };
 }
 
@@ -24,12 +27,20 @@ export interface ProbeTargets {
   registry: ProviderRegistry;
 }
 
+const restTimeout: TimeoutAnswer = (req, res, reason) =>
+  sendProblem(req, res, new HttpProblem(408, 'Request timeout', 'invalid_input', `body: ${reason}`, { field: 'body' }));
+const ec2Timeout: TimeoutAnswer = (_req, res, reason) =>
+  sendEc2Error(res, new Ec2Error('RequestTimeout', `The request body stopped arriving: ${reason}`, 408));
+
 export function createHttpApp(core: CoreServices, probes: ProbeTargets, options: HttpAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
 
   app.use(requestMetrics(options.log));
+  // Body deadlines per front, each answering a body that stopped arriving in its own dialect.
+  app.use(REST_MOUNT, bodyTimeouts(options.bodyTimeouts, restTimeout));
+  app.use('/ec2', bodyTimeouts(options.bodyTimeouts, ec2Timeout));
   app.use(REST_MOUNT, createRestRouter(core, options));
   // The EC2 Query API: its own body parser and SigV4 auth, so /v1 never sees form bodies and vice versa.
   app.use('/ec2', createEc2Router(core, options));

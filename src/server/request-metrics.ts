@@ -1,6 +1,7 @@
 /** Times every HTTP request, whichever front answers it, into one Prometheus histogram (and a debug log line). */
 import type { RequestHandler } from 'express';
 import { Histogram } from 'prom-client';
+import { redactUrl } from '../core/url-redaction.js';
 
 const httpSeconds = new Histogram({
   name: 'skygate_http_request_seconds',
@@ -23,7 +24,8 @@ export function requestMetrics(log: RequestLog): RequestHandler {
       httpSeconds.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       // The line is only built when it will be written: this runs on every request.
       if (log.isLevelEnabled?.('debug') ?? true) {
-        log.debug({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: seconds * 1000 }, 'request');
+        // The path only, with credential-like query values (a token, a pre-signed URL's signature) redacted.
+        log.debug({ method: req.method, url: redactUrl(req.originalUrl), status: res.statusCode, ms: seconds * 1000 }, 'request');
       }
     });
     next();

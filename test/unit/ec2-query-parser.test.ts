@@ -30,6 +30,20 @@ describe('Ec2Params', () => {
     assert.deepEqual(p.names().sort(), ['Action', 'InstanceId', 'Placement', 'TagSpecification']);
   });
 
+  it('refuses a parameter given twice, Action above all, naming it', () => {
+    assert.throws(() => parse('Action=DescribeInstances&Version=2016-11-15&Action=TerminateInstances'), {
+      name: 'Ec2Error',
+      code: 'MalformedQueryString',
+      message: /The parameter Action is given more than once/,
+    });
+    assert.equal(
+      codeOf(() => parse('InstanceId.1=i-a&InstanceId.1=i-b')),
+      'MalformedQueryString',
+    );
+    // The same name once is fine, also when a sibling shares its prefix.
+    assert.deepEqual(parse('Action=A&ActionX=B').names(), ['Action', 'ActionX']);
+  });
+
   it('leaves the SigV4 parameters of a pre-signed request out', () => {
     const p = parse('Action=DescribeRegions&X-Amz-Signature=abc&X-Amz-Date=20250101T000000Z');
     assert.deepEqual(p.names(), ['Action']);

@@ -5,10 +5,11 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
-import type { Role } from '../../core/index.js';
+import { isSkygateError, type Role } from '../../core/index.js';
 import type { CoreServices } from '../../core/services/index.js';
 import { ACTIONS } from './actions/index.js';
 import type { Ec2Context } from './context.js';
+import { isDecompressionError } from '../http-body.js';
 import { Ec2Error, toEc2Error } from './ec2-errors.js';
 import { IdMap } from './id-map.js';
 import { Ec2Params } from './query-parser.js';
@@ -74,11 +75,36 @@ function sendChunks(res: Response, chunks: Buffer[]): void {
   res.uncork();
 }
 
+/** Answers an error in EC2's dialect outside an action (a body that timed out), with a fresh request id. */
+export function sendEc2Error(res: Response, err: Ec2Error): void {
+  const requestId = randomUUID();
+  res.setHeader('x-amzn-RequestId', requestId);
+  sendError(res, err, requestId);
+}
+
 function sendError(res: Response, err: Ec2Error, requestId: string): void {
   res
     .status(err.status)
     .set('Content-Type', XML)
     .send(Buffer.from(renderError(err.code, err.message, requestId)));
+}
+
+/** The EC2 form of a body-parser failure, when it is one. */
+function bodyError(e: unknown): Ec2Error | undefined {
+  const h = e as { type?: string; limit?: number; message?: string };
+  if (h?.type === 'entity.too.large') {
+    return new Ec2Error('RequestEntityTooLarge', `The request body is larger than the ${h.limit} bytes accepted`, 413);
+  }
+  if (h?.type === 'encoding.unsupported') {
+    return new Ec2Error('UnsupportedEncoding', `${h.message}; send the body as it is, or gzip, deflate or br`, 415);
+  }
+  if (isDecompressionError(e)) {
+    return new Ec2Error(
+      'MalformedQueryString',
+      `The request body is not valid data of its Content-Encoding (${h.message}); send it as it is, or encoded as declared`,
+    );
+  }
+  return undefined;
 }
 
 export function createEc2Router(core: CoreServices, options: Ec2Options): express.Router {
@@ -110,10 +136,24 @@ export function createEc2Router(core: CoreServices, options: Ec2Options): expres
       }
       const bodyPairs = body.length > 0 ? decodedQuery(body.toString('utf8')) : [];
 
-      const verified = await verifySigV4(
-        { method: req.method, path, query: queryMap(queryPairs), headers: req.headers, body },
-        async (accessKeyId) => core.accessKeys.resolve(accessKeyId),
-      );
+      const verified = await core.auth
+        .guarded(
+          req.socket.remoteAddress ?? 'unknown',
+          'ec2',
+          () =>
+            verifySigV4(
+              { method: req.method, path, query: queryMap(queryPairs), headers: req.headers, body },
+              async (accessKeyId) => core.accessKeys.resolve(accessKeyId),
+            ),
+          // A key that is unknown or a signature that does not match: what guessing a secret looks like.
+          (e) => e instanceof Ec2Error && (e.code === 'AuthFailure' || e.code === 'SignatureDoesNotMatch'),
+        )
+        .catch((e: unknown) => {
+          if (!isSkygateError(e) || e.code !== 'throttled') throw e;
+          // As EC2 throttles: RequestLimitExceeded, here with 429 and the seconds to wait.
+          res.setHeader('Retry-After', String(e.retryAfter ?? 1));
+          throw new Ec2Error('RequestLimitExceeded', `Request limit exceeded: ${e.message}`, 429);
+        });
       if (!core.providers.has(verified.region)) {
         throw new Ec2Error(
           'AuthFailure',
@@ -187,13 +227,22 @@ export function createEc2Router(core: CoreServices, options: Ec2Options): expres
     }
   });
 
-  // Body-parser failures (a body over the limit) still answer in EC2's dialect.
+  // Any other path under /ec2 is still the EC2 front's: it answers in EC2's dialect, not the REST one.
+  router.use((req: Request, res: Response) => {
+    const requestId = randomUUID();
+    res.setHeader('x-amzn-RequestId', requestId);
+    const path = `${req.baseUrl}${req.path}`;
+    sendError(
+      res,
+      new Ec2Error('InvalidAction', `The EC2 Query API is served at ${req.baseUrl}, not at ${path}`, 404),
+      requestId,
+    );
+  });
+
+  // Body-parser failures (a body over the limit, a body that is not what its Content-Encoding says) still
+  // answer in EC2's dialect.
   const bodyErrors: ErrorRequestHandler = (e, _req, res, _next) => {
-    const h = e as { type?: string; limit?: number };
-    const err =
-      h?.type === 'entity.too.large'
-        ? new Ec2Error('RequestEntityTooLarge', `The request body is larger than the ${h.limit} bytes accepted`, 413)
-        : toEc2Error(e);
+    const err = bodyError(e) ?? toEc2Error(e);
     const requestId = randomUUID();
     res.setHeader('x-amzn-RequestId', requestId);
     sendError(res, err, requestId);

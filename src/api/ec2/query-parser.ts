@@ -46,6 +46,8 @@ export class Ec2Params {
         }
         node = child;
       }
+      // One value per name: with two, which one an action would read is a guess (`Action` above all).
+      if (node.value !== undefined) throw new Ec2Error('MalformedQueryString', `The parameter ${key} is given more than once`);
       node.value = value;
     }
     return new Ec2Params(root, '');

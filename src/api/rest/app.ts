@@ -2,8 +2,9 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { SkygateError } from '../../core/index.js';
 import type { CoreServices } from '../../core/services/index.js';
-import { matchOperation, openApiDocument, operationTakesBody, validateRequest } from './openapi-validator.js';
-import { problemHandler } from './problem.js';
+import { carriesBody } from '../http-body.js';
+import { allowedMethods, matchOperation, openApiDocument, operationTakesBody, validateRequest } from './openapi-validator.js';
+import { HttpProblem, problemHandler } from './problem.js';
 import { accessKeyRoutes } from './routes/access-key-routes.js';
 import { inventoryRoutes } from './routes/inventory-routes.js';
 import { mutationRoutes } from './routes/mutation-routes.js';
@@ -21,9 +22,17 @@ export interface RestOptions {
 /** The path the REST router is mounted at; the spec's paths include it. */
 export const REST_MOUNT = '/v1';
 
-/** Whether a request carries bytes in its body, judged from its headers alone (nothing is read). */
-const carriesBody = (req: Request) =>
-  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+/** A known path asked with a method it does not take: 405 with the methods it does take (RFC 9110). */
+function refuseOtherMethod(method: string, path: string): void {
+  const allowed = allowedMethods(path);
+  if (allowed.length === 0) return;
+  if (allowed.includes('GET') && !allowed.includes('HEAD')) allowed.push('HEAD');
+  const allow = allowed.join(', ');
+  throw new HttpProblem(405, 'Method not allowed', 'invalid_input', `${method} is not allowed on ${path}; use ${allow}`, {
+    field: 'method',
+    headers: { Allow: allow },
+  });
+}
 
 /** The `/v1` router: mount it at REST_MOUNT. Errors inside it answer as problem+json. */
 export function createRestRouter(core: CoreServices, options: RestOptions): express.Router {
@@ -44,12 +53,21 @@ export function createRestRouter(core: CoreServices, options: RestOptions): expr
       // JSON is parsed where the operation takes a body, and where a client sent one anyway, so that `{}`
       // stays accepted and anything else is refused by name; a plain GET never reaches the parser.
       if ((match && operationTakesBody(match.operationId)) || carriesBody(req)) await parseBody(req, res);
-      const principal = await core.auth.authenticate(req.get('authorization'));
+      // The client's address (the socket's: no proxy is trusted) is what failed attempts are throttled by.
+      const principal = await core.auth.authenticate(req.get('authorization'), req.socket.remoteAddress ?? 'unknown');
       // The spec says which role each endpoint needs (x-required-role): one source of truth.
       if (match?.requiredRole) core.auth.require(principal, match.requiredRole);
+      if (!match) refuseOtherMethod(req.method, path);
       res.locals.principal = principal;
       res.locals.validated = validateRequest(
-        { method: req.method, path, query: req.query as Record<string, unknown>, headers: req.headers, body: req.body },
+        {
+          method: req.method,
+          path,
+          query: req.query as Record<string, unknown>,
+          headers: req.headers,
+          body: req.body,
+          bodySent: carriesBody(req),
+        },
         match,
       );
       next();

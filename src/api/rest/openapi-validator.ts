@@ -6,6 +6,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { SkygateError, type Role } from '../../core/index.js';
+import { HttpProblem } from './problem.js';
 
 type Obj = Record<string, unknown>;
 
@@ -34,6 +35,8 @@ export interface RequestInput {
   query?: Record<string, unknown>;
   headers?: Record<string, string | string[] | undefined>;
   body?: unknown;
+  /** Whether the request carried body bytes (a parsed body may be empty because its type was not JSON). */
+  bodySent?: boolean;
 }
 
 export interface ValidatedRequest {
@@ -529,12 +532,17 @@ export function validateRequest(input: RequestInput, matched?: OperationMatch): 
     const media = mediaTypeOf(headerValue(input.headers, 'content-type') as string | undefined);
     if (media !== undefined && compiled.binaryMedia.has(media)) {
       // A declared binary body (an upload) is left unread for the handler to stream.
-    } else if (media !== undefined && !isJsonMediaType(media) && isEmptyBody(body)) {
-      // A body in another format is never parsed, so "missing" would be the wrong complaint.
+    } else if ((media !== undefined && !isJsonMediaType(media) && isEmptyBody(body)) || (media === undefined && input.bodySent)) {
+      // A body in another format, or of no declared type, is never parsed: "missing" would be the wrong complaint.
       const accepted = ['application/json', ...compiled.binaryMedia].join(', ');
-      errors.push({
+      const types = accepted.includes(',') ? `one of ${accepted}` : accepted;
+      const error = {
         field: 'header.content-type',
-        reason: `must be ${accepted.includes(',') ? `one of ${accepted}` : accepted}`,
+        reason: media === undefined ? `is missing; a body must be sent as ${types}` : `must be ${types}`,
+      };
+      throw new HttpProblem(415, 'Unsupported media type', 'invalid_input', `${error.field}: ${error.reason}`, {
+        field: error.field,
+        errors: [error],
       });
     } else if (body === undefined || body === null || body === '') {
       if (compiled.body.required) errors.push({ field: 'body', reason: 'is required' });

@@ -3,6 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SkygateError } from '../errors.js';
+import { AuthThrottle, type AuthThrottleOptions, DEFAULT_AUTH_THROTTLE } from './auth-throttle.js';
 import type { Principal, Role } from '../model.js';
 import { checkName } from '../name-policy.js';
 import type { EventBus } from '../events.js';
@@ -24,6 +25,8 @@ export interface AuthOptions {
   cacheMs?: number;
   cacheEntries?: number;
   now?: () => number;
+  /** Failed-authentication throttling per client address. */
+  throttle?: Partial<AuthThrottleOptions>;
 }
 
 /** Token and access key names are shorter than resource names (the spec's CreateTokenRequest). */
@@ -39,6 +42,7 @@ export class AuthService {
   private readonly cacheMs: number;
   private readonly cacheEntries: number;
   private readonly now: () => number;
+  private readonly throttle: AuthThrottle;
 
   constructor(
     private readonly store: Store,
@@ -50,6 +54,7 @@ export class AuthService {
     this.cacheMs = options.cacheMs ?? CACHE_MS;
     this.cacheEntries = options.cacheEntries ?? CACHE_ENTRIES;
     this.now = options.now ?? Date.now;
+    this.throttle = new AuthThrottle({ ...DEFAULT_AUTH_THROTTLE, ...options.throttle }, this.now);
   }
 
   /**
@@ -74,7 +79,37 @@ export class AuthService {
     return file;
   }
 
-  async authenticate(authorization: string | undefined): Promise<Principal> {
+  /**
+   * The principal of a bearer token. With `from` (the client's address), an address that failed too often
+   * is refused (`throttled`) before the token is even looked at, and an unknown token counts against it.
+   */
+  async authenticate(authorization: string | undefined, from?: string): Promise<Principal> {
+    return from === undefined
+      ? this.verify(authorization)
+      : this.guarded(
+          from,
+          'rest',
+          () => this.verify(authorization),
+          // Only a credential that was presented and refused counts: a client that sent none is misconfigured, not guessing.
+          (e) => e instanceof SkygateError && e.code === 'unauthorized' && authorization !== undefined,
+        );
+  }
+
+  /**
+   * Runs a front's own authentication `attempt` (EC2's SigV4) under the same per-address throttle;
+   * a rejection for which `failed` holds counts against `from`.
+   */
+  async guarded<T>(from: string, front: string, attempt: () => Promise<T>, failed: (e: unknown) => boolean): Promise<T> {
+    this.throttle.check(from, front);
+    try {
+      return await attempt();
+    } catch (e) {
+      if (failed(e)) this.throttle.fail(from, front);
+      throw e;
+    }
+  }
+
+  private async verify(authorization: string | undefined): Promise<Principal> {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
     if (!match?.[1])
       throw new SkygateError('unauthorized', 'missing bearer token (Authorization: Bearer <token>)', {

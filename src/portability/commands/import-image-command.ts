@@ -9,6 +9,8 @@ import { formatId } from '../../core/ids.js';
 import type { Tags } from '../../core/model.js';
 import { type PortableFormat, uploadFormatFor } from '../disk-formats.js';
 import { fetchPackage } from '../url-fetch.js';
+import { invalid } from '../../core/errors.js';
+import { redactUrl } from '../../core/url-redaction.js';
 import { type PortabilityDeps, cleanedOnFailure, mib, throttledReport, workDirOf } from './common.js';
 import { type ReceivedPackage, convertForUpload, inspectDisk, mapFlavor, receivePackage, uploadDisk } from './import-pipeline.js';
 
@@ -37,13 +39,31 @@ export function importImageCommand(deps: PortabilityDeps): CommandDefinition {
         const url = input(ctx).url as string;
         const dir = await deps.dirs.ensure(workDirOf(deps, ctx));
         const report = throttledReport(ctx);
-        const { body, length } = await fetchPackage(url, deps.urlPolicy, 'body.url', deps.uploadMaxBytes);
-        ctx.op.state.package = await receivePackage(body, dir, {
-          maxBytes: deps.uploadMaxBytes,
-          maxVirtualBytes: deps.virtualSizeMaxBytes,
-          limitField: 'body.url',
-          onBytes: (n) => report(`fetching: ${mib(n)}`, length ? n / length : undefined),
+        const { body, length, url: fetched } = await fetchPackage(url, deps.urlPolicy, 'body.url', deps.uploadMaxBytes);
+        // A source (or a proxy) that cuts the connection half way is the source's fault, not the package's:
+        // say so, instead of the unpacker's "not a readable archive".
+        let cut = false;
+        let received = 0;
+        body.once('aborted', () => {
+          cut = true;
         });
+        try {
+          ctx.op.state.package = await receivePackage(body, dir, {
+            maxBytes: deps.uploadMaxBytes,
+            maxVirtualBytes: deps.virtualSizeMaxBytes,
+            limitField: 'body.url',
+            onBytes: (n) => {
+              received = n;
+              report(`fetching: ${mib(n)}`, length ? n / length : undefined);
+            },
+          });
+        } catch (e) {
+          if (!cut) throw e;
+          throw invalid(
+            'body.url',
+            `'${redactUrl(fetched)}' closed the connection after ${received} of ${length ?? 'an unknown number of'} bytes`,
+          );
+        }
         await report.flush();
       },
     },

@@ -4,6 +4,7 @@ import type { Request, Response, Router } from 'express';
 import { SkygateError, invalid } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
 import type { ExportRequest, ImportRequest, ReplicateRequest } from '../../../portability/portability-service.js';
+import { bodyAbortSignal } from '../../http-body.js';
 import { caller, route, sendAccepted, validated } from '../http.js';
 import { problemBody } from '../problem.js';
 
@@ -27,6 +28,19 @@ export function portabilityRoutes(router: Router, core: CoreServices): void {
       // Piped rather than handed over, so a refused upload never destroys the socket the answer goes out on.
       const body = new PassThrough();
       req.pipe(body);
+      // A pipe passes no error on: a body that stops half way must fail the import now, and say why,
+      // or the import waits for ever and keeps its scratch directory.
+      let received = 0;
+      req.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+      });
+      const abort = (why: string) =>
+        body.destroy(invalid('body', `the upload stopped after ${received} of ${length ?? 'unknown'} bytes: ${why}`));
+      const signal = bodyAbortSignal(res);
+      signal.addEventListener('abort', () => abort(String(signal.reason)), { once: true });
+      req.once('close', () => {
+        if (!req.complete) abort('the client closed the connection');
+      });
       try {
         sendAccepted(res, await portability.importUpload(params, body, length, caller(req, res)));
       } catch (e) {
