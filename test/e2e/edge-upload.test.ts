@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,9 +39,28 @@ let ova: Buffer;
 let origin: http.Server;
 let originPort: number;
 
+/** A real VMDK (the import reads the disk with qemu-img as it arrives), made from `raw` by qemu-img. */
+async function streamOptimizedVmdk(raw: Buffer): Promise<Buffer> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'skygate-edge-disk-'));
+  try {
+    await writeFile(path.join(dir, 'disk.raw'), raw);
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        'qemu-img',
+        ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', 'disk.raw', 'disk.vmdk'],
+        { cwd: dir },
+        (e) => (e ? reject(e) : resolve()),
+      ),
+    );
+    return await readFile(path.join(dir, 'disk.vmdk'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 before(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'skygate-edge-upload-'));
-  ova = await goodOva(randomBytes(4 * 1024 * 1024));
+  ova = await goodOva(await streamOptimizedVmdk(randomBytes(4 * 1024 * 1024)));
   origin = http.createServer((_req, res) => {
     res.writeHead(200, { 'Content-Type': 'application/x-tar', 'Content-Length': ova.length });
     res.write(ova.subarray(0, ova.length / 2), () => setTimeout(() => res.socket?.destroy(), 50));
