@@ -165,6 +165,11 @@ export const KINDS = {
 } satisfies Record<string, Category>;
 export type KindName = keyof typeof KINDS;
 
+/** Where in a provider an entity lives; set at create (else the provider's default), then fixed. */
+export const PROVIDER_ATTRS: Record<string, AttributeDef> = {
+  'skygate.zone': attr('string', false, false, "the provider's availability zone"),
+};
+
 /** Static mixins: the template parents and the contextualisation mixins of GFD.224 (OCCI 1.2). */
 export const MIXINS = {
   os_tpl: { term: 'os_tpl', scheme: INFRA, class: 'mixin', title: 'OS template', location: '/mixin/os_tpl/' } as Category,
@@ -201,5 +206,6 @@ export const MIXINS = {
     class: 'mixin',
     title: 'where an entity lives: parent of one mixin per provider',
     location: '/mixin/provider/',
+    attributes: PROVIDER_ATTRS,
   } as Category,
 } satisfies Record<string, Category>;

@@ -54,6 +54,7 @@ const settableAtCreate = new Set([
   'occi.core.source',
   'occi.core.target',
   'occi.storagelink.deviceid',
+  'skygate.zone',
 ]);
 
 export const defsOf = (...cats: Array<Category | undefined>) =>

@@ -1,7 +1,7 @@
 /** /compute/: list, read, create (launch), delete and the compute actions, each one call to a core service. */
 import type { Request, Response } from 'express';
 import type { CoreServices, Flavor, Instance } from '../../core/index.js';
-import { ACTIONS, type ComputeAction, idOf, KINDS, MIXINS } from './categories.js';
+import { ACTIONS, type ComputeAction, idOf, KINDS, MIXINS, PROVIDER_ATTRS } from './categories.js';
 import { categoryId, checkAttributes, defsOf, kindOf, str } from './check.js';
 import { computeOf, networkInterfaceOf, osTplCategory, storageLinkOf, type OcciLink } from './entities.js';
 import { badRequest, OcciError } from './errors.js';
@@ -73,7 +73,7 @@ export class ComputeHandlers {
       this.core,
       body.categories.filter((c) => c.class === 'mixin'),
     );
-    checkAttributes(body.attributes, defsOf(KINDS.compute, ...t.extras), 'create');
+    checkAttributes(body.attributes, { ...defsOf(KINDS.compute, ...t.extras), ...PROVIDER_ATTRS }, 'create');
     if (!t.image || !t.provider)
       throw badRequest(`mixin os_tpl: a compute needs one (an image); see ${idOf(MIXINS.os_tpl)} in /-/`);
     const userData = str(body.attributes['occi.compute.userdata']);
@@ -82,6 +82,7 @@ export class ComputeHandlers {
         provider: t.provider,
         imageId: t.image.nativeId,
         ...(t.flavor && { flavorId: t.flavor.nativeId }),
+        ...(str(body.attributes['skygate.zone']) !== undefined && { zone: str(body.attributes['skygate.zone']) }),
         ...(str(body.attributes['occi.core.title']) !== undefined && { name: str(body.attributes['occi.core.title']) }),
         ...(userData !== undefined && { userData: decodeUserData(userData) }),
         ...(str(body.attributes['occi.credentials.ssh.publickey']) !== undefined && {
@@ -148,7 +149,7 @@ export class ComputeHandlers {
     const body = parseRequest(n.input, typeof req.body === 'string' ? req.body : '', req.headers);
     kindOf(body, KINDS.compute, false);
     await this.core.inventory.get('instance', String(req.params.id));
-    checkAttributes(body.attributes, defsOf(KINDS.compute), 'update', ['occi.core.id']);
+    checkAttributes(body.attributes, { ...defsOf(KINDS.compute), ...PROVIDER_ATTRS }, 'update', ['occi.core.id']);
     void res;
     throw new OcciError(501, 'updating a compute in place (occi.core.title, occi.core.summary) is not supported yet');
   };

@@ -104,6 +104,7 @@ export function computeOf(i: Instance, flavor: Flavor | undefined, links: OcciLi
     'occi.compute.hostname': i.name,
     'occi.compute.state': COMPUTE_STATE[i.state],
     'occi.compute.state.message': i.state,
+    'skygate.zone': i.zone,
   };
   if (flavor) {
     attributes['occi.compute.cores'] = flavor.vcpus;
@@ -181,6 +182,7 @@ export function storageOf(v: Volume): OcciResource {
       'occi.storage.size': v.sizeGiB,
       'occi.storage.state': STORAGE_STATE[v.state],
       'occi.storage.state.message': v.state,
+      'skygate.zone': v.zone,
     },
     actions: [],
     links: link ? [link] : [],

@@ -4,7 +4,17 @@
  * Also resolves the mixins a create names back to a provider, an image and a flavor.
  */
 import type { CoreServices, Flavor, Image } from '../../core/index.js';
-import { ACTIONS, type Category, idOf, KINDS, MIXINS, osTplScheme, PROVIDER_SCHEME, resourceTplScheme } from './categories.js';
+import {
+  ACTIONS,
+  type Category,
+  idOf,
+  KINDS,
+  MIXINS,
+  osTplScheme,
+  PROVIDER_ATTRS,
+  PROVIDER_SCHEME,
+  resourceTplScheme,
+} from './categories.js';
 import { osTplCategory, resourceTplCategory, termOf } from './entities.js';
 import { badRequest } from './errors.js';
 import type { ParsedCategory } from './parse.js';
@@ -20,6 +30,7 @@ export function providerCategory(provider: string): Category {
     title: `entities at provider ${provider}`,
     depends: [idOf(MIXINS.provider)],
     location: `/mixin/provider/${provider}/`,
+    attributes: PROVIDER_ATTRS,
   };
 }
 

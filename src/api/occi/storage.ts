@@ -1,7 +1,7 @@
 /** /storage/, /storagelink/, /network/ and /networkinterface/: volumes, their attachments, and the default networks. */
 import type { Request, Response } from 'express';
 import type { CoreServices, Volume } from '../../core/index.js';
-import { KINDS } from './categories.js';
+import { KINDS, PROVIDER_ATTRS } from './categories.js';
 import { checkAttributes, defsOf, kindOf, str } from './check.js';
 import { linkJson } from './render.js';
 import { locationOf, networkInterfaceOf, networkOf, storageLinkOf, storageOf } from './entities.js';
@@ -50,13 +50,18 @@ export class StorageHandlers {
       body.categories.filter((c) => c.class === 'mixin'),
     );
     if (t.image || t.flavor || t.extras.length > 0) throw badRequest('a storage takes only a provider mixin');
-    checkAttributes(body.attributes, defsOf(KINDS.storage), 'create');
+    checkAttributes(body.attributes, { ...defsOf(KINDS.storage), ...PROVIDER_ATTRS }, 'create');
     if (!t.provider) throw badRequest('mixin provider: a storage needs one (see the provider mixins in /-/)');
     const size = body.attributes['occi.storage.size'] as number;
     if (!Number.isInteger(size) || size < 1)
       throw badRequest('attribute occi.storage.size: must be a whole number of GiB from 1');
     const op = await this.core.resources.createVolume(
-      { provider: t.provider, name: str(body.attributes['occi.core.title']) ?? `occi-${Date.now()}`, sizeGiB: size },
+      {
+        provider: t.provider,
+        name: str(body.attributes['occi.core.title']) ?? `occi-${Date.now()}`,
+        sizeGiB: size,
+        ...(str(body.attributes['skygate.zone']) !== undefined && { zone: str(body.attributes['skygate.zone']) }),
+      },
       callerOf(req, res),
     );
     const named = await this.core.operations.waitFor(op.id, (o) => o.target !== undefined, CREATE_WAIT_MS);
