@@ -147,7 +147,7 @@ export function renderLink(l: OcciLink, as: Rendering): Rendered {
  * `base` makes the text renderings' locations absolute, as text/uri-list requires.
  */
 export function renderCollection(
-  entities: Array<{ location: string; json: () => Record<string, unknown> }>,
+  entities: Array<{ location: string; json: () => string }>,
   key: 'resources' | 'links',
   as: Rendering,
   base: string,
@@ -156,7 +156,7 @@ export function renderCollection(
     // The schema wants at least one item in an array, so an empty collection is `{}`.
     return {
       lines: [],
-      body: entities.length === 0 ? '{}' : `{"${key}":[${entities.map((e) => JSON.stringify(e.json())).join(',')}]}`,
+      body: entities.length === 0 ? '{}' : `{"${key}":[${entities.map((e) => e.json()).join(',')}]}`,
     };
   }
   if (as === 'uri-list') return { lines: [], body: uriList(entities.map((e) => base + e.location)) };

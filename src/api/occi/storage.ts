@@ -31,7 +31,10 @@ export class StorageHandlers {
     const listing = await this.core.inventory.list('volume', { limit: skip + limit, shared: true });
     const items = listing.items.slice(skip);
     if (items.length === 0 && skip > 0) throw new OcciError(404, `page ${req.query.page}: past the last page of /storage/`);
-    const entities = items.map((v) => ({ location: locationOf('storage', v.id), json: () => resourceJson(storageOf(v)) }));
+    const entities = items.map((v) => ({
+      location: locationOf('storage', v.id),
+      json: () => JSON.stringify(resourceJson(storageOf(v))),
+    }));
     send(res, 200, n, renderCollection(entities, 'resources', n.as, baseOf(req)));
   };
 
@@ -95,7 +98,7 @@ export class StorageHandlers {
       200,
       n,
       renderCollection(
-        links.map((l) => ({ location: l.location, json: () => linkJson(l) })),
+        links.map((l) => ({ location: l.location, json: () => JSON.stringify(linkJson(l)) })),
         'links',
         n.as,
         baseOf(req),
@@ -147,7 +150,7 @@ export class StorageHandlers {
       200,
       n,
       renderCollection(
-        entities.map((e) => ({ location: e.location, json: () => resourceJson(e) })),
+        entities.map((e) => ({ location: e.location, json: () => JSON.stringify(resourceJson(e)) })),
         'resources',
         n.as,
         baseOf(req),
