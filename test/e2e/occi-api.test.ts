@@ -237,6 +237,55 @@ describe('OCCI computes', () => {
   });
 });
 
+describe('OCCI user mixins (tags)', () => {
+  it('defines a tag mixin, adds it to a compute, lists its computes, and replaces the set with PUT', async () => {
+    const web = `Category: web;scheme="${SKYGATE}tag#";class="mixin";title="web tier";location="/mixin/tag/web/"`;
+    const defined = await call('POST', '/-/', { contentType: 'text/plain', body: web });
+    assert.equal(defined.status, 200, defined.text);
+    assert.equal(parseTextPlain(defined.text).categories[0]?.location, '/mixin/tag/web/');
+    const elsewhere = await call('POST', '/-/', {
+      contentType: 'text/plain',
+      body: 'Category: web;scheme="http://example.org/mine#";class="mixin"',
+    });
+    assert.equal(elsewhere.status, 400);
+
+    const path = await createCompute('sim-east', 'img-debian-12', ['X-OCCI-Attribute: occi.core.title="tagged"']);
+    const id = decodeURIComponent(path.slice('/compute/'.length));
+    const added = await call('POST', path, {
+      contentType: 'text/plain',
+      accept: 'application/occi+json',
+      body: `Category: web;scheme="${SKYGATE}tag#";class="mixin"`,
+    });
+    assert.equal(added.status, 200, added.text);
+    assert.ok((json('resource', added.text).mixins as string[]).includes(`${SKYGATE}tag#web`));
+    const rest = await gw.api('get', `/v1/instances/${encodeURIComponent(id)}`);
+    assert.equal(rest.body.tags.web, '');
+    const members = await call('GET', '/mixin/tag/web/', { accept: 'text/uri-list' });
+    assert.equal(members.status, 200);
+    assert.deepEqual(members.text.trim().split('\r\n'), [`${gw.url}${path}`]);
+
+    // PUT names the whole set: the compute's own templates and provider mixin, and now tag db instead of web.
+    const current = json('resource', (await call('GET', path, { accept: 'application/occi+json' })).text);
+    const mixins = [...(current.mixins as string[]).filter((m) => !m.startsWith(`${SKYGATE}tag#`)), `${SKYGATE}tag#db`];
+    const put = await call('PUT', path, {
+      contentType: 'application/occi+json',
+      accept: 'application/occi+json',
+      body: JSON.stringify({ kind: `${INFRA}compute`, mixins }),
+    });
+    assert.equal(put.status, 200, put.text);
+    const tags = (await gw.api('get', `/v1/instances/${encodeURIComponent(id)}`)).body.tags as Record<string, string>;
+    assert.equal(tags.db, '');
+    assert.equal(tags.web, undefined);
+    assert.equal((await call('GET', '/mixin/tag/web/', { accept: 'text/uri-list' })).text, '');
+    const refused = await call('POST', path, {
+      contentType: 'text/plain',
+      body: `Category: sim_large;scheme="${SKYGATE}sim-east/resource_tpl#";class="mixin"`,
+    });
+    assert.equal(refused.status, 400);
+    assert.match(refused.text, /only user mixins/);
+  });
+});
+
 describe('OCCI storage, links and networks', () => {
   it('creates a storage, links it to a compute, unlinks and deletes it', async () => {
     // Both in one zone (skygate.zone, defined by the provider mixins), as a volume attaches only there.

@@ -200,6 +200,13 @@ export const MIXINS = {
       'occi.credentials.ssh.publickey': attr('string', false, false, 'the key pair name (skygate key pairs), at create only'),
     },
   } as Category,
+  tag: {
+    term: 'tag',
+    scheme: `${SKYGATE}#`,
+    class: 'mixin',
+    title: `user mixins: each term of scheme ${TAG_SCHEME} is the resource tag of that key`,
+    location: '/mixin/tag/',
+  } as Category,
   provider: {
     term: 'provider',
     scheme: `${SKYGATE}#`,

@@ -1,9 +1,9 @@
 /** /compute/: list, read, create (launch), delete and the compute actions, each one call to a core service. */
 import type { Request, Response } from 'express';
 import type { CoreServices, Flavor, Instance } from '../../core/index.js';
-import { ACTIONS, type ComputeAction, idOf, KINDS, MIXINS, PROVIDER_ATTRS } from './categories.js';
+import { ACTIONS, type ComputeAction, idOf, KINDS, MIXINS, PROVIDER_ATTRS, SKYGATE, TAG_SCHEME } from './categories.js';
 import { categoryId, checkAttributes, defsOf, kindOf, str } from './check.js';
-import { computeOf, networkInterfaceOf, osTplCategory, storageLinkOf, type OcciLink } from './entities.js';
+import { computeOf, networkInterfaceOf, type OcciLink, osTplCategory, storageLinkOf, tagMixins } from './entities.js';
 import { badRequest, OcciError } from './errors.js';
 import { FragmentCache } from './fragment-cache.js';
 import { baseOf, callerOf, negotiate, send } from './http.js';
@@ -25,11 +25,17 @@ export class ComputeHandlers {
     return new Map(list.items.map((f) => [f.id, f]));
   }
 
+  /** `/compute/`, or `/mixin/tag/{term}/`: the computes carrying that user mixin (tag). */
   list = async (req: Request, res: Response) => {
     const n = negotiate(req, true);
     const { limit, skip } = pageOf(req);
+    const tag = req.params.term;
     const [listing, flavors] = await Promise.all([
-      this.core.inventory.list('instance', { limit: skip + limit, shared: true }),
+      this.core.inventory.list('instance', {
+        limit: skip + limit,
+        shared: true,
+        ...(tag !== undefined && { tags: [{ key: String(tag) }] }),
+      }),
       n.as === 'json' ? this.flavors() : undefined,
     ]);
     const items = listing.items.slice(skip);
@@ -151,15 +157,40 @@ export class ComputeHandlers {
     send(res, 200, n, { lines: [] });
   };
 
-  /** PUT and partial update: no attribute of a compute can change in place in skygate's core yet. */
+  /**
+   * PUT (the full set) and POST without an action (partial update): the user mixins (tags) change; no
+   * attribute of a compute can change in place in skygate's core yet.
+   */
   update = async (req: Request, res: Response) => {
     const n = negotiate(req, false);
     const body = parseRequest(n.input, typeof req.body === 'string' ? req.body : '', req.headers);
     kindOf(body, KINDS.compute, false);
-    await this.core.inventory.get('instance', String(req.params.id));
+    const id = String(req.params.id);
     checkAttributes(body.attributes, { ...defsOf(KINDS.compute), ...PROVIDER_ATTRS }, 'update', ['occi.core.id']);
-    void res;
-    throw new OcciError(501, 'updating a compute in place (occi.core.title, occi.core.summary) is not supported yet');
+    const terms = userMixinTerms(
+      body.categories.filter((c) => c.class === 'mixin'),
+      req.method === 'PUT',
+    );
+    if (Object.keys(body.attributes).some((k) => k !== 'occi.core.id')) {
+      throw new OcciError(
+        501,
+        'updating attributes of a compute in place (occi.core.title, occi.core.summary) is not supported yet',
+      );
+    }
+    const set = Object.fromEntries(terms.map((t) => [t, '']));
+    // PUT names the whole set of user mixins: tags that are user mixins and not named go.
+    const change =
+      req.method === 'PUT'
+        ? {
+            set,
+            remove: tagMixins((await this.core.inventory.get('instance', id)).tags)
+              .map((m) => m.slice(TAG_SCHEME.length))
+              .filter((t) => !terms.includes(t))
+              .map((key) => ({ key })),
+          }
+        : { set };
+    const instance = await this.core.resources.changeTags('instance', id, change, 'path.id');
+    send(res, 200, n, renderResource(this.render(instance, await this.flavors()), n.as));
   };
 
   delete = async (req: Request, res: Response) => {
@@ -167,6 +198,21 @@ export class ComputeHandlers {
     await this.core.resources.instanceAction(String(req.params.id), 'delete', callerOf(req, res));
     send(res, 200, n, { lines: [] });
   };
+}
+
+/**
+ * The user mixins an update names, as tag keys. A PUT repeats the compute's templates and provider mixin
+ * (they cannot change, so they are not checked against it); any other mixin is refused.
+ */
+function userMixinTerms(mixins: Array<{ scheme: string; term: string }>, put: boolean): string[] {
+  const terms: string[] = [];
+  for (const m of mixins) {
+    if (m.scheme === TAG_SCHEME) terms.push(m.term);
+    else if (!(put && m.scheme.startsWith(SKYGATE))) {
+      throw badRequest(`mixin ${m.scheme}${m.term}: only user mixins (scheme ${TAG_SCHEME}) can be added to a compute`);
+    }
+  }
+  return terms;
 }
 
 /** occi.compute.userdata is base64 (GFD.224 §3.4.3); the core takes the text. */

@@ -9,6 +9,7 @@ import {
   osTplScheme,
   PROVIDER_SCHEME,
   resourceTplScheme,
+  TAG_SCHEME,
 } from './categories.js';
 
 export type AttributeValue = string | number | boolean;
@@ -88,6 +89,13 @@ const ACTIONS_IN: Partial<Record<InstanceState, ComputeAction[]>> = {
   rebooting: ['stop', 'restart'],
 };
 
+/** Tags whose key is a term are user mixins (`…/tag#<key>`); other tags (`Name`) stay REST's and EC2's. */
+export const TERM = /^[a-z0-9][a-z0-9_-]*$/;
+export const tagMixins = (tags: Record<string, string>) =>
+  Object.keys(tags)
+    .filter((k) => TERM.test(k))
+    .map((k) => `${TAG_SCHEME}${k}`);
+
 export const providerMixin = (provider: string) => `${PROVIDER_SCHEME}${provider}`;
 export const osTplMixin = (provider: string, imageNativeId: string) => `${osTplScheme(provider)}${termOf(imageNativeId)}`;
 export const resourceTplMixin = (provider: string, flavorNativeId: string) =>
@@ -116,6 +124,7 @@ export function computeOf(i: Instance, flavor: Flavor | undefined, links: OcciLi
       providerMixin(i.provider),
       osTplMixin(i.provider, nativeOf(i.provider, i.imageId)),
       resourceTplMixin(i.provider, nativeOf(i.provider, i.flavorId)),
+      ...tagMixins(i.tags),
     ],
     id: i.id,
     location,

@@ -3,13 +3,15 @@
  * /-/, /compute/, /storage/, /network/ and the links. Each handler parses the OCCI rendering, makes one
  * call to a core service and renders the answer; see README.md here for the mapping.
  */
-import express, { type ErrorRequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
 import type { CoreServices } from '../../core/index.js';
 import { ComputeHandlers } from './compute.js';
-import { OcciError, toOcciError } from './errors.js';
+import { type Category, TAG_SCHEME } from './categories.js';
+import { badRequest, OcciError, toOcciError } from './errors.js';
+import { parseRequest } from './parse.js';
 import { authenticate, checkVersion, negotiate, route, send } from './http.js';
 import { queryModel } from './query-model.js';
-import { renderModel } from './render.js';
+import { renderCategories, renderModel } from './render.js';
 import { StorageHandlers } from './storage.js';
 
 export interface OcciOptions {
@@ -26,6 +28,7 @@ export const OCCI_PATHS = [
   '/network',
   '/storagelink',
   '/networkinterface',
+  '/mixin',
 ];
 
 export function createOcciRouter(core: CoreServices, options: OcciOptions): Router {
@@ -43,8 +46,8 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
   });
   for (const p of ['/-/', '/.well-known/org/ogf/occi/-/']) {
     router.get(p, model);
-    // User-defined mixins (tags as mixins) are not served yet.
-    router.post(p, notImplemented('defining user mixins'));
+    router.post(p, route(defineUserMixins));
+    // Deleting a user mixin would untag every resource that carries it.
     router.delete(p, notImplemented('deleting user mixins'));
   }
 
@@ -65,6 +68,8 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
   router.get('/storagelink/:id', route(storage.getLink));
   router.delete('/storagelink/:id', route(storage.deleteLink));
 
+  router.get('/mixin/tag/:term/', route(compute.list));
+
   router.get('/network/', route(storage.listNetworks));
   router.get('/network/:id', route(storage.getNetwork));
   router.get('/networkinterface/:id', route(storage.getInterface));
@@ -78,6 +83,31 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
   );
   router.use(errorHandler(options));
   return router;
+}
+
+/**
+ * POST /-/: user mixins are tags, so every term of the tag scheme exists already; defining one checks it
+ * and answers it (nothing is stored). Mixins of other schemes cannot be defined.
+ */
+async function defineUserMixins(req: Request, res: Response): Promise<void> {
+  const n = negotiate(req, false);
+  const body = parseRequest(n.input, typeof req.body === 'string' ? req.body : '', req.headers);
+  const mixins = body.categories.filter((c) => c.class === 'mixin');
+  if (mixins.length === 0 || mixins.length !== body.categories.length)
+    throw badRequest('POST /-/ defines mixins, and only mixins');
+  for (const m of mixins) {
+    if (m.scheme !== TAG_SCHEME) throw badRequest(`mixin ${m.scheme}${m.term}: user mixins are tags, in scheme ${TAG_SCHEME}`);
+  }
+  const categories = mixins.map(
+    (m): Category => ({
+      term: m.term,
+      scheme: m.scheme,
+      class: 'mixin',
+      title: m.title ?? `tag ${m.term}`,
+      location: `/mixin/tag/${m.term}/`,
+    }),
+  );
+  send(res, 200, n, renderCategories(categories, n.as));
 }
 
 function notImplemented(what: string) {
