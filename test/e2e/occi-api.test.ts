@@ -4,6 +4,7 @@
  * is read by an independent GFD.229 parser (test/helpers/occi-text-grammar.ts).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { ACTION, computeCreateText, INFRA, occiClient, SKYGATE, waitComputeState } from '../helpers/occi-client.js';
@@ -217,6 +218,36 @@ describe('OCCI computes', () => {
     assert.match(String(doc.id), /^sim-west:/);
     assert.ok(['inactive', 'active'].includes(String((doc.attributes as Record<string, unknown>)['occi.compute.state'])));
     assert.equal(res.headers.get('location'), `${gw.url}/compute/${String(doc.id)}`);
+  });
+
+  it('creates a compute from a text/occi request (everything in headers)', async () => {
+    const res = await call('POST', '/compute/', {
+      contentType: 'text/occi',
+      accept: 'text/occi',
+      headers: {
+        Category: `compute;scheme="${INFRA}";class="kind", img-cirros-0-6;scheme="${SKYGATE}sim-east/os_tpl#";class="mixin"`,
+        'X-OCCI-Attribute': 'occi.core.title="occi-headers-vm", skygate.zone="sim-east-b"',
+      },
+    });
+    assert.equal(res.status, 201, res.text);
+    const t = parseTextOcci(res.headers);
+    assert.equal(t.attributes['occi.core.title'], 'occi-headers-vm');
+    assert.equal(t.attributes['skygate.zone'], 'sim-east-b');
+    assert.equal(res.headers.get('location'), `${gw.url}/compute/${String(t.attributes['occi.core.id'])}`);
+  });
+
+  it('takes the rOCCI-core action samples as request bodies (suspend: parsed, then 501)', async () => {
+    const path = await createCompute('sim-east', 'img-debian-12');
+    await waitComputeState(call, path, 'running');
+    for (const [file, contentType] of [
+      ['action_instance.json', 'application/occi+json'],
+      ['action_instance.txt', 'text/plain'],
+    ] as const) {
+      const body = readFileSync(new URL(`../fixtures/occi/examples/${file}`, import.meta.url), 'utf8');
+      const res = await call('POST', `${path}?action=suspend`, { contentType, body });
+      assert.equal(res.status, 501, `${file}: ${res.text}`);
+      assert.match(res.text, /action suspend: no cloud behind skygate offers suspension/);
+    }
   });
 
   it('pages a collection with page and number, and links the next page', async () => {

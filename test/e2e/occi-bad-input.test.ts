@@ -244,6 +244,13 @@ const CASES: Case[] = [
     status: 405,
     says: /DELETE is not allowed/,
   },
+  {
+    name: 'a mixin location that does not exist',
+    method: 'GET',
+    path: () => '/mixin/os_tpl/',
+    status: 404,
+    says: /no such mixin location/,
+  },
   { name: 'an unknown compute', method: 'GET', path: () => '/compute/sim-east:i-nothere', status: 404, says: /does not exist/ },
   {
     name: 'creating a network (read only)',

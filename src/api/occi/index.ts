@@ -75,8 +75,12 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
   router.get('/networkinterface/:id', route(storage.getInterface));
 
   // A known location with a method it does not take.
+  // Under /mixin/ only the tag mixins have locations.
+  router.all('/mixin/{*rest}', (req, _res, next) => {
+    next(new OcciError(req.path.startsWith('/mixin/tag/') ? 405 : 404, `${req.method} ${req.path}: no such mixin location`));
+  });
   router.all(
-    OCCI_PATHS.map((p) => (p.endsWith('/') ? p : `${p}/{*rest}`)),
+    OCCI_PATHS.filter((p) => p !== '/mixin').map((p) => (p.endsWith('/') ? p : `${p}/{*rest}`)),
     (req, _res, next) => {
       next(new OcciError(405, `${req.method} is not allowed on ${req.path}`));
     },
