@@ -27,18 +27,23 @@ function json(doc: OcciDocument, text: string): Record<string, unknown> {
   return value;
 }
 
-/** Reads a path in text/plain and text/occi with the grammar parser; both must say the same. */
+/**
+ * Reads a path in text/plain and text/occi with the grammar parser; both must say the same (read again
+ * when the entity moved on between the two reads, as a provider's state may).
+ */
 async function text(path: string): Promise<TextRendering> {
-  const plain = await call('GET', path, { accept: 'text/plain' });
-  assert.equal(plain.status, 200, plain.text);
-  assert.match(plain.headers.get('content-type') ?? '', /^text\/plain/);
-  const occi = await call('GET', path, { accept: 'text/occi' });
-  assert.equal(occi.status, 200, occi.text);
-  const a = parseTextPlain(plain.text);
-  const b = parseTextOcci(occi.headers);
-  // Folding into headers may reorder lines between names, never within one name.
-  assert.deepEqual(b, a, 'text/occi and text/plain say the same');
-  return a;
+  for (let attempt = 1; ; attempt++) {
+    const plain = await call('GET', path, { accept: 'text/plain' });
+    assert.equal(plain.status, 200, plain.text);
+    assert.match(plain.headers.get('content-type') ?? '', /^text\/plain/);
+    const occi = await call('GET', path, { accept: 'text/occi' });
+    assert.equal(occi.status, 200, occi.text);
+    const a = parseTextPlain(plain.text);
+    const b = parseTextOcci(occi.headers);
+    if (attempt < 5 && JSON.stringify(a) !== JSON.stringify(b)) continue;
+    assert.deepEqual(b, a, 'text/occi and text/plain say the same');
+    return a;
+  }
 }
 
 async function createCompute(provider: string, image: string, extra: string[] = []): Promise<string> {
@@ -248,6 +253,28 @@ describe('OCCI computes', () => {
       assert.equal(res.status, 501, `${file}: ${res.text}`);
       assert.match(res.text, /action suspend: no cloud behind skygate offers suspension/);
     }
+  });
+
+  it('filters a collection by the categories a GET names (query or Category header)', async () => {
+    const west = await createCompute('sim-west', 'img-cirros-0-6');
+    const east = await createCompute('sim-east', 'img-debian-12');
+    const ids = async (path: string, headers?: Record<string, string>) =>
+      (
+        (JSON.parse((await call('GET', path, { accept: 'application/occi+json', ...(headers && { headers }) })).text).resources ??
+          []) as Array<{
+          id: string;
+        }>
+      ).map((r) => r.id);
+    const byProvider = await ids(`/compute/?category=${encodeURIComponent(`${SKYGATE}provider#sim-west`)}`);
+    assert.ok(byProvider.includes(west.slice('/compute/'.length)));
+    assert.ok(byProvider.every((id) => id.startsWith('sim-west:')));
+    const byImage = await ids('/compute/', { Category: `img-cirros-0-6;scheme="${SKYGATE}sim-west/os_tpl#";class="mixin"` });
+    assert.ok(byImage.includes(west.slice('/compute/'.length)));
+    assert.ok(!byImage.includes(east.slice('/compute/'.length)));
+    const byKind = await ids(`/compute/?category=${encodeURIComponent(`${INFRA}compute`)}`);
+    assert.ok(byKind.includes(east.slice('/compute/'.length)) && byKind.includes(west.slice('/compute/'.length)));
+    const byAction = await call('GET', `/compute/?category=${encodeURIComponent(`${ACTION}start`)}`);
+    assert.equal(byAction.status, 400);
   });
 
   it('pages a collection with page and number, and links the next page', async () => {

@@ -5,6 +5,7 @@ import { ACTIONS, type ComputeAction, idOf, KINDS, MIXINS, PROVIDER_ATTRS, SKYGA
 import { categoryId, checkAttributes, defsOf, kindOf, str } from './check.js';
 import { computeOf, networkInterfaceOf, type OcciLink, osTplCategory, storageLinkOf, tagMixins } from './entities.js';
 import { badRequest, OcciError } from './errors.js';
+import { computeFilter } from './filter.js';
 import { FragmentCache } from './fragment-cache.js';
 import { baseOf, callerOf, negotiate, send } from './http.js';
 import { pageOf } from './paging.js';
@@ -29,19 +30,15 @@ export class ComputeHandlers {
   list = async (req: Request, res: Response) => {
     const n = negotiate(req, true);
     const { limit, skip } = pageOf(req);
-    const tag = req.params.term;
+    const filter = await computeFilter(this.core, req);
     const [listing, flavors] = await Promise.all([
-      this.core.inventory.list('instance', {
-        limit: skip + limit,
-        shared: true,
-        ...(tag !== undefined && { tags: [{ key: String(tag) }] }),
-      }),
+      this.core.inventory.list('instance', { limit: skip + limit, shared: true, ...filter }),
       n.as === 'json' ? this.flavors() : undefined,
     ]);
     const items = listing.items.slice(skip);
-    if (items.length === 0 && skip > 0) throw new OcciError(404, `page ${req.query.page}: past the last page of /compute/`);
+    if (items.length === 0 && skip > 0) throw new OcciError(404, `page ${req.query.page}: past the last page of ${req.path}`);
     if (listing.nextCursor !== undefined)
-      res.setHeader('Link', `<${baseOf(req)}/compute/?page=${skip / limit + 2}&number=${limit}>; rel="next"`);
+      res.setHeader('Link', `<${baseOf(req)}${req.path}?page=${skip / limit + 2}&number=${limit}>; rel="next"`);
     const versions = listing.versions.slice(skip);
     // A collection renders each compute without its links (GET the compute for them): a quarter of the bytes.
     const entities = items.map((i, k) => ({
