@@ -88,7 +88,7 @@ describe('OCCI renderings of skygate entities', () => {
   ]);
 
   it('a compute in JSON is a valid resource with its templates as mixins', () => {
-    const doc = JSON.parse(renderResource(entity, 'json').body ?? '') as Record<string, unknown>;
+    const doc = JSON.parse(String(renderResource(entity, 'json').body)) as Record<string, unknown>;
     assert.deepEqual(occiSchemaErrors('resource', doc), []);
     assert.deepEqual(doc.mixins, [
       'http://schemas.skygate.dev/occi/provider#sim-east',
@@ -117,7 +117,7 @@ describe('OCCI renderings of skygate entities', () => {
   it('the model renders every category in the grammar and the schema', () => {
     const cats = [...Object.values(KINDS), ...Object.values(ACTIONS), ...Object.values(MIXINS)];
     for (const [, line] of renderModel(cats, 'plain').lines) parseCategoryValue(line);
-    assert.deepEqual(occiSchemaErrors('model', JSON.parse(renderModel(cats, 'json').body ?? '')), []);
+    assert.deepEqual(occiSchemaErrors('model', JSON.parse(String(renderModel(cats, 'json').body))), []);
   });
 
   it('terms follow the grammar whatever the native id', () => {

@@ -11,13 +11,14 @@ import { baseOf, callerOf, negotiate, send } from './http.js';
 import { pageOf } from './paging.js';
 import { parseRequest } from './parse.js';
 import { resolveMixins } from './query-model.js';
-import { renderCategories, renderCollection, renderResource, resourceJson } from './render.js';
+import { type Rendered, renderCategories, renderCollection, renderResource, resourceJson } from './render.js';
 
 /** How long a create or save waits for the provider to name the new resource before answering 503 (retry). */
 export const CREATE_WAIT_MS = 10_000;
 
 export class ComputeHandlers {
   private readonly fragments = new FragmentCache();
+  private readonly pages = new FragmentCache<Rendered>(1_000);
 
   constructor(private readonly core: CoreServices) {}
 
@@ -40,15 +41,28 @@ export class ComputeHandlers {
     if (listing.nextCursor !== undefined)
       res.setHeader('Link', `<${baseOf(req)}${req.path}?page=${skip / limit + 2}&number=${limit}>; rel="next"`);
     const versions = listing.versions.slice(skip);
-    // A collection renders each compute without its links (GET the compute for them): a quarter of the bytes.
-    const entities = items.map((i, k) => ({
-      location: `/compute/${i.id}`,
-      json: () => {
-        const flavor = flavors?.get(i.flavorId);
-        return this.fragments.get(i.id, [versions[k], flavor], () => JSON.stringify(resourceJson(computeOf(i, flavor))));
-      },
-    }));
-    send(res, 200, n, renderCollection(entities, 'resources', n.as, baseOf(req)));
+    const base = baseOf(req);
+    const render = () => {
+      // A collection renders each compute without its links (GET the compute for them): a quarter of the bytes.
+      const entities = items.map((i, k) => ({
+        location: `/compute/${i.id}`,
+        json: () => {
+          const flavor = flavors?.get(i.flavorId);
+          return this.fragments.get(i.id, [versions[k], flavor], () => JSON.stringify(resourceJson(computeOf(i, flavor))));
+        },
+      }));
+      const out = renderCollection(entities, 'resources', n.as, base);
+      return out.body === undefined ? out : { ...out, body: Buffer.from(out.body) };
+    };
+    if (n.as === 'plain' || n.as === 'occi') {
+      send(res, 200, n, render());
+      return;
+    }
+    // The same page of the same computes (each item's version and flavor, compared by identity) is sent as
+    // it was encoded last time, as the REST front keeps its pages.
+    const parts = [...versions, ...items.map((i) => flavors?.get(i.flavorId))];
+    const key = `${n.as} ${base} ${req.originalUrl} ${req.get('category') ?? ''}`;
+    send(res, 200, n, this.pages.get(key, parts, render));
   };
 
   get = async (req: Request, res: Response) => {

@@ -10,7 +10,8 @@ export type Rendering = 'json' | 'plain' | 'occi' | 'uri-list';
 /** An answer as header lines and a body; text/occi moves the lines into headers. */
 export interface Rendered {
   lines: Array<[string, string]>;
-  body?: string;
+  /** A Buffer when already encoded (a kept page). */
+  body?: string | Buffer;
 }
 
 const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
