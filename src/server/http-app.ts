@@ -9,6 +9,7 @@ import type { CoreServices } from '../core/services/index.js';
 import type { Store } from '../core/store-port.js';
 import { Ec2Error } from '../api/ec2/ec2-errors.js';
 import { createEc2Router, sendEc2Error } from '../api/ec2/index.js';
+import { createOcciRouter } from '../api/occi/index.js';
 import { createRestRouter, REST_MOUNT } from '../api/rest/app.js';
 import { HttpProblem, problemHandler, sendProblem } from '../api/rest/problem.js';
 import { type BodyTimeouts, bodyTimeouts, type TimeoutAnswer } from './body-timeouts.js';
@@ -44,6 +45,8 @@ export function createHttpApp(core: CoreServices, probes: ProbeTargets, options:
   app.use(REST_MOUNT, createRestRouter(core, options));
   // The EC2 Query API: its own body parser and SigV4 auth, so /v1 never sees form bodies and vice versa.
   app.use('/ec2', createEc2Router(core, options));
+  // OGF OCCI 1.2 at the root (/-/, /compute/ ...): OCCI clients append the locations it renders to the base URL.
+  app.use(createOcciRouter(core, options));
   // After the fronts, whose paths they do not share, so that API requests do not pass through them.
   app.use(probesRouter(probes));
 

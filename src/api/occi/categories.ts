@@ -1,0 +1,218 @@
+/** The OCCI categories skygate serves: the Core and Infrastructure kinds, their actions, and the static mixins. */
+
+export const CORE = 'http://schemas.ogf.org/occi/core#';
+export const INFRA = 'http://schemas.ogf.org/occi/infrastructure#';
+export const COMPUTE_ACTION = 'http://schemas.ogf.org/occi/infrastructure/compute/action#';
+/** skygate's own schemes: where a provider's templates and the provider mixins live. */
+export const SKYGATE = 'http://schemas.skygate.dev/occi/';
+export const PROVIDER_SCHEME = `${SKYGATE}provider#`;
+export const TAG_SCHEME = `${SKYGATE}tag#`;
+export const osTplScheme = (provider: string) => `${SKYGATE}${provider}/os_tpl#`;
+export const resourceTplScheme = (provider: string) => `${SKYGATE}${provider}/resource_tpl#`;
+
+export type AttributeType = 'string' | 'number' | 'boolean';
+
+export interface AttributeDef {
+  type: AttributeType;
+  mutable: boolean;
+  required: boolean;
+  description?: string;
+  default?: string | number | boolean;
+}
+
+export interface Category {
+  term: string;
+  scheme: string;
+  class: 'kind' | 'mixin' | 'action';
+  title?: string;
+  /** A kind's parent, or what a mixin depends on / applies to. */
+  parent?: string;
+  depends?: string[];
+  applies?: string[];
+  location?: string;
+  attributes?: Record<string, AttributeDef>;
+  actions?: string[];
+}
+
+export const idOf = (c: Pick<Category, 'scheme' | 'term'>) => `${c.scheme}${c.term}`;
+
+const attr = (type: AttributeType, mutable: boolean, required = false, description?: string): AttributeDef => ({
+  type,
+  mutable,
+  required,
+  ...(description !== undefined && { description }),
+});
+
+const ENTITY_ATTRS = {
+  'occi.core.id': attr('string', false, false, 'skygate id (provider:nativeId), set by the server'),
+  'occi.core.title': attr('string', true),
+};
+const RESOURCE_ATTRS = { ...ENTITY_ATTRS, 'occi.core.summary': attr('string', true) };
+const LINK_ATTRS = {
+  ...ENTITY_ATTRS,
+  'occi.core.source': attr('string', false, true),
+  'occi.core.target': attr('string', false, true),
+};
+
+const action = (scheme: string, term: string, title: string, attributes?: Record<string, AttributeDef>): Category => ({
+  term,
+  scheme,
+  class: 'action',
+  title,
+  ...(attributes && { attributes }),
+});
+
+export const ACTIONS = {
+  start: action(COMPUTE_ACTION, 'start', 'start the compute'),
+  stop: action(COMPUTE_ACTION, 'stop', 'stop the compute', {
+    method: { ...attr('string', true), default: 'graceful' },
+  }),
+  restart: action(COMPUTE_ACTION, 'restart', 'restart the compute', {
+    method: { ...attr('string', true), default: 'warm' },
+  }),
+  suspend: action(COMPUTE_ACTION, 'suspend', 'suspend the compute (no cloud behind skygate offers it: 501)', {
+    method: { ...attr('string', true), default: 'suspend' },
+  }),
+  save: action(COMPUTE_ACTION, 'save', 'save the compute as a new image; answers its os_tpl mixin', {
+    method: { ...attr('string', true), default: 'hot' },
+    name: attr('string', true, false, 'name of the new image'),
+  }),
+} as const;
+export type ComputeAction = keyof typeof ACTIONS;
+
+export const KINDS = {
+  entity: { term: 'entity', scheme: CORE, class: 'kind', title: 'entity', attributes: ENTITY_ATTRS } as Category,
+  resource: {
+    term: 'resource',
+    scheme: CORE,
+    class: 'kind',
+    title: 'resource',
+    parent: `${CORE}entity`,
+    attributes: RESOURCE_ATTRS,
+  } as Category,
+  link: { term: 'link', scheme: CORE, class: 'kind', title: 'link', parent: `${CORE}entity`, attributes: LINK_ATTRS } as Category,
+  compute: {
+    term: 'compute',
+    scheme: INFRA,
+    class: 'kind',
+    title: 'compute resource',
+    parent: `${CORE}resource`,
+    location: '/compute/',
+    attributes: {
+      ...RESOURCE_ATTRS,
+      'occi.compute.architecture': attr('string', false),
+      'occi.compute.cores': attr('number', false, false, 'vCPUs, from the resource_tpl'),
+      'occi.compute.hostname': attr('string', false),
+      'occi.compute.memory': attr('number', false, false, 'GiB, from the resource_tpl'),
+      'occi.compute.state': attr('string', false, false, 'active, inactive, suspended or error'),
+      'occi.compute.state.message': attr('string', false, false, "the provider's own state"),
+    },
+    actions: Object.values(ACTIONS).map(idOf),
+  } as Category,
+  storage: {
+    term: 'storage',
+    scheme: INFRA,
+    class: 'kind',
+    title: 'storage resource',
+    parent: `${CORE}resource`,
+    location: '/storage/',
+    attributes: {
+      ...RESOURCE_ATTRS,
+      'occi.storage.size': attr('number', false, true, 'GiB'),
+      'occi.storage.state': attr('string', false, false, 'online, offline or error'),
+      'occi.storage.state.message': attr('string', false),
+    },
+  } as Category,
+  network: {
+    term: 'network',
+    scheme: INFRA,
+    class: 'kind',
+    title: "a provider's default network (read only)",
+    parent: `${CORE}resource`,
+    location: '/network/',
+    attributes: {
+      ...RESOURCE_ATTRS,
+      'occi.network.state': attr('string', false),
+      'occi.network.address': attr('string', false),
+    },
+  } as Category,
+  networkinterface: {
+    term: 'networkinterface',
+    scheme: INFRA,
+    class: 'kind',
+    title: "a compute's interface on its provider's default network (read only)",
+    parent: `${CORE}link`,
+    location: '/networkinterface/',
+    attributes: {
+      ...LINK_ATTRS,
+      'occi.networkinterface.address': attr('string', false),
+      'occi.networkinterface.state': attr('string', false),
+    },
+  } as Category,
+  storagelink: {
+    term: 'storagelink',
+    scheme: INFRA,
+    class: 'kind',
+    title: 'a storage attached to a compute',
+    parent: `${CORE}link`,
+    location: '/storagelink/',
+    attributes: {
+      ...LINK_ATTRS,
+      'occi.storagelink.deviceid': attr('string', false),
+      'occi.storagelink.state': attr('string', false),
+    },
+  } as Category,
+} satisfies Record<string, Category>;
+export type KindName = keyof typeof KINDS;
+
+/** Where in a provider an entity lives; set at create (else the provider's default), then fixed. */
+export const PROVIDER_ATTRS: Record<string, AttributeDef> = {
+  'skygate.zone': attr('string', false, false, "the provider's availability zone"),
+};
+
+/** Static mixins: the template parents and the contextualisation mixins of GFD.224 (OCCI 1.2). */
+export const MIXINS = {
+  os_tpl: { term: 'os_tpl', scheme: INFRA, class: 'mixin', title: 'OS template', location: '/mixin/os_tpl/' } as Category,
+  resource_tpl: {
+    term: 'resource_tpl',
+    scheme: INFRA,
+    class: 'mixin',
+    title: 'resource template',
+    location: '/mixin/resource_tpl/',
+  } as Category,
+  user_data: {
+    term: 'user_data',
+    scheme: 'http://schemas.ogf.org/occi/infrastructure/compute#',
+    class: 'mixin',
+    title: 'cloud-init user data',
+    applies: [idOf(KINDS.compute)],
+    location: '/mixin/user_data/',
+    attributes: { 'occi.compute.userdata': attr('string', false, false, 'base64 user data, at create only') },
+  } as Category,
+  ssh_key: {
+    term: 'ssh_key',
+    scheme: 'http://schemas.ogf.org/occi/infrastructure/credentials#',
+    class: 'mixin',
+    title: 'SSH key: the name of a key pair already imported at the provider',
+    applies: [idOf(KINDS.compute)],
+    location: '/mixin/ssh_key/',
+    attributes: {
+      'occi.credentials.ssh.publickey': attr('string', false, false, 'the key pair name (skygate key pairs), at create only'),
+    },
+  } as Category,
+  tag: {
+    term: 'tag',
+    scheme: `${SKYGATE}#`,
+    class: 'mixin',
+    title: `user mixins: each term of scheme ${TAG_SCHEME} is the resource tag of that key`,
+    location: '/mixin/tag/',
+  } as Category,
+  provider: {
+    term: 'provider',
+    scheme: `${SKYGATE}#`,
+    class: 'mixin',
+    title: 'where an entity lives: parent of one mixin per provider',
+    location: '/mixin/provider/',
+    attributes: PROVIDER_ATTRS,
+  } as Category,
+} satisfies Record<string, Category>;

@@ -1,0 +1,234 @@
+/** /compute/: list, read, create (launch), delete and the compute actions, each one call to a core service. */
+import type { Request, Response } from 'express';
+import type { CoreServices, Flavor, Instance } from '../../core/index.js';
+import { ACTIONS, type ComputeAction, idOf, KINDS, MIXINS, PROVIDER_ATTRS, SKYGATE, TAG_SCHEME } from './categories.js';
+import { categoryId, checkAttributes, defsOf, kindOf, str } from './check.js';
+import { computeOf, networkInterfaceOf, type OcciLink, osTplCategory, storageLinkOf, tagMixins } from './entities.js';
+import { badRequest, OcciError } from './errors.js';
+import { computeFilter } from './filter.js';
+import { FragmentCache } from './fragment-cache.js';
+import { baseOf, callerOf, negotiate, send } from './http.js';
+import { pageOf } from './paging.js';
+import { parseRequest } from './parse.js';
+import { resolveMixins } from './query-model.js';
+import { type Rendered, renderCategories, renderCollection, renderResource, resourceJson } from './render.js';
+
+/** How long a create or save waits for the provider to name the new resource before answering 503 (retry). */
+export const CREATE_WAIT_MS = 10_000;
+
+export class ComputeHandlers {
+  private readonly fragments = new FragmentCache();
+  private readonly pages = new FragmentCache<Rendered>(1_000);
+
+  constructor(private readonly core: CoreServices) {}
+
+  private async flavors(): Promise<Map<string, Flavor>> {
+    const list = await this.core.inventory.list('flavor', { limit: 100_000, shared: true });
+    return new Map(list.items.map((f) => [f.id, f]));
+  }
+
+  /** `/compute/`, or `/mixin/tag/{term}/`: the computes carrying that user mixin (tag). */
+  list = async (req: Request, res: Response) => {
+    const n = negotiate(req, true);
+    const { limit, skip } = pageOf(req);
+    const filter = await computeFilter(this.core, req);
+    const [listing, flavors] = await Promise.all([
+      this.core.inventory.list('instance', { limit: skip + limit, shared: true, ...filter }),
+      n.as === 'json' ? this.flavors() : undefined,
+    ]);
+    const items = listing.items.slice(skip);
+    if (items.length === 0 && skip > 0) throw new OcciError(404, `page ${req.query.page}: past the last page of ${req.path}`);
+    if (listing.nextCursor !== undefined)
+      res.setHeader('Link', `<${baseOf(req)}${req.path}?page=${skip / limit + 2}&number=${limit}>; rel="next"`);
+    const versions = listing.versions.slice(skip);
+    const base = baseOf(req);
+    const render = () => {
+      // A collection renders each compute without its links (GET the compute for them): a quarter of the bytes.
+      const entities = items.map((i, k) => ({
+        location: `/compute/${i.id}`,
+        json: () => {
+          const flavor = flavors?.get(i.flavorId);
+          return this.fragments.get(i.id, [versions[k], flavor], () => JSON.stringify(resourceJson(computeOf(i, flavor))));
+        },
+      }));
+      const out = renderCollection(entities, 'resources', n.as, base);
+      return out.body === undefined ? out : { ...out, body: Buffer.from(out.body) };
+    };
+    if (n.as === 'plain' || n.as === 'occi') {
+      send(res, 200, n, render());
+      return;
+    }
+    // The same page of the same computes (each item's version and flavor, compared by identity) is sent as
+    // it was encoded last time, as the REST front keeps its pages.
+    const parts = [...versions, ...items.map((i) => flavors?.get(i.flavorId))];
+    const key = `${n.as} ${base} ${req.originalUrl} ${req.get('category') ?? ''}`;
+    send(res, 200, n, this.pages.get(key, parts, render));
+  };
+
+  get = async (req: Request, res: Response) => {
+    const n = negotiate(req, true);
+    const id = String(req.params.id);
+    const [instance, flavors, volumes] = await Promise.all([
+      this.core.inventory.get('instance', id),
+      this.flavors(),
+      this.core.inventory.list('volume', { limit: 100_000, where: (v) => (v as { attachedTo?: string }).attachedTo === id }),
+    ]);
+    send(res, 200, n, renderResource(this.render(instance, flavors, volumes.items), n.as));
+  };
+
+  private render(i: Instance, flavors: Map<string, Flavor>, volumes: unknown[] = []) {
+    const links: OcciLink[] = [networkInterfaceOf(i)];
+    for (const v of volumes as Parameters<typeof storageLinkOf>[0][]) {
+      const l = storageLinkOf(v);
+      if (l) links.push(l);
+    }
+    return computeOf(i, flavors.get(i.flavorId), links);
+  }
+
+  /**
+   * A create launches one instance and waits (bounded) until the provider has named it, so the answer
+   * can be 201 with its Location; its state is then whatever the provider says (usually inactive/pending).
+   */
+  create = async (req: Request, res: Response) => {
+    const n = negotiate(req, false);
+    const body = parseRequest(n.input, typeof req.body === 'string' ? req.body : '', req.headers);
+    kindOf(body, KINDS.compute, true);
+    if (body.categories.some((c) => c.class === 'action')) throw badRequest('a create names no action');
+    const t = await resolveMixins(
+      this.core,
+      body.categories.filter((c) => c.class === 'mixin'),
+    );
+    checkAttributes(body.attributes, { ...defsOf(KINDS.compute, ...t.extras), ...PROVIDER_ATTRS }, 'create');
+    if (!t.image || !t.provider)
+      throw badRequest(`mixin os_tpl: a compute needs one (an image); see ${idOf(MIXINS.os_tpl)} in /-/`);
+    const userData = str(body.attributes['occi.compute.userdata']);
+    const op = await this.core.launches.launch(
+      {
+        provider: t.provider,
+        imageId: t.image.nativeId,
+        ...(t.flavor && { flavorId: t.flavor.nativeId }),
+        ...(str(body.attributes['skygate.zone']) !== undefined && { zone: str(body.attributes['skygate.zone']) }),
+        ...(str(body.attributes['occi.core.title']) !== undefined && { name: str(body.attributes['occi.core.title']) }),
+        ...(userData !== undefined && { userData: decodeUserData(userData) }),
+        ...(str(body.attributes['occi.credentials.ssh.publickey']) !== undefined && {
+          keyName: str(body.attributes['occi.credentials.ssh.publickey']),
+        }),
+      },
+      callerOf(req, res),
+    );
+    const { instances } = await this.core.launches.created(op.id, CREATE_WAIT_MS);
+    const instance = instances[0];
+    if (!instance) throw new OcciError(500, `operation ${op.id} created no compute`);
+    res.setHeader('Location', `${baseOf(req)}/compute/${instance.id}`);
+    send(res, 201, n, renderResource(this.render(instance, await this.flavors()), n.as));
+  };
+
+  /** POST /compute/{id}: an action (`?action=`) or a partial update. */
+  post = async (req: Request, res: Response) => {
+    const action = req.query.action;
+    if (action === undefined) return this.update(req, res);
+    const n = negotiate(req, false);
+    const id = String(req.params.id);
+    if (typeof action !== 'string' || !(action in ACTIONS)) {
+      throw badRequest(`action '${String(action)}': not a compute action (${Object.keys(ACTIONS).join(', ')})`);
+    }
+    const def = ACTIONS[action as ComputeAction];
+    const body = parseRequest(n.input, typeof req.body === 'string' ? req.body : '', req.headers);
+    const named = body.categories.filter((c) => c.class === 'action');
+    if (named.length !== 1 || categoryId(named[0] as { scheme: string; term: string }) !== idOf(def)) {
+      throw badRequest(
+        `the body must name the action ${idOf(def)} (as Category ${def.term};scheme="${def.scheme}";class="action")`,
+      );
+    }
+    checkAttributes(body.attributes, def.attributes ?? {}, 'update', []);
+    const caller = callerOf(req, res);
+    switch (action as ComputeAction) {
+      case 'start':
+      case 'stop':
+        await this.core.resources.instanceAction(id, action as 'start' | 'stop', caller);
+        break;
+      case 'restart':
+        await this.core.resources.instanceAction(id, 'reboot', caller);
+        break;
+      case 'suspend':
+        throw new OcciError(501, 'action suspend: no cloud behind skygate offers suspension (use stop)');
+      case 'save': {
+        const name = str(body.attributes.name) ?? `${id.split(':')[1]}-saved-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        const op = await this.core.resources.snapshotInstance(id, { name }, caller);
+        // GFD.224: save answers the new os_tpl, so wait (bounded) until the provider has named the image.
+        const named = await this.core.operations.waitFor(op.id, (o) => o.target !== undefined, CREATE_WAIT_MS);
+        if (named?.status === 'failed' && named.error) throw new OcciError(409, `action save: ${named.error.message}`);
+        if (named?.target === undefined)
+          throw new OcciError(503, `action save: the provider is still creating the image (operation ${op.id}); retry`);
+        const image = await this.core.inventory.get('image', named.target);
+        send(res, 200, n, renderCategories([osTplCategory(image)], n.as));
+        return;
+      }
+    }
+    send(res, 200, n, { lines: [] });
+  };
+
+  /**
+   * PUT (the full set) and POST without an action (partial update): the user mixins (tags) change; no
+   * attribute of a compute can change in place in skygate's core yet.
+   */
+  update = async (req: Request, res: Response) => {
+    const n = negotiate(req, false);
+    const body = parseRequest(n.input, typeof req.body === 'string' ? req.body : '', req.headers);
+    kindOf(body, KINDS.compute, false);
+    const id = String(req.params.id);
+    checkAttributes(body.attributes, { ...defsOf(KINDS.compute), ...PROVIDER_ATTRS }, 'update', ['occi.core.id']);
+    const terms = userMixinTerms(
+      body.categories.filter((c) => c.class === 'mixin'),
+      req.method === 'PUT',
+    );
+    if (Object.keys(body.attributes).some((k) => k !== 'occi.core.id')) {
+      throw new OcciError(
+        501,
+        'updating attributes of a compute in place (occi.core.title, occi.core.summary) is not supported yet',
+      );
+    }
+    const set = Object.fromEntries(terms.map((t) => [t, '']));
+    // PUT names the whole set of user mixins: tags that are user mixins and not named go.
+    const change =
+      req.method === 'PUT'
+        ? {
+            set,
+            remove: tagMixins((await this.core.inventory.get('instance', id)).tags)
+              .map((m) => m.slice(TAG_SCHEME.length))
+              .filter((t) => !terms.includes(t))
+              .map((key) => ({ key })),
+          }
+        : { set };
+    const instance = await this.core.resources.changeTags('instance', id, change, 'path.id');
+    send(res, 200, n, renderResource(this.render(instance, await this.flavors()), n.as));
+  };
+
+  delete = async (req: Request, res: Response) => {
+    const n = negotiate(req, false);
+    await this.core.resources.instanceAction(String(req.params.id), 'delete', callerOf(req, res));
+    send(res, 200, n, { lines: [] });
+  };
+}
+
+/**
+ * The user mixins an update names, as tag keys. A PUT repeats the compute's templates and provider mixin
+ * (they cannot change, so they are not checked against it); any other mixin is refused.
+ */
+function userMixinTerms(mixins: Array<{ scheme: string; term: string }>, put: boolean): string[] {
+  const terms: string[] = [];
+  for (const m of mixins) {
+    if (m.scheme === TAG_SCHEME) terms.push(m.term);
+    else if (!(put && m.scheme.startsWith(SKYGATE))) {
+      throw badRequest(`mixin ${m.scheme}${m.term}: only user mixins (scheme ${TAG_SCHEME}) can be added to a compute`);
+    }
+  }
+  return terms;
+}
+
+/** occi.compute.userdata is base64 (GFD.224 §3.4.3); the core takes the text. */
+function decodeUserData(b64: string): string {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0)
+    throw badRequest('attribute occi.compute.userdata: must be base64');
+  return Buffer.from(b64, 'base64').toString('utf8');
+}
