@@ -51,7 +51,8 @@ const TRANSITION: Record<string, Record<string, Record<string, string>>> = {
     },
   },
   volume: {
-    attach: { available: 'attaching' },
+    // No mark for attach: some clouds (nova) accept it before the volume is even reserved, and a volume shown
+    // as attaching (EC2's in-use) would let a client detach what the cloud still reports as available.
     detach: { 'in-use': 'detaching' },
     delete: { available: 'deleting', error: 'deleting' },
   },

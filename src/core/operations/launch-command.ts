@@ -36,7 +36,7 @@ interface LaunchState {
   /** Native id per launch index; null where the create failed. */
   instances: Array<string | null>;
   /** Why each failed create or wait failed, for the final error. */
-  failures: Array<{ code: ErrorCode; message: string }>;
+  failures: Array<{ code: ErrorCode; message: string; requestId?: string }>;
   /** True once every create returned: fronts that answer with the new ids (EC2) wait for this. */
   launched?: boolean;
   /** Instances that reached `running`. */
@@ -54,7 +54,7 @@ export type RecordLaunch = (instanceId: string, attributes: InstanceAttributes) 
 const input = (op: Operation) => op.input as unknown as LaunchInput;
 const failure = (e: unknown, provider: string, what: string) => {
   const err = toSkygateError(e, provider);
-  return { code: err.code, message: `${what}: ${err.message}` };
+  return { code: err.code, message: `${what}: ${err.message}`, ...(err.requestId !== undefined && { requestId: err.requestId }) };
 };
 const state = (op: Operation) => op.state as LaunchState;
 
@@ -158,7 +158,8 @@ async function rollBack(ctx: StepContext): Promise<never> {
   throw new SkygateError(
     cause.code,
     `${came} of ${launch.maxCount} instances came up, fewer than the ${launch.minCount} required (${cause.message}); ${rolledBack}`,
-    { provider: launch.provider },
+    // The provider's request id of the first cause, so an operator can quote it to the provider.
+    { provider: launch.provider, ...('requestId' in cause && cause.requestId !== undefined && { requestId: cause.requestId }) },
   );
 }
 
