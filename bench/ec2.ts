@@ -11,8 +11,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createCloudAdapter } from '../adapters/sim/index.js';
-import { compareInRounds, comparisonRows, machine, printTable, startGateway, stop, TOKEN, writeResult } from './harness.js';
+import {
+  compareInRounds,
+  comparisonRows,
+  machine,
+  printTable,
+  startGateway,
+  stop,
+  TOKEN,
+  writeResult,
+  seedSimInstances,
+} from './harness.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 3);
@@ -21,28 +30,7 @@ const INSTANCES = 10_000;
 const CONNECTIONS = 50;
 const AIM = { minThroughputRatio: 0.67, maxP99Ratio: 1.5 };
 const auth = { Authorization: `Bearer ${TOKEN}` };
-const silentLog = { info() {}, warn() {}, error() {} };
 const BODY = 'Action=DescribeInstances&Version=2016-11-15&MaxResults=100';
-
-/** Seeds sim-east directly (not a measured path) with 10,000 instances. */
-async function seed(dataDir: string): Promise<void> {
-  const sim = await createCloudAdapter({
-    providerId: 'sim-east',
-    settings: { latencyMs: 0 },
-    dataDir: path.join(dataDir, 'providers', 'sim-east'),
-    log: silentLog,
-  });
-  for (let i = 0; i < INSTANCES; i++) {
-    await sim.createInstance({
-      name: `bench-${i}`,
-      flavorId: 'sim.small',
-      imageId: 'img-ubuntu-22-04',
-      tags: { bench: 'ec2', shard: String(i % 10) },
-      clientToken: `seed-${i}`,
-    });
-  }
-  await sim.close?.();
-}
 
 /** A DescribeInstances request signed now; the gateway accepts it for the next 5 minutes, longer than a run. */
 async function signedRequest(host: string, creds: { accessKeyId: string; secretAccessKey: string }) {
@@ -64,7 +52,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'skygate-bench-ec2-'));
   try {
     const dataDir = path.join(dir, 'data');
-    await seed(dataDir);
+    await seedSimInstances(dataDir, ['sim-east'], INSTANCES, (i) => ({ bench: 'ec2', shard: String(i % 10) }));
     const config = path.join(dir, 'skygate.yaml');
     await writeFile(
       config,

@@ -12,7 +12,6 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createCloudAdapter } from '../adapters/sim/index.js';
 import {
   compareInRounds,
   comparisonRows,
@@ -25,6 +24,7 @@ import {
   TOKEN,
   waitHttp,
   writeResult,
+  seedSimInstances,
 } from './harness.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -36,7 +36,6 @@ const INSTANCES = 10_000;
 const CREATES = 1_000;
 const AIM = { minThroughputRatio: 0.6, maxP99Ratio: 1.5 };
 const auth = { Authorization: `Bearer ${TOKEN}` };
-const silentLog = { info() {}, warn() {}, error() {} };
 
 async function writeConfig(dir: string): Promise<string> {
   const file = path.join(dir, 'skygate.yaml');
@@ -50,31 +49,9 @@ async function writeConfig(dir: string): Promise<string> {
   return file;
 }
 
-/** Seeds the sim clouds directly (not a measured path) so the listing benchmark starts from 10,000 instances. */
-async function seed(dataDir: string): Promise<void> {
-  for (const id of ['sim-east', 'sim-west']) {
-    const sim = await createCloudAdapter({
-      providerId: id,
-      settings: { latencyMs: 0 },
-      dataDir: path.join(dataDir, 'providers', id),
-      log: silentLog,
-    });
-    for (let i = 0; i < INSTANCES / 2; i++) {
-      await sim.createInstance({
-        name: `bench-${id}-${i}`,
-        flavorId: 'sim.small',
-        imageId: 'img-ubuntu-22-04',
-        tags: { bench: 'list', shard: String(i % 10) },
-        clientToken: `seed-${id}-${i}`,
-      });
-    }
-    await sim.close?.();
-  }
-}
-
 async function listingBenchmark(dir: string) {
   const dataDir = path.join(dir, 'list');
-  await seed(dataDir);
+  await seedSimInstances(dataDir, ['sim-east', 'sim-west'], INSTANCES / 2, (i) => ({ bench: 'list', shard: String(i % 10) }));
   const config = await writeConfig(dir);
   const { child, url } = await startGateway({ SKYGATE_DATA_DIR: dataDir, SKYGATE_CONFIG: config });
   try {

@@ -3,6 +3,8 @@
  * under load fairly on a small shared machine — the load generator in its own process, the subject
  * and its baseline alternated over several rounds, each figure a median printed with its spread.
  */
+import path from 'node:path';
+import { createCloudAdapter } from '../adapters/sim/index.js';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -264,4 +266,32 @@ export async function writeResult(name: string, result: object): Promise<void> {
   const file = `bench/results/${name}.json`;
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\nwritten ${file}`);
+}
+
+/** Seeds each sim provider directly (not a measured path) with `perProvider` instances tagged by `tagsOf`. */
+export async function seedSimInstances(
+  dataDir: string,
+  providers: string[],
+  perProvider: number,
+  tagsOf: (i: number) => Record<string, string>,
+): Promise<void> {
+  const silent = { info() {}, warn() {}, error() {} };
+  for (const id of providers) {
+    const sim = await createCloudAdapter({
+      providerId: id,
+      settings: { latencyMs: 0 },
+      dataDir: path.join(dataDir, 'providers', id),
+      log: silent,
+    });
+    for (let i = 0; i < perProvider; i++) {
+      await sim.createInstance({
+        name: `bench-${id}-${i}`,
+        flavorId: 'sim.small',
+        imageId: 'img-ubuntu-22-04',
+        tags: tagsOf(i),
+        clientToken: `seed-${id}-${i}`,
+      });
+    }
+    await sim.close?.();
+  }
 }

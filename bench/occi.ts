@@ -8,7 +8,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createCloudAdapter } from '../adapters/sim/index.js';
 import {
   compareInRounds,
   comparisonRows,
@@ -19,6 +18,7 @@ import {
   stop,
   TOKEN,
   writeResult,
+  seedSimInstances,
 } from './harness.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -30,35 +30,12 @@ const PAGE = 100;
 /** Within 1.5x of REST: at least 1/1.5 of its throughput, rounded as the table prints it. */
 const AIM = { minThroughputRatio: 0.67 };
 const auth = { Authorization: `Bearer ${TOKEN}` };
-const silentLog = { info() {}, warn() {}, error() {} };
-
-/** Seeds the sim clouds directly (not a measured path), as bench/foundation.ts does. */
-async function seed(dataDir: string): Promise<void> {
-  for (const id of ['sim-east', 'sim-west']) {
-    const sim = await createCloudAdapter({
-      providerId: id,
-      settings: { latencyMs: 0 },
-      dataDir: path.join(dataDir, 'providers', id),
-      log: silentLog,
-    });
-    for (let i = 0; i < INSTANCES / 2; i++) {
-      await sim.createInstance({
-        name: `bench-${id}-${i}`,
-        flavorId: 'sim.small',
-        imageId: 'img-ubuntu-22-04',
-        tags: { bench: 'occi' },
-        clientToken: `seed-${id}-${i}`,
-      });
-    }
-    await sim.close?.();
-  }
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'skygate-bench-occi-'));
   try {
     const dataDir = path.join(dir, 'data');
-    await seed(dataDir);
+    await seedSimInstances(dataDir, ['sim-east', 'sim-west'], INSTANCES / 2, () => ({ bench: 'occi' }));
     const config = path.join(dir, 'skygate.yaml');
     await writeFile(
       config,
