@@ -128,6 +128,57 @@ export interface DesiredPool {
   updatedAt: string;
 }
 
+/**
+ * A fencing token: the lease it was taken under and its number. A write that carries one is made only while the
+ * lease still holds that number (checked in the write's own transaction), so a controller that lost its lease
+ * cannot change anything after another took over.
+ */
+export interface Fence {
+  lease: string;
+  token: number;
+}
+
+/** Who may act for a protection group: one holder at a time, until `expiresAt`; the token grows on every takeover. */
+export interface Lease {
+  name: string;
+  holder: string;
+  token: number;
+  expiresAt: string;
+}
+
+/**
+ * A protection group as stored (HA): its spec (what the operator asked for) and status (what the controller
+ * found and did), both JSON documents whose types live in `src/ha`. `generation` grows with every write.
+ */
+export interface ProtectionGroupRecord {
+  id: string;
+  name: string;
+  spec: Record<string, unknown>;
+  status: Record<string, unknown>;
+  generation: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One replica: an image at a site holding a protected instance's data as of `dataAt`. */
+export interface ReplicaRecord {
+  id: string;
+  groupId: string;
+  /** The protected member it is a copy of (stable across failovers). */
+  member: string;
+  /** Where it was taken from: provider and instance. */
+  sourceProvider: string;
+  sourceInstanceId: string;
+  /** The capture image at the source (deleted with the replica by retention, unless it is the site's own copy). */
+  sourceImageId?: string;
+  /** The provider it is kept in, and its image id there. */
+  site: string;
+  imageId: string;
+  /** When the data it holds was taken (the capture's start): its age is the RPO it gives. */
+  dataAt: string;
+  createdAt: string;
+}
+
 export interface IdempotencyRecord {
   principal: string;
   key: string;
@@ -222,9 +273,41 @@ export interface Store {
   /**
    * Replaces a pool's targets in one transaction and answers it with its generation grown by one. With
    * `expectGeneration`, the write happens only if the stored generation is that one (0: the pool is not managed
-   * yet), else `conflict`: another writer changed it since it was read.
+   * yet), else `conflict`: another writer changed it since it was read. With `fence`, the write happens only while
+   * that lease holds that token, else `conflict` (a controller that lost its lease changes nothing).
    */
-  putDesiredPool(pool: Omit<DesiredPool, 'generation'>, expectGeneration?: number): Promise<DesiredPool>;
+  putDesiredPool(pool: Omit<DesiredPool, 'generation'>, expectGeneration?: number, fence?: Fence): Promise<DesiredPool>;
   /** Stops managing a pool (its targets stay in the load balancer as they are); false when it was not managed. */
   deleteDesiredPool(lbProvider: string, poolId: string): Promise<boolean>;
+
+  // Protection groups (HA), their replicas, and the leases that say which controller acts for a group.
+  /** False when a group of that name exists (nothing is written). */
+  insertProtectionGroup(group: Omit<ProtectionGroupRecord, 'generation'>): Promise<boolean>;
+  getProtectionGroup(id: string): Promise<ProtectionGroupRecord | undefined>;
+  /** Every group, by name. */
+  listProtectionGroups(): Promise<ProtectionGroupRecord[]>;
+  /**
+   * Replaces the spec and/or status of a group in one transaction, generation + 1. `not_found` when it is gone;
+   * `conflict` when `expectGeneration` is given and differs, or when `fence` is stale.
+   */
+  updateProtectionGroup(
+    id: string,
+    change: { spec?: Record<string, unknown>; status?: Record<string, unknown>; updatedAt: string },
+    opts?: { expectGeneration?: number; fence?: Fence },
+  ): Promise<ProtectionGroupRecord>;
+  /** Removes a group with its replica records (not the images in the clouds) and lease. */
+  deleteProtectionGroup(id: string): Promise<boolean>;
+  /** Records a replica (fenced when `fence` is given). */
+  insertReplica(replica: ReplicaRecord, fence?: Fence): Promise<void>;
+  /** A group's replicas, newest data first; of one site or member when given. */
+  listReplicas(groupId: string, filter?: { site?: string; member?: string }): Promise<ReplicaRecord[]>;
+  deleteReplica(id: string): Promise<boolean>;
+  /**
+   * Takes or renews the lease `name` for `holder` for `ttlMs` from `nowMs`: granted when it is free, expired, or
+   * already the holder's (a renewal keeps the token; a takeover grows it). Undefined when another holds it.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number, nowMs: number): Promise<Lease | undefined>;
+  getLease(name: string): Promise<Lease | undefined>;
+  /** Ends the holder's lease early (it expires now; the token stays, so the next taker's grows). */
+  releaseLease(name: string, holder: string): Promise<void>;
 }

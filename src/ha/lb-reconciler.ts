@@ -6,7 +6,7 @@
  */
 import { SkygateError, toSkygateError, type SerializedError } from '../core/errors.js';
 import type { LbTarget, LoadBalancerAdapter } from '../core/ports.js';
-import type { DesiredPool, DesiredTarget, Store } from '../core/store-port.js';
+import type { DesiredPool, DesiredTarget, Fence, Store } from '../core/store-port.js';
 import { checkDesiredTargets } from './desired-targets.js';
 
 export type DesiredStateStore = Pick<Store, 'getDesiredPool' | 'listDesiredPools' | 'putDesiredPool' | 'deleteDesiredPool'>;
@@ -96,19 +96,21 @@ export class LbReconciler {
   /**
    * Records what a pool should hold (the complete set: a target left out is removed) and applies it now. The record is
    * kept even when the load balancer cannot be reached: the loop applies it once it can, and the answer says what
-   * happened this time. `expectGeneration` makes the write conditional on the generation the caller read.
+   * happened this time. `expectGeneration` makes the write conditional on the generation the caller read; `fence`
+   * on the caller still holding its lease (a controller that lost it changes nothing).
    */
   async setDesired(
     lbProvider: string,
     poolId: string,
     targets: DesiredTarget[],
-    opts: { expectGeneration?: number } = {},
+    opts: { expectGeneration?: number; fence?: Fence } = {},
   ): Promise<{ pool: DesiredPool; result: PoolReconcileResult }> {
     const checked = checkDesiredTargets(targets);
     this.deps.loadBalancer(lbProvider); // an unknown provider, or one without a load balancer, fails here
     const pool = await this.deps.store.putDesiredPool(
       { lbProvider, poolId, targets: checked, updatedAt: new Date().toISOString() },
       opts.expectGeneration,
+      opts.fence,
     );
     return { pool, result: await this.reconcilePool(lbProvider, poolId) };
   }

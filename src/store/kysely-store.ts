@@ -2,6 +2,7 @@
 import { Migrator, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { invalid, notFound, SkygateError } from '../core/errors.js';
 import type { Operation, OperationStatus, ResourceKind, ResourceOf, Role, SkygateEvent, Tags } from '../core/model.js';
+import { HaRepository } from './ha-repository.js';
 import { DesiredPoolRepository } from './lb-desired-pools.js';
 import { migrations } from './migrations/index.js';
 import type { AccessKeyTable, Database, InventoryTable, KeyPairTable, OperationTable } from './schema.js';
@@ -9,14 +10,18 @@ import type {
   AccessKey,
   ApiToken,
   DesiredPool,
+  Fence,
   IdAlias,
   IdempotencyRecord,
   InstanceAttributeRecord,
   InstanceAttributes,
   InventoryQuery,
   KeyPair,
+  Lease,
   OperationQuery,
+  ProtectionGroupRecord,
   ProviderSyncState,
+  ReplicaRecord,
   Store,
   StoredAccessKey,
 } from '../core/store-port.js';
@@ -44,6 +49,7 @@ interface ResourceRow {
 
 export class KyselyStore implements Store {
   private readonly desiredPools: DesiredPoolRepository;
+  private readonly ha: HaRepository;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -51,6 +57,7 @@ export class KyselyStore implements Store {
     private readonly log?: StoreLog,
   ) {
     this.desiredPools = new DesiredPoolRepository(db, dialect);
+    this.ha = new HaRepository(db, dialect);
   }
 
   async migrate(): Promise<void> {
@@ -531,12 +538,62 @@ export class KyselyStore implements Store {
     return this.desiredPools.list();
   }
 
-  putDesiredPool(pool: Omit<DesiredPool, 'generation'>, expectGeneration?: number): Promise<DesiredPool> {
-    return this.desiredPools.put(pool, expectGeneration);
+  putDesiredPool(pool: Omit<DesiredPool, 'generation'>, expectGeneration?: number, fence?: Fence): Promise<DesiredPool> {
+    return this.desiredPools.put(pool, expectGeneration, fence);
   }
 
   deleteDesiredPool(lbProvider: string, poolId: string): Promise<boolean> {
     return this.desiredPools.delete(lbProvider, poolId);
+  }
+
+  // ---- protection groups, replicas and leases (HA; a repository of their own) ----
+
+  insertProtectionGroup(group: Omit<ProtectionGroupRecord, 'generation'>): Promise<boolean> {
+    return this.ha.insertGroup(group);
+  }
+
+  getProtectionGroup(id: string): Promise<ProtectionGroupRecord | undefined> {
+    return this.ha.getGroup(id);
+  }
+
+  listProtectionGroups(): Promise<ProtectionGroupRecord[]> {
+    return this.ha.listGroups();
+  }
+
+  updateProtectionGroup(
+    id: string,
+    change: { spec?: Record<string, unknown>; status?: Record<string, unknown>; updatedAt: string },
+    opts?: { expectGeneration?: number; fence?: Fence },
+  ): Promise<ProtectionGroupRecord> {
+    return this.ha.updateGroup(id, change, opts);
+  }
+
+  deleteProtectionGroup(id: string): Promise<boolean> {
+    return this.ha.deleteGroup(id);
+  }
+
+  insertReplica(replica: ReplicaRecord, fence?: Fence): Promise<void> {
+    return this.ha.insertReplica(replica, fence);
+  }
+
+  listReplicas(groupId: string, filter?: { site?: string; member?: string }): Promise<ReplicaRecord[]> {
+    return this.ha.listReplicas(groupId, filter);
+  }
+
+  deleteReplica(id: string): Promise<boolean> {
+    return this.ha.deleteReplica(id);
+  }
+
+  acquireLease(name: string, holder: string, ttlMs: number, nowMs: number): Promise<Lease | undefined> {
+    return this.ha.acquireLease(name, holder, ttlMs, nowMs);
+  }
+
+  getLease(name: string): Promise<Lease | undefined> {
+    return this.ha.getLease(name);
+  }
+
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.ha.releaseLease(name, holder);
   }
 }
 

@@ -2,7 +2,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import { conflict } from '../core/errors.js';
 import type { TargetState } from '../core/ports.js';
-import type { DesiredPool, DesiredTarget, Store } from '../core/store-port.js';
+import type { DesiredPool, DesiredTarget, Fence, Store } from '../core/store-port.js';
+import { checkFence } from './ha-fence.js';
 import type { Database, LbDesiredTargetTable } from './schema.js';
 
 export class DesiredPoolRepository {
@@ -19,9 +20,10 @@ export class DesiredPoolRepository {
     return this.read(this.db);
   }
 
-  async put(pool: Omit<DesiredPool, 'generation'>, expectGeneration?: number): Promise<DesiredPool> {
+  async put(pool: Omit<DesiredPool, 'generation'>, expectGeneration?: number, fence?: Fence): Promise<DesiredPool> {
     const { lbProvider, poolId, updatedAt } = pool;
     return this.db.transaction().execute(async (trx) => {
+      await checkFence(trx, this.dialect, fence);
       // The row first, then locked: concurrent first writers of one pool queue on it instead of racing on its key.
       await trx
         .insertInto('lb_desired_pools')

@@ -138,6 +138,35 @@ export interface LbDesiredTargetTable {
   weight: number | null;
 }
 
+/** A protection group (HA): spec and status are JSON documents typed in src/ha. */
+export interface ProtectionGroupTable {
+  id: string;
+  name: string;
+  spec: string;
+  status: string;
+  generation: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A replica of a protected member at a site; the keys it is listed by are columns, the rest is JSON. */
+export interface HaReplicaTable {
+  id: string;
+  group_id: string;
+  member: string;
+  site: string;
+  data_at: string;
+  data: string;
+}
+
+/** A lease: who acts for a protection group until when, and its fencing token. */
+export interface HaLeaseTable {
+  name: string;
+  holder: string;
+  token: number;
+  expires_at_ms: number | string | bigint;
+}
+
 export interface Database {
   inventory: InventoryTable;
   inventory_tags: InventoryTagTable;
@@ -153,4 +182,7 @@ export interface Database {
   instance_attributes: InstanceAttributeTable;
   lb_desired_pools: LbDesiredPoolTable;
   lb_desired_targets: LbDesiredTargetTable;
+  protection_groups: ProtectionGroupTable;
+  ha_replicas: HaReplicaTable;
+  ha_leases: HaLeaseTable;
 }
