@@ -10,6 +10,8 @@ export type FailoverMode = 'automatic' | 'manual';
 
 export interface ProtectionGroupSpec {
   name: string;
+  /** The site (provider id) the application runs at when the group is made; `status.primary` follows failovers. */
+  primary: string;
   /** The instances to protect at the site that is primary when the group is made: ids, or a tag selector. */
   instances: { ids?: string[]; selector?: Record<string, string> };
   /** The other sites (provider ids) kept ready to take over. */
