@@ -42,7 +42,8 @@ export function defaultControllerId(dataDir: string): string {
 export function loadHaConfig(env: NodeJS.ProcessEnv, file: Partial<HaConfig> = {}, dataDir = '.'): HaConfig {
   const enabledRaw = env.SKYGATE_HA_ENABLED ?? file.enabled ?? HA_DEFAULTS.enabled;
   const enabled = enabledRaw === true || enabledRaw === 'true' || enabledRaw === '1';
-  if (![true, false, 'true', 'false', '1', '0'].includes(enabledRaw as never)) throw invalid('ha.enabled', 'must be true or false');
+  if (![true, false, 'true', 'false', '1', '0'].includes(enabledRaw as never))
+    throw invalid('ha.enabled', 'must be true or false');
   const controllerId = env.SKYGATE_HA_CONTROLLER_ID ?? file.controllerId ?? defaultControllerId(dataDir);
   if (typeof controllerId !== 'string' || controllerId.length === 0 || controllerId.length > 200) {
     throw invalid('ha.controllerId', 'must be a non-empty string of at most 200 characters');
@@ -55,7 +56,10 @@ export function loadHaConfig(env: NodeJS.ProcessEnv, file: Partial<HaConfig> = {
     }
   }
   if (config.leaseTtlMs < 2 * config.controllerIntervalMs) {
-    throw invalid('ha.leaseTtlMs', 'must be at least twice ha.controllerIntervalMs, or a live controller loses its lease between renewals');
+    throw invalid(
+      'ha.leaseTtlMs',
+      'must be at least twice ha.controllerIntervalMs, or a live controller loses its lease between renewals',
+    );
   }
   for (const key of Object.keys(file)) {
     if (!(key in HA_DEFAULTS) && key !== 'controllerId') throw invalid(`ha.${key}`, 'is not an HA setting');

@@ -95,6 +95,8 @@ export interface ProtectionGroupStatus {
   lastFailover?: FailoverTimeline;
   /** Why the group is in its phase when that needs saying (no healthy site, ...). */
   message?: string;
+  /** The failover or switchover operation in progress: one move at a time. */
+  activeOperation?: string;
 }
 
 /** The group as the API shows it: spec, status, and replica ages computed when read. */
