@@ -32,6 +32,8 @@ import type { FailoverTimeline, GroupMember, ProtectionGroup } from './protectio
 export const FAILOVER_KIND = 'ha.failover';
 
 export interface FailoverInput {
+  /** The mark the controller put on the group before submitting: this move owns it. */
+  claim: string;
   groupId: string;
   from: string;
   to: string;
@@ -128,7 +130,8 @@ async function decide(deps: FailoverDeps, ctx: StepContext): Promise<void> {
   const fence = await deps.leases.hold(input.groupId);
   const group = await readGroup(deps.store, input.groupId);
   if (state.plan === undefined) {
-    if (group.status.activeOperation !== undefined && group.status.activeOperation !== ctx.op.id) {
+    const owner = group.status.activeOperation;
+    if (owner !== undefined && owner !== ctx.op.id && owner !== input.claim) {
       throw conflict(`protection group ${group.spec.name} is already moving (operation ${group.status.activeOperation})`);
     }
     if (group.status.primary !== input.from) {
@@ -386,7 +389,7 @@ async function rollback(deps: FailoverDeps, ctx: StepContext, cause: unknown): P
   if (error.code === 'conflict' && /controlled by|fencing token/.test(error.message)) return; // another controller acts now
   const fence = await deps.leases.hold(input.groupId);
   const group = await readGroup(deps.store, input.groupId);
-  if (group.status.activeOperation !== ctx.op.id) return; // refused before it started: nothing to undo
+  if (group.status.activeOperation !== ctx.op.id && group.status.activeOperation !== input.claim) return; // not ours
   if (state.previousTargets !== undefined) await setPool(deps, group, state.previousTargets, fence).catch(() => undefined);
   const warm = new Set(Object.values(group.status.sites[input.to]?.instances ?? {}));
   for (const m of state.plan ?? []) {

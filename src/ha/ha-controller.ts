@@ -6,6 +6,7 @@
  * group says so, until a site recovers. A former primary that is healthy again is re-seeded: its stale instances
  * are terminated and replication makes it a standby again. It also answers the group API's moves (`HaActions`).
  */
+import { randomUUID } from 'node:crypto';
 import { conflict, invalid, toSkygateError } from '../core/errors.js';
 import type { CallerContext } from '../core/index.js';
 import { parseId } from '../core/ids.js';
@@ -38,6 +39,10 @@ export interface HaControllerDeps {
 }
 
 const CONTROLLER: CallerContext = { principal: 'ha-controller' };
+/** How long a claimed move may wait for its operation before the claim is released. */
+const STALE_CLAIM_MS = 60_000;
+/** How long an automatic failover waits after a failed move before it tries again. */
+const RETRY_AFTER_FAILED_MOVE_MS = 5_000;
 const keyOf = (groupId: string, site: string) => `${groupId}\u0000${site}`;
 
 export class HaController implements HaActions {
@@ -179,10 +184,16 @@ export class HaController implements HaActions {
 
   /** What a group needs now: a failover, the end of a withheld one, a re-seed. */
   private async actOn(group: ProtectionGroup): Promise<void> {
-    if (group.status.activeOperation !== undefined) return;
+    if (group.status.activeOperation !== undefined) {
+      await this.releaseStaleClaim(group);
+      return;
+    }
     const primaryHealth = this.monitor.state(keyOf(group.id, group.status.primary));
     if (primaryHealth === 'unhealthy' && group.spec.failoverMode === 'automatic') {
-      await this.autoFailover(group);
+      // After a move that failed, the next try waits a little (a load balancer or cloud that refuses is not hammered).
+      const last = group.status.lastFailover;
+      const failedAt = last?.outcome === 'failed' ? Date.parse(last.finishedAt ?? '') : Number.NaN;
+      if (!(Date.now() - failedAt < RETRY_AFTER_FAILED_MOVE_MS)) await this.autoFailover(group);
       return;
     }
     if (group.status.phase === 'no-healthy-site' && primaryHealth === 'healthy') {
@@ -313,8 +324,24 @@ export class HaController implements HaActions {
     move: { to: string; planned: boolean; reason: string; failingSince?: string },
     caller: CallerContext,
   ): Promise<Operation> {
-    await this.deps.leases.hold(group.id);
+    // Claimed in the group's record first (a conditional write): of two moves asked at once, in this process or
+    // another, one gets the claim and the other is refused before it has an operation.
+    const claim = `claim:${new Date().toISOString()}:${randomUUID()}`;
+    const fence = await this.deps.leases.hold(group.id);
+    await updateStatus(
+      this.deps.store,
+      group.id,
+      (s) => {
+        if (s.activeOperation !== undefined) {
+          throw conflict(`protection group ${group.spec.name} is already moving (operation ${s.activeOperation})`);
+        }
+        s.activeOperation = claim;
+        return s;
+      },
+      fence,
+    );
     const input: FailoverInput = {
+      claim,
       groupId: group.id,
       from: group.status.primary,
       to: move.to,
@@ -323,17 +350,47 @@ export class HaController implements HaActions {
       decidedAt: new Date().toISOString(),
       ...(move.failingSince !== undefined && { failingSince: move.failingSince }),
     };
-    const { operation } = await this.deps.engine.submit({
-      kind: FAILOVER_KIND,
-      provider: move.to,
-      input: input as unknown as Record<string, unknown>,
-      caller,
-    });
+    const submitted = await this.deps.engine
+      .submit({ kind: FAILOVER_KIND, provider: move.to, input: input as unknown as Record<string, unknown>, caller })
+      .catch(async (e) => {
+        await this.releaseClaim(group.id, claim);
+        throw e;
+      });
+    const { operation } = submitted;
     this.deps.log.info(
       { group: group.id, from: input.from, to: input.to, planned: input.planned, operation: operation.id },
       'ha controller: move started',
     );
     return operation;
+  }
+
+  private async releaseClaim(groupId: string, claim: string): Promise<void> {
+    const fence = await this.deps.leases.hold(groupId);
+    await updateStatus(
+      this.deps.store,
+      groupId,
+      (s) => {
+        if (s.activeOperation === claim) delete s.activeOperation;
+        return s;
+      },
+      fence,
+    );
+  }
+
+  /**
+   * A claim whose operation never came (the gateway died between the two writes) would block the group forever;
+   * one older than a minute with no operation behind it is released.
+   */
+  private async releaseStaleClaim(group: ProtectionGroup): Promise<void> {
+    const claim = group.status.activeOperation;
+    if (claim === undefined) return;
+    if (claim.startsWith('claim:')) {
+      const at = Date.parse(claim.slice('claim:'.length, claim.lastIndexOf(':')));
+      if (Date.now() - at > STALE_CLAIM_MS) await this.releaseClaim(group.id, claim);
+      return;
+    }
+    const op = await this.deps.engine.get(claim);
+    if (op === undefined) await this.releaseClaim(group.id, claim);
   }
 
   // ---- HaActions: the group API's moves ----

@@ -203,4 +203,96 @@ describe('failover through a real HAProxy', () => {
     t.diagnostic(`switchover: ${sent} requests during it, ${failures.length} failed`);
     assert.deepEqual(failures, [], 'a planned switchover fails no request');
   });
+
+  const fault = async (provider: string, outage: boolean) =>
+    assert.equal((await gw.api('put', `/v1/admin/providers/${provider}/faults`, { outage })).status, 200);
+  const replicaAt = (site: string, member: string, id: string) =>
+    gw.gateway.internals.store.insertReplica({
+      id,
+      groupId: GROUP,
+      member,
+      sourceProvider: 'test',
+      sourceInstanceId: 'none',
+      site,
+      imageId: 'img-kv-app',
+      dataAt: new Date().toISOString(),
+      createdAt: new Date().toISOString(),
+    });
+  const desiredActive = async () =>
+    (await gw.gateway.internals.store.getDesiredPool('edge', 'app'))!.targets
+      .filter((t) => t.state === 'active')
+      .map((t) => t.address);
+
+  it('withholds a failover no standby can take (no replica there), keeps the targets, and acts once one can', async () => {
+    await until('west re-seeded', 15_000, async () =>
+      (await status()).sites['sim-west']?.needsReseed === false ? true : undefined,
+    );
+    const before = await status();
+    const member = before.members[0]!.key;
+    const activeBefore = await desiredActive();
+    const seqBefore = (await gw.gateway.internals.events.since(0, 100_000)).length;
+    await fault('sim-east', true);
+    const withheld = await until('the failover withheld', 10_000, async () => {
+      const s = await status();
+      return s.phase === 'no-healthy-site' ? s : undefined;
+    });
+    assert.match(withheld.message ?? '', /no standby can take over/);
+    assert.equal(withheld.primary, 'sim-east');
+    assert.deepEqual(await desiredActive(), activeBefore, 'the targets are kept');
+    const events = (await gw.gateway.internals.events.since(0, 100_000)).slice(seqBefore).map((e) => e.type);
+    assert.ok(events.includes('ha.failover.withheld'));
+    assert.ok(!events.includes('ha.failover.started'));
+
+    await replicaAt('sim-west', member, 'r-west-1');
+    const moved = await until('failed over once west holds a replica', 20_000, async () => {
+      const s = await status();
+      return s.primary === 'sim-west' && s.lastFailover?.outcome === 'succeeded' && s.activeOperation === undefined
+        ? s
+        : undefined;
+    });
+    const westInstance = Object.values(moved.sites['sim-west']!.instances)[0]!;
+    await until(
+      'traffic on the launched standby',
+      10_000,
+      async () => (await whoServes()) === westInstance.split(':')[1] || undefined,
+    );
+    assert.ok((moved.lastFailover?.phases.launch ?? 0) > 0, 'cold: a launch from the replica');
+    await fault('sim-east', false);
+  });
+
+  it('runs one of two failovers asked at once and refuses the other', async () => {
+    await until('east re-seeded', 15_000, async () =>
+      (await status()).sites['sim-east']?.needsReseed === false ? true : undefined,
+    );
+    await replicaAt('sim-east', (await status()).members[0]!.key, 'r-east-2');
+    const { controller } = gw.gateway.internals.ha;
+    const asks = await Promise.allSettled([
+      controller.failover(GROUP, { to: 'sim-east' }, { principal: 'a' }),
+      controller.failover(GROUP, { to: 'sim-east' }, { principal: 'b' }),
+    ]);
+    const ran = asks.filter((a) => a.status === 'fulfilled');
+    const refused = asks.filter((a) => a.status === 'rejected');
+    assert.equal(ran.length, 1);
+    assert.match(String((refused[0] as PromiseRejectedResult).reason?.message), /already moving/);
+    const op = await gw.waitOperation((ran[0] as PromiseFulfilledResult<Operation>).value.id, 30_000);
+    assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+    assert.equal((await status()).primary, 'sim-east');
+  });
+
+  it('keeps the targets when every site is down, and says so until the primary recovers', async () => {
+    const activeBefore = await desiredActive();
+    await fault('sim-west', true);
+    await fault('sim-east', true);
+    const s = await until('no healthy site', 10_000, async () => {
+      const x = await status();
+      return x.phase === 'no-healthy-site' ? x : undefined;
+    });
+    assert.equal(s.primary, 'sim-east');
+    assert.deepEqual(await desiredActive(), activeBefore);
+    await fault('sim-east', false);
+    await until('protecting again', 10_000, async () => ((await status()).phase === 'protecting' ? true : undefined));
+    assert.equal((await status()).primary, 'sim-east');
+    assert.deepEqual(await desiredActive(), activeBefore);
+    await fault('sim-west', false);
+  });
 });
