@@ -22,6 +22,10 @@ import {
   SecretBox,
   type CoreServices,
 } from '../core/services/index.js';
+import { registryLookups } from '../ha/group-lookups.js';
+import { LbReconciler } from '../ha/lb-reconciler.js';
+import { ProtectionGroupService } from '../ha/protection-group-service.js';
+import { UNWIRED_HA_ACTIONS } from '../ha/unwired-ha-actions.js';
 import { createPortability } from '../portability/index.js';
 import { openStore, privateDir } from '../store/index.js';
 import type { Store } from '../core/store-port.js';
@@ -63,6 +67,15 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
   const adminTokenFile = await auth.bootstrap(config.dataDir, config.adminToken);
   const keyPairs = new KeyPairService(store, registry);
   const network = new NetworkService(registry);
+  const reconciler = new LbReconciler({
+    store,
+    loadBalancer: (id) => registry.loadBalancer(id, 'traffic.lbProvider'),
+    log,
+    events,
+  });
+  const lookups = registryLookups(registry, inventory);
+  // The moves answer `unsupported` until the HA controller is wired in here.
+  const protection = new ProtectionGroupService({ store, lookups, reconciler, actions: UNWIRED_HA_ACTIONS, events });
   const core: CoreServices = {
     providers: new ProviderService(registry, events),
     inventory,
@@ -76,6 +89,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
     keyPairs,
     network,
     portability: portability.service,
+    protection,
     idAliases: store,
   };
 
@@ -108,6 +122,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
       // Resume after listening: /healthz answers while old operations catch up.
       const resumed = await engine.resumeUnfinished();
       if (resumed > 0) log.info({ resumed }, 'resumed unfinished operations');
+      reconciler.start();
       return { server: s, url: `http://${config.host}:${port}` };
     },
     async close() {
@@ -115,6 +130,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
         server.closeAllConnections();
         await new Promise<void>((resolve) => server?.close(() => resolve()));
       }
+      await reconciler.stop();
       // Running operations are not awaited: they are durable and the next start resumes them.
       await registry.close();
       await store.close();
