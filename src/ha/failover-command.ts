@@ -401,7 +401,9 @@ async function rollback(deps: FailoverDeps, ctx: StepContext, cause: unknown): P
     deps.store,
     input.groupId,
     (s) => {
-      s.phase = input.planned ? 'protecting' : 'no-healthy-site';
+      // Back where it was; if the primary is still failing, the controller tries again after a pause, or says that
+      // no site can take over.
+      s.phase = 'protecting';
       s.message = `${input.planned ? 'switchover' : 'failover'} to ${input.to} failed and was rolled back: ${error.message}`;
       s.lastFailover = timeline;
       delete s.activeOperation;

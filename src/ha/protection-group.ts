@@ -99,6 +99,19 @@ export interface ProtectionGroupStatus {
   activeOperation?: string;
 }
 
+/** The replicas a standby site holds, computed when a group is read (never stored). */
+export interface SiteReplicas {
+  /** Per member key, its newest replica at this site. */
+  newest: Record<string, { replicaId: string; imageId: string; dataAt: string }>;
+  /**
+   * Age in seconds of the oldest of the members' newest replicas: the most data a failover to this site would lose
+   * now. Absent while a member has no replica here.
+   */
+  replicaAgeSeconds?: number;
+  /** Every member has a replica here no older than `replication.rpoSeconds`. */
+  rpoMet: boolean;
+}
+
 /** The group as the API shows it: spec, status, and replica ages computed when read. */
 export interface ProtectionGroup {
   id: string;
@@ -107,4 +120,6 @@ export interface ProtectionGroup {
   generation: number;
   createdAt: string;
   updatedAt: string;
+  /** Per site other than the current primary (computed when read, by the group service). */
+  replicas?: Record<string, SiteReplicas>;
 }

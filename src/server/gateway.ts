@@ -22,6 +22,8 @@ import {
   SecretBox,
   type CoreServices,
 } from '../core/services/index.js';
+import { registryLookups } from '../ha/group-lookups.js';
+import { ProtectionGroupService } from '../ha/protection-group-service.js';
 import { createPortability } from '../portability/index.js';
 import { createHa, type Ha } from '../ha/create-ha.js';
 import { loadHaConfig } from '../ha/ha-config.js';
@@ -67,6 +69,13 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
   const adminTokenFile = await auth.bootstrap(config.dataDir, config.adminToken);
   const keyPairs = new KeyPairService(store, registry);
   const network = new NetworkService(registry);
+  const protection = new ProtectionGroupService({
+    store,
+    lookups: registryLookups(registry, inventory),
+    reconciler: ha.reconciler,
+    actions: ha.controller,
+    events,
+  });
   const core: CoreServices = {
     providers: new ProviderService(registry, events),
     inventory,
@@ -80,6 +89,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
     keyPairs,
     network,
     portability: portability.service,
+    protection,
     idAliases: store,
   };
 

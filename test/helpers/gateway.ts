@@ -21,7 +21,12 @@ export interface TestGateway {
   url: string;
   dataDir: string;
   /** Issues a request with the admin token; every response is checked against the OpenAPI spec. */
-  api(method: 'get' | 'post' | 'put' | 'delete', path: string, body?: unknown, token?: string): Promise<request.Response>;
+  api(
+    method: 'get' | 'post' | 'put' | 'patch' | 'delete',
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<request.Response>;
   waitOperation(id: string, timeoutMs?: number): Promise<Operation>;
   close(): Promise<void>;
 }
