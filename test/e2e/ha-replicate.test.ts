@@ -15,6 +15,7 @@ import type { HealthCheckSpec } from '../../src/ha/health-check-spec.js';
 import { probeOnce } from '../../src/ha/health-probe.js';
 import type { ProtectionGroupSpec, ProtectionGroupStatus, StandbyMode } from '../../src/ha/protection-group.js';
 import { HA_REPLICATE_KIND, replicateCommand } from '../../src/ha/replicate-command.js';
+import type { ReplicateState } from '../../src/ha/replication-context.js';
 import { type TestGateway, startTestGateway } from '../helpers/gateway.js';
 import { freePort, probe } from '../helpers/http-probe.js';
 
@@ -270,6 +271,52 @@ describe('ha.replicate', () => {
     // The next replication clears the error.
     assert.equal((await replicate(g)).op.status, 'succeeded');
     assert.equal((await readGroup(store(), g.id)).status.sites['sim-north']?.replicationError, undefined);
+  });
+
+  it('resumed from any step, repeats no cloud call that took effect (kill/resume as a restart sees it)', async () => {
+    const vm = await workload('sim-east');
+    await kv(vm.ip, 'a', '1');
+    const g = await group(vm, { mode: 'warm', retain: 1 });
+    assert.equal((await replicate(g)).op.status, 'succeeded');
+    await kv(vm.ip, 'b', '2');
+    const { op } = await replicate(g);
+    assert.equal(op.status, 'succeeded');
+    const snapshot = async () => ({
+      captures: (await cloud('sim-east').listImages()).items.filter((i) => i.tags['skygate.group'] === g.id).length,
+      replicas: (await store().listReplicas(g.id)).map((r) => r.imageId),
+      westImages: (await cloud('sim-west').listImages()).items.length,
+      standbys: (await cloud('sim-west').listInstances()).items
+        .filter((i) => i.tags['skygate.group'] === g.id && i.state === 'running')
+        .map((i) => i.nativeId),
+      status: (await readGroup(store(), g.id)).status.sites['sim-west']?.instances,
+    });
+    const done = await snapshot();
+    assert.equal(done.standbys.length, 1, 'one running standby');
+
+    // The operation as a gateway killed inside each step would leave it: every step unrecorded, and within the
+    // steps the windows between a cloud call taking effect and its result being saved (a capture made but its id
+    // unsaved, a copy started but not waited for, a standby recorded in the status but the replaced one not yet
+    // terminated, a retention plan half done).
+    const crashed = structuredClone((await store().getOperation(op.id)) as Operation);
+    crashed.status = 'running';
+    crashed.steps = crashed.steps.map((s) => ({ name: s.name, status: 'pending' }));
+    const st = crashed.state as ReplicateState;
+    for (const c of Object.values(st.captures ?? {})) c.imageId = undefined;
+    for (const c of Object.values(st.copies ?? {})) {
+      c.done = undefined;
+      c.sites = {};
+    }
+    for (const r of Object.values(st.refresh ?? {}).flatMap((bySite) => Object.values(bySite))) {
+      r.recorded = undefined;
+      r.terminated = undefined;
+    }
+    st.recorded = undefined;
+    await store().updateOperation(crashed);
+    assert.equal(await gw.gateway.internals.engine.resumeUnfinished(), 1);
+    const resumed = await gw.gateway.internals.engine.waitFor(op.id, () => false, 120_000);
+    assert.equal(resumed?.status, 'succeeded', JSON.stringify(resumed?.error));
+    assert.equal(resumed?.attempts, 2);
+    assert.deepEqual(await snapshot(), done, 'the same images, replicas and standby: nothing made twice, nothing lost');
   });
 
   it('fails under a stale fence and records nothing, in the store or the clouds', async () => {
