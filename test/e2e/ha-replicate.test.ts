@@ -79,7 +79,7 @@ const healthCheck: HealthCheckSpec = {
 /** A group protecting `vm` at sim-east, stored as the group API would, and the fence of a controller holding it. */
 async function group(
   vm: { id: string },
-  opts: { standbys?: string[]; mode?: StandbyMode; retain?: number } = {},
+  opts: { standbys?: string[]; mode?: StandbyMode; retain?: number; reseed?: boolean } = {},
 ): Promise<{ id: string; fence: Fence }> {
   const standbys = opts.standbys ?? ['sim-west'];
   const id = `pg-${++seq}`;
@@ -110,7 +110,12 @@ async function group(
     ],
     sites: {
       'sim-east': { role: 'primary', health: 'healthy', instances: { [vm.id]: vm.id } },
-      ...Object.fromEntries(standbys.map((s) => [s, { role: 'standby' as const, health: 'unknown' as const, instances: {} }])),
+      ...Object.fromEntries(
+        standbys.map((s) => [
+          s,
+          { role: 'standby' as const, health: 'unknown' as const, instances: {}, ...(opts.reseed && { needsReseed: true }) },
+        ]),
+      ),
     },
     failovers: 0,
   };
@@ -172,9 +177,10 @@ describe('ha.replicate', () => {
   it('carries a workload instance’s data to the standby as a replica that serves it', async (t) => {
     const vm = await workload('sim-east');
     assert.equal((await kv(vm.ip, 'order-1', 'paid')).status, 201);
-    const g = await group(vm);
+    const g = await group(vm, { reseed: true });
     const { op, ms } = await replicate(g);
-    t.diagnostic(`one replication of a sim workload instance, sim-east -> sim-west through OVA: ${ms} ms`);
+    const phases = op.steps.map((s) => `${s.name} ${Date.parse(s.finishedAt ?? '') - Date.parse(s.startedAt ?? '')} ms`);
+    t.diagnostic(`one replication of a sim workload instance, sim-east -> sim-west through OVA: ${ms} ms (${phases.join(', ')})`);
     assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
 
     const replicas = await store().listReplicas(g.id);
@@ -193,14 +199,17 @@ describe('ha.replicate', () => {
     assert.equal(got.body, 'paid');
     const status = (await readGroup(store(), g.id)).status;
     assert.equal(status.sites['sim-west']?.replicationError, undefined);
+    assert.equal(status.sites['sim-west']?.needsReseed, undefined, 'a cold site holding a fresh replica is seeded');
   });
 
-  it('keeps the newest N replicas per member and site, deleting the rest and their captures in the clouds', async () => {
+  it('keeps the newest N replicas per member and site, deleting the rest and their captures in the clouds', async (t) => {
     const vm = await workload('sim-east');
     const g = await group(vm, { retain: 2 });
     for (let i = 0; i < 3; i++) {
       await kv(vm.ip, `k${i}`, `v${i}`);
-      assert.equal((await replicate(g)).op.status, 'succeeded');
+      const { op, ms } = await replicate(g);
+      assert.equal(op.status, 'succeeded');
+      t.diagnostic(`replication ${i + 1} (capture, OVA copy, record, retain): ${ms} ms`);
     }
     const ops = (await gw.gateway.internals.engine.list({ limit: 1000 })).filter(
       (o) => o.kind === HA_REPLICATE_KIND && (o.input as { groupId?: string }).groupId === g.id,
@@ -227,8 +236,9 @@ describe('ha.replicate', () => {
   it('relaunches a warm standby from each new replica, healthy before it takes its place', async () => {
     const vm = await workload('sim-east');
     await kv(vm.ip, 'a', '1');
-    const g = await group(vm, { mode: 'warm' });
+    const g = await group(vm, { mode: 'warm', reseed: true });
     assert.equal((await replicate(g)).op.status, 'succeeded');
+    assert.equal((await readGroup(store(), g.id)).status.sites['sim-west']?.needsReseed, undefined, 'seeded once refreshed');
     const first = (await readGroup(store(), g.id)).status.sites['sim-west']?.instances[vm.id];
     assert.ok(first, 'a warm standby is recorded');
     const firstVm = await cloud('sim-west').getInstance(parseId(first, 'id').nativeId);
