@@ -234,7 +234,7 @@ async function record(deps: ReplicateDeps, ctx: StepContext): Promise<void> {
 
 /**
  * Writes each site's outcome into the group status (fenced): the error of a site that failed, cleared for one that
- * succeeded; a cold former primary is seeded again once it holds a fresh replica (warm ones: once refreshed).
+ * succeeded. `needsReseed` is the controller's: it clears it once the former primary's stale instances are gone.
  */
 export async function markSites(deps: ReplicateDeps, ctx: StepContext, errors: Record<string, string>): Promise<void> {
   const { groupId, fence } = inputOf(ctx);
@@ -243,15 +243,12 @@ export async function markSites(deps: ReplicateDeps, ctx: StepContext, errors: R
   await updateStatus(
     deps.store,
     groupId,
-    (status: ProtectionGroupStatus, group) => {
+    (status: ProtectionGroupStatus) => {
       for (const site of standbys) {
         const s: SiteStatus = status.sites[site] ?? { role: 'standby', health: 'unknown', instances: {} };
         const error = errors[site];
         if (error !== undefined) s.replicationError = { message: error, at };
-        else {
-          delete s.replicationError;
-          if (group.spec.standbyMode === 'cold') delete s.needsReseed;
-        }
+        else delete s.replicationError;
         status.sites[site] = s;
       }
       return status;

@@ -43,24 +43,17 @@ export function refreshStep(deps: ReplicateDeps): Step {
       const errors = st.siteErrors;
       const bySite = new Map<string, RecordedReplica[]>();
       for (const r of st.recorded ?? []) {
-        if (errors[r.site] === undefined) bySite.set(r.site, [...(bySite.get(r.site) ?? []), r]);
+        // A former primary waiting to be re-seeded still has its stale instances (maybe still in the pool): the
+        // controller removes them first; the next replication then launches its standbys.
+        if (errors[r.site] === undefined && !group.status.sites[r.site]?.needsReseed) {
+          bySite.set(r.site, [...(bySite.get(r.site) ?? []), r]);
+        }
       }
       const save = serialSaver(ctx);
       await Promise.all(
         [...bySite].map(async ([site, replicas]) => {
           try {
             await Promise.all(replicas.map((r) => refreshMember(deps, ctx, group, r, save)));
-            // Every member at the site now runs on fresh data: a former primary is seeded again.
-            await updateStatus(
-              deps.store,
-              groupId,
-              (status) => {
-                const s = status.sites[site];
-                if (s) delete s.needsReseed;
-                return status;
-              },
-              fence,
-            );
           } catch (e) {
             errors[site] = `warm standby refresh failed: ${messageOf(e)}`;
             await updateStatus(

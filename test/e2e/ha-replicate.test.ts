@@ -10,7 +10,7 @@ import { parseId } from '../../src/core/ids.js';
 import type { Operation } from '../../src/core/model.js';
 import type { ProviderConfig } from '../../src/core/registry.js';
 import type { Fence } from '../../src/core/store-port.js';
-import { leaseOf, readGroup } from '../../src/ha/group-records.js';
+import { leaseOf, readGroup, updateStatus } from '../../src/ha/group-records.js';
 import type { HealthCheckSpec } from '../../src/ha/health-check-spec.js';
 import { probeOnce } from '../../src/ha/health-probe.js';
 import type { ProtectionGroupSpec, ProtectionGroupStatus, StandbyMode } from '../../src/ha/protection-group.js';
@@ -199,7 +199,7 @@ describe('ha.replicate', () => {
     assert.equal(got.body, 'paid');
     const status = (await readGroup(store(), g.id)).status;
     assert.equal(status.sites['sim-west']?.replicationError, undefined);
-    assert.equal(status.sites['sim-west']?.needsReseed, undefined, 'a cold site holding a fresh replica is seeded');
+    assert.equal(status.sites['sim-west']?.needsReseed, true, "a former primary gets replicas; its re-seed is the controller's");
   });
 
   it('keeps the newest N replicas per member and site, deleting the rest and their captures in the clouds', async (t) => {
@@ -237,8 +237,20 @@ describe('ha.replicate', () => {
     const vm = await workload('sim-east');
     await kv(vm.ip, 'a', '1');
     const g = await group(vm, { mode: 'warm', reseed: true });
+    // A former primary not yet re-seeded by the controller gets a replica but no standby: its stale instances go first.
     assert.equal((await replicate(g)).op.status, 'succeeded');
-    assert.equal((await readGroup(store(), g.id)).status.sites['sim-west']?.needsReseed, undefined, 'seeded once refreshed');
+    assert.equal((await store().listReplicas(g.id, { site: 'sim-west' })).length, 1);
+    assert.deepEqual((await readGroup(store(), g.id)).status.sites['sim-west']?.instances, {});
+    await updateStatus(
+      store(),
+      g.id,
+      (s) => {
+        delete s.sites['sim-west']?.needsReseed;
+        return s;
+      },
+      g.fence,
+    );
+    assert.equal((await replicate(g)).op.status, 'succeeded');
     const first = (await readGroup(store(), g.id)).status.sites['sim-west']?.instances[vm.id];
     assert.ok(first, 'a warm standby is recorded');
     const firstVm = await cloud('sim-west').getInstance(parseId(first, 'id').nativeId);
