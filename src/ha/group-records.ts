@@ -6,7 +6,7 @@ import { notFound } from '../core/errors.js';
 import type { Fence, ProtectionGroupRecord, Store } from '../core/store-port.js';
 import type { ProtectionGroup, ProtectionGroupSpec, ProtectionGroupStatus } from './protection-group.js';
 
-export type GroupStore = Pick<Store, 'getProtectionGroup' | 'listProtectionGroups' | 'updateProtectionGroup'>;
+export type GroupStore = Pick<Store, 'getProtectionGroup' | 'updateProtectionGroup'>;
 
 export function groupOf(r: ProtectionGroupRecord): ProtectionGroup {
   return {

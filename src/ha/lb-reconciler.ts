@@ -184,7 +184,8 @@ export class LbReconciler {
 
 /**
  * The changes, safest first. Targets about to take traffic that the pool lacks are staged in maintenance; then the
- * targets that must not take traffic are fenced and extra ones removed; only then are targets activated. So a pass
+ * targets that must not take traffic are fenced (maintenance) and extra ones removed; only then are targets
+ * activated, and last the draining ones drained. So a pass
  * never has two sets of targets taking traffic at once, and the gap between fencing one and activating the other is
  * one quick call per target. The first failure stops the pass: activating after a failed fence could break exactly that.
  */
@@ -217,7 +218,7 @@ async function converge(lb: LoadBalancerAdapter, desired: DesiredPool, changes: 
     }
   };
   for (const [id, t] of wanted) if (t.state === 'active' && !actual.has(id)) await register(id, t, 'maintenance');
-  for (const [id, t] of wanted) if (t.state !== 'active') await place(id, t);
+  for (const [id, t] of wanted) if (t.state === 'maintenance') await place(id, t);
   for (const id of [...actual.keys()]) {
     if (wanted.has(id)) continue;
     await lb.deregisterTarget(poolId, id);
@@ -225,4 +226,7 @@ async function converge(lb: LoadBalancerAdapter, desired: DesiredPool, changes: 
     changes.push({ targetId: id, action: 'deregister' });
   }
   for (const [id, t] of wanted) if (t.state === 'active') await place(id, t);
+  // Draining last: a drained target only finishes what it has, so the pool must already hold the targets that take
+  // the new requests (a planned switchover then fails none); draining is graceful, not a fence.
+  for (const [id, t] of wanted) if (t.state === 'draining') await place(id, t);
 }

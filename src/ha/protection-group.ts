@@ -95,6 +95,21 @@ export interface ProtectionGroupStatus {
   lastFailover?: FailoverTimeline;
   /** Why the group is in its phase when that needs saying (no healthy site, ...). */
   message?: string;
+  /** The failover or switchover operation in progress: one move at a time. */
+  activeOperation?: string;
+}
+
+/** The replicas a standby site holds, computed when a group is read (never stored). */
+export interface SiteReplicas {
+  /** Per member key, its newest replica at this site. */
+  newest: Record<string, { replicaId: string; imageId: string; dataAt: string }>;
+  /**
+   * Age in seconds of the oldest of the members' newest replicas: the most data a failover to this site would lose
+   * now. Absent while a member has no replica here.
+   */
+  replicaAgeSeconds?: number;
+  /** Every member has a replica here no older than `replication.rpoSeconds`. */
+  rpoMet: boolean;
 }
 
 /** The group as the API shows it: spec, status, and replica ages computed when read. */
@@ -105,4 +120,6 @@ export interface ProtectionGroup {
   generation: number;
   createdAt: string;
   updatedAt: string;
+  /** Per site other than the current primary (computed when read, by the group service). */
+  replicas?: Record<string, SiteReplicas>;
 }

@@ -8,6 +8,7 @@ import type { ProviderConfig } from '../core/registry.js';
 import { type AuthThrottleOptions, DEFAULT_AUTH_THROTTLE } from '../core/services/auth-throttle.js';
 import { DEFAULT_INVENTORY_OPTIONS, type InventoryOptions } from '../core/services/inventory.js';
 import { loadPortabilityConfig, type PortabilityConfig } from '../portability/portability-config.js';
+import { type HaConfig, loadHaConfig } from '../ha/ha-config.js';
 import { type BodyTimeouts, DEFAULT_BODY_TIMEOUTS } from './body-timeouts.js';
 
 export interface GatewayConfig {
@@ -30,6 +31,8 @@ export interface GatewayConfig {
   operations: { concurrencyPerProvider: number };
   adapterCalls: AdapterCallPolicy;
   portability: PortabilityConfig;
+  /** HA timing and the controller's identity (see src/ha/ha-config.ts); defaults when absent. */
+  ha?: HaConfig;
 }
 
 /**
@@ -63,6 +66,7 @@ interface FileConfig {
   adapterCalls?: Partial<AdapterCallPolicy>;
   portability?: Partial<PortabilityConfig>;
   authThrottle?: Partial<AuthThrottleOptions>;
+  ha?: Partial<HaConfig>;
 }
 
 function positiveInt(value: unknown, field: string): number {
@@ -142,5 +146,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       baseDelayMs: positiveInt(adapterCalls.baseDelayMs, 'adapterCalls.baseDelayMs'),
     },
     portability: loadPortabilityConfig(env, file.portability),
+    ha: loadHaConfig(env, file.ha, path.resolve(env.SKYGATE_DATA_DIR ?? './data')),
   };
 }

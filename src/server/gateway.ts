@@ -22,7 +22,11 @@ import {
   SecretBox,
   type CoreServices,
 } from '../core/services/index.js';
+import { registryLookups } from '../ha/group-lookups.js';
+import { ProtectionGroupService } from '../ha/protection-group-service.js';
 import { createPortability } from '../portability/index.js';
+import { createHa, type Ha } from '../ha/create-ha.js';
+import { loadHaConfig } from '../ha/ha-config.js';
 import { openStore, privateDir } from '../store/index.js';
 import type { Store } from '../core/store-port.js';
 import { loadAdapter } from './adapter-loader.js';
@@ -33,7 +37,7 @@ export interface Gateway {
   config: GatewayConfig;
   core: CoreServices;
   /** What only the composition root, probes and tests reach: fronts get `core`. */
-  internals: { store: Store; registry: ProviderRegistry; engine: OperationEngine; events: EventBus };
+  internals: { store: Store; registry: ProviderRegistry; engine: OperationEngine; events: EventBus; ha: Ha };
   app: express.Express;
   log: Logger;
   /** Set when this start generated the bootstrap admin token. */
@@ -59,10 +63,19 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
   const portability = createPortability({ dataDir: config.dataDir, config: config.portability, registry, inventory, engine });
   engine.register(...portability.commands);
   await portability.service.init();
+  const ha = createHa({ store, registry, engine, events, log, config: config.ha ?? loadHaConfig({}, {}, config.dataDir) });
+  engine.register(...ha.commands);
   const auth = new AuthService(store, events, { throttle: config.authThrottle });
   const adminTokenFile = await auth.bootstrap(config.dataDir, config.adminToken);
   const keyPairs = new KeyPairService(store, registry);
   const network = new NetworkService(registry);
+  const protection = new ProtectionGroupService({
+    store,
+    lookups: registryLookups(registry, inventory),
+    reconciler: ha.reconciler,
+    actions: ha.controller,
+    events,
+  });
   const core: CoreServices = {
     providers: new ProviderService(registry, events),
     inventory,
@@ -76,6 +89,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
     keyPairs,
     network,
     portability: portability.service,
+    protection,
     idAliases: store,
   };
 
@@ -89,7 +103,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
   return {
     config,
     core,
-    internals: { store, registry, engine, events },
+    internals: { store, registry, engine, events, ha },
     app,
     log,
     adminTokenFile,
@@ -108,6 +122,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
       // Resume after listening: /healthz answers while old operations catch up.
       const resumed = await engine.resumeUnfinished();
       if (resumed > 0) log.info({ resumed }, 'resumed unfinished operations');
+      ha.start();
       return { server: s, url: `http://${config.host}:${port}` };
     },
     async close() {
@@ -116,6 +131,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
         await new Promise<void>((resolve) => server?.close(() => resolve()));
       }
       // Running operations are not awaited: they are durable and the next start resumes them.
+      await ha.stop();
       await registry.close();
       await store.close();
     },

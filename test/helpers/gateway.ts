@@ -9,6 +9,7 @@ import request from 'supertest';
 import { validateResponse } from '../../src/api/rest/openapi-validator.js';
 import type { Operation } from '../../src/core/model.js';
 import type { ProviderConfig } from '../../src/core/registry.js';
+import type { HaConfig } from '../../src/ha/ha-config.js';
 import type { InventoryOptions } from '../../src/core/services/inventory.js';
 import { loadConfig } from '../../src/server/config.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
@@ -20,7 +21,12 @@ export interface TestGateway {
   url: string;
   dataDir: string;
   /** Issues a request with the admin token; every response is checked against the OpenAPI spec. */
-  api(method: 'get' | 'post' | 'put' | 'delete', path: string, body?: unknown, token?: string): Promise<request.Response>;
+  api(
+    method: 'get' | 'post' | 'put' | 'patch' | 'delete',
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<request.Response>;
   waitOperation(id: string, timeoutMs?: number): Promise<Operation>;
   close(): Promise<void>;
 }
@@ -41,6 +47,8 @@ export async function startTestGateway(
     env?: Record<string, string>;
     /** Inventory cache settings (a short max age makes background refreshes race with writes). */
     inventory?: Partial<InventoryOptions>;
+    /** HA timing (short intervals for tests). */
+    ha?: Partial<HaConfig>;
   } = {},
 ): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'skygate-test-')));
@@ -51,6 +59,7 @@ export async function startTestGateway(
     providers: opts.providers ?? simProviders(20),
   };
   config.inventory = { ...config.inventory, ...opts.inventory };
+  if (opts.ha !== undefined) config.ha = { ...config.ha!, ...opts.ha };
   const gateway = await createGateway(config, pino({ level: 'silent' }));
   const { url } = await gateway.listen();
   const api: TestGateway['api'] = async (method, p, body, token = ADMIN_TOKEN) => {

@@ -10,6 +10,7 @@ import { inventoryRoutes } from './routes/inventory-routes.js';
 import { mutationRoutes } from './routes/mutation-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
 import { portabilityRoutes } from './routes/portability-routes.js';
+import { protectionGroupRoutes } from './routes/protection-group-routes.js';
 import { providerRoutes } from './routes/provider-routes.js';
 import { reachRoutes } from './routes/reach-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
@@ -83,6 +84,7 @@ export function createRestRouter(core: CoreServices, options: RestOptions): expr
   portabilityRoutes(v1, core);
   accessKeyRoutes(v1, core);
   reachRoutes(v1, core);
+  protectionGroupRoutes(v1, core);
 
   v1.use((req, _res, next) =>
     next(new SkygateError('not_found', `no route ${req.method} ${req.baseUrl}${req.path}`, { field: 'path' })),

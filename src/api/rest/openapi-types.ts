@@ -1096,6 +1096,190 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/protection-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List protection groups
+         * @description Every protection group, by name, with its status and the replica ages of each standby site
+         *     (computed when read).
+         */
+        get: operations["listProtectionGroups"];
+        put?: never;
+        /**
+         * Protect an application
+         * @description Makes a protection group: the application's instances at `primary` (by `ids`, or every
+         *     instance there carrying the tags of `selector`), kept recoverable at each of `standbys`.
+         *     Defaults: `standbyMode` cold, `replication.retain` 3, `failoverMode` automatic, and a
+         *     health check of `GET /healthz` expecting 200 on `traffic.port`, every 1000 ms, timeout
+         *     500 ms, fall 2, rise 2.
+         *
+         *     Every problem is refused at once, each naming its field: a name in use (`409`), an RPO of
+         *     0 or less, a standby that is the primary or listed twice, an unknown provider, a load
+         *     balancer provider without a load balancer or a pool it does not have, a health check that
+         *     can never pass (`timeoutMs` not below `intervalMs`), no instance selected, or an instance
+         *     at another provider than `primary`. Nothing is stored when anything is refused.
+         *
+         *     The group owns its pool: once made, the pool holds exactly the primary's instances
+         *     (`privateIp:traffic.port`, active); targets it held before are removed, and the pool is
+         *     kept that way by the reconcile loop (a load balancer that forgot its targets gets them
+         *     back). A pool serves one group (`409` otherwise).
+         */
+        post: operations["createProtectionGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/protection-groups/{groupId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A protection group's id. */
+                groupId: components["parameters"]["ProtectionGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a protection group
+         * @description The group's spec, its status (current primary, phase, members, each site's health and
+         *     role, the last failover with its timeline) and, per site other than the current primary,
+         *     the newest replica of each member, the age of the oldest of them (`replicaAgeSeconds`:
+         *     the most data a failover there would lose now) and whether it is within the RPO.
+         */
+        get: operations["getProtectionGroup"];
+        put?: never;
+        post?: never;
+        /**
+         * Stop protecting
+         * @description Stops protecting the application: its pool is no longer managed (its targets stay as
+         *     they are in the load balancer), and the group, its replica records and its controller
+         *     lease are removed. The replica images are kept in the clouds (delete them as images if
+         *     they are no longer wanted); so are the instances. Refused (`409`) while a failover or
+         *     switchover runs.
+         */
+        delete: operations["deleteProtectionGroup"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a protection group
+         * @description Changes what may change: `standbys`, `standbyMode`, `replication`, `healthCheck`,
+         *     `failoverMode` and `orderTag` (`null` removes it). `replication` and `healthCheck` are
+         *     merged field by field onto what is stored (a check changed to `tcp` drops `path` and
+         *     `expectStatus`). The result is checked as a whole, like a new group. New standbys get a
+         *     site in the status; a dropped standby loses its own (its replicas stay listed until
+         *     deleted). The current primary cannot be dropped (switch over first), and standbys cannot
+         *     change while a failover or switchover runs (`409`). Name, primary, instances and traffic
+         *     identify the group: make a new one to change them.
+         */
+        patch: operations["updateProtectionGroup"];
+        trace?: never;
+    };
+    "/v1/protection-groups/{groupId}/replicas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A protection group's id. */
+                groupId: components["parameters"]["ProtectionGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a group's replicas
+         * @description The replicas kept for the group, newest data first: per member and site, the image that
+         *     holds the member's data as of `dataAt`. Of one site or one member with `site` / `member`.
+         */
+        get: operations["listProtectionGroupReplicas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/protection-groups/{groupId}/failover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A protection group's id. */
+                groupId: components["parameters"]["ProtectionGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fail a group over now
+         * @description Starts a failover as an operation: the current primary is fenced (its targets to
+         *     maintenance), the standby `to` (or the best healthy one) is made ready and checked, and
+         *     the traffic is flipped to it. For an unplanned move: requests in flight at the primary
+         *     may fail. `to` must be another site of the group (`400` naming `body.to`).
+         */
+        post: operations["failoverProtectionGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/protection-groups/{groupId}/switchover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A protection group's id. */
+                groupId: components["parameters"]["ProtectionGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a group to another site, planned
+         * @description Starts a planned switchover to `to` as an operation: the primary's targets are drained
+         *     first, so no request fails. A failback is a switchover back to the former primary.
+         */
+        post: operations["switchoverProtectionGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/protection-groups/{groupId}/replicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A protection group's id. */
+                groupId: components["parameters"]["ProtectionGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replicate a group now
+         * @description Starts, as an operation, a replication of every member to every standby site now,
+         *     outside the schedule (snapshot, image, copy to each site, record the replica; retention
+         *     applies). Takes no body (or `{}`).
+         */
+        post: operations["replicateProtectionGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/providers/{providerId}/faults": {
         parameters: {
             query?: never;
@@ -1768,6 +1952,250 @@ export interface components {
              */
             privateKey?: string;
         };
+        /** @example pg-0123456789abcdef */
+        ProtectionGroupId: string;
+        /**
+         * @description How a site's health is probed; every field has a default. `timeoutMs` must be below
+         *     `intervalMs` (a probe that may outlast its interval could never keep its period).
+         *     `path` and `expectStatus` apply to `http` only.
+         */
+        HealthCheckInput: {
+            /**
+             * @description Default http.
+             * @enum {string}
+             */
+            protocol?: "http" | "tcp";
+            /** @description Default: `traffic.port`. */
+            port?: number;
+            /** @description HTTP only; default /healthz. */
+            path?: string;
+            /** @description HTTP only; default 200. */
+            expectStatus?: number;
+            /** @description Default 1000. */
+            intervalMs?: number;
+            /** @description Default 500; below intervalMs. */
+            timeoutMs?: number;
+            /** @description Failing rounds before a site is unhealthy; default 2. */
+            fall?: number;
+            /** @description Passing rounds before a site is healthy; default 2. */
+            rise?: number;
+        };
+        HealthCheck: {
+            /** @enum {string} */
+            protocol: "http" | "tcp";
+            port: number;
+            path?: string;
+            expectStatus?: number;
+            intervalMs: number;
+            timeoutMs: number;
+            fall: number;
+            rise: number;
+        };
+        /** @description The instances to protect at the primary, by `ids` or by a tag `selector` (one of the two). */
+        InstanceSelection: {
+            ids?: components["schemas"]["ResourceId"][];
+            /** @description Tags every selected instance carries (key to value). */
+            selector?: {
+                [key: string]: string;
+            };
+        };
+        Replication: {
+            /** @description The most data, in seconds, a failover may lose; replication runs often enough to keep within it. */
+            rpoSeconds: number;
+            /** @description Replicas kept per member and site; older ones are deleted, in the clouds too. */
+            retain: number;
+        };
+        /**
+         * @description Where the traffic goes: the pool `poolId` of the load balancer of provider `lbProvider`,
+         *     sending to `port` on each instance's private address. The pool belongs to the group.
+         */
+        TrafficBinding: {
+            lbProvider: components["schemas"]["ProviderId"];
+            poolId: string;
+            port: number;
+        };
+        /**
+         * @description `cold`: standbys are launched from the newest replica at failover. `warm`: standby
+         *     instances are kept running out of traffic and refreshed from each new replica.
+         * @enum {string}
+         */
+        StandbyMode: "cold" | "warm";
+        /**
+         * @description `automatic`: fail over when the primary fails its checks; `manual`: only when asked.
+         * @enum {string}
+         */
+        FailoverMode: "automatic" | "manual";
+        CreateProtectionGroupRequest: {
+            name: components["schemas"]["ResourceName"];
+            primary: components["schemas"]["ProviderId"];
+            instances: components["schemas"]["InstanceSelection"];
+            /** @description The other sites kept ready to take over. */
+            standbys: components["schemas"]["ProviderId"][];
+            standbyMode?: components["schemas"]["StandbyMode"];
+            replication: {
+                rpoSeconds: number;
+                /** @description Default 3. */
+                retain?: number;
+            };
+            healthCheck?: components["schemas"]["HealthCheckInput"];
+            traffic: components["schemas"]["TrafficBinding"];
+            failoverMode?: components["schemas"]["FailoverMode"];
+            /** @description A tag whose numeric value orders launches at failover, lowest first (dependencies first). */
+            orderTag?: string;
+        };
+        UpdateProtectionGroupRequest: {
+            standbys?: components["schemas"]["ProviderId"][];
+            standbyMode?: components["schemas"]["StandbyMode"];
+            replication?: {
+                rpoSeconds?: number;
+                retain?: number;
+            };
+            healthCheck?: components["schemas"]["HealthCheckInput"];
+            failoverMode?: components["schemas"]["FailoverMode"];
+            /** @description `null` removes the order. */
+            orderTag?: string | null;
+        };
+        ProtectionGroupSpec: {
+            name: string;
+            /** @description The site the group was made at; `status.primary` follows failovers. */
+            primary: components["schemas"]["ProviderId"];
+            instances: components["schemas"]["InstanceSelection"];
+            standbys: components["schemas"]["ProviderId"][];
+            standbyMode: components["schemas"]["StandbyMode"];
+            replication: components["schemas"]["Replication"];
+            healthCheck: components["schemas"]["HealthCheck"];
+            traffic: components["schemas"]["TrafficBinding"];
+            failoverMode: components["schemas"]["FailoverMode"];
+            orderTag?: string;
+        };
+        /** @description One protected instance, by a key that stays the same across failovers (its id at the first primary). */
+        GroupMember: {
+            key: components["schemas"]["ResourceId"];
+            name?: string;
+            vcpus: number;
+            memoryMiB: number;
+            /** @description Its launch tier by `orderTag`; 0 when none. */
+            order: number;
+            tags: components["schemas"]["Tags"];
+        };
+        SiteStatus: {
+            /** @enum {string} */
+            role: "primary" | "standby";
+            /** @enum {string} */
+            health: "unknown" | "healthy" | "unhealthy";
+            healthSince?: components["schemas"]["Timestamp"];
+            /** @description Per member key, the instance that serves (primary) or stands by (warm standby) here. */
+            instances: {
+                [key: string]: components["schemas"]["ResourceId"];
+            };
+            /** @description A former primary, fenced; it must be seeded again before it can take traffic. */
+            needsReseed?: boolean;
+            /** @description The last replication to this site that failed (cleared by the next success). */
+            replicationError?: {
+                message: string;
+                at: components["schemas"]["Timestamp"];
+            };
+        };
+        FailoverTimeline: {
+            operationId: components["schemas"]["OperationId"];
+            /** @enum {string} */
+            kind: "failover" | "switchover";
+            from: components["schemas"]["ProviderId"];
+            to: components["schemas"]["ProviderId"];
+            reason: string;
+            /** @description Milliseconds each phase took. */
+            phases: {
+                detect?: number;
+                decide?: number;
+                fence?: number;
+                launch?: number;
+                healthy?: number;
+                flip?: number;
+            };
+            startedAt: components["schemas"]["Timestamp"];
+            finishedAt?: components["schemas"]["Timestamp"];
+            /** @description Age of the replica data the new primary started from (cold) or holds (warm), at the decision. */
+            replicaAgeSeconds?: number;
+            /** @enum {string} */
+            outcome?: "succeeded" | "failed";
+            error?: string;
+        };
+        ProtectionGroupStatus: {
+            /** @description The site that serves now. */
+            primary: components["schemas"]["ProviderId"];
+            /**
+             * @description `no-healthy-site`: the primary failed and no standby could take over; the targets are kept until a site recovers.
+             * @enum {string}
+             */
+            phase: "protecting" | "failing-over" | "switching-over" | "no-healthy-site";
+            members: components["schemas"]["GroupMember"][];
+            sites: {
+                [key: string]: components["schemas"]["SiteStatus"];
+            };
+            failovers: number;
+            lastFailover?: components["schemas"]["FailoverTimeline"];
+            message?: string;
+        };
+        SiteReplicas: {
+            /** @description Per member key, its newest replica at this site. */
+            newest: {
+                [key: string]: {
+                    replicaId: string;
+                    imageId: components["schemas"]["ResourceId"];
+                    dataAt: components["schemas"]["Timestamp"];
+                };
+            };
+            /**
+             * @description Age of the oldest of the members' newest replicas here: the most data a failover to
+             *     this site would lose now. Absent while a member has no replica here.
+             */
+            replicaAgeSeconds?: number;
+            /** @description Every member has a replica here no older than `replication.rpoSeconds`. */
+            rpoMet: boolean;
+        };
+        ProtectionGroup: {
+            id: components["schemas"]["ProtectionGroupId"];
+            spec: components["schemas"]["ProtectionGroupSpec"];
+            status: components["schemas"]["ProtectionGroupStatus"];
+            /** @description Per site other than the current primary (computed when read). */
+            replicas: {
+                [key: string]: components["schemas"]["SiteReplicas"];
+            };
+            /** @description Grows with every change of spec or status. */
+            generation: number;
+            createdAt: components["schemas"]["Timestamp"];
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        ProtectionGroupPage: {
+            items: components["schemas"]["ProtectionGroup"][];
+            /** @description Present when more items follow. */
+            nextCursor?: string;
+        };
+        /** @description An image at a site holding a member's data as of `dataAt` (its age is the RPO it gives). */
+        Replica: {
+            id: string;
+            groupId: components["schemas"]["ProtectionGroupId"];
+            member: components["schemas"]["ResourceId"];
+            sourceProvider: components["schemas"]["ProviderId"];
+            sourceInstanceId: components["schemas"]["ResourceId"];
+            sourceImageId?: components["schemas"]["ResourceId"];
+            site: components["schemas"]["ProviderId"];
+            imageId: components["schemas"]["ResourceId"];
+            dataAt: components["schemas"]["Timestamp"];
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        ReplicaList: {
+            items: components["schemas"]["Replica"][];
+        };
+        FailoverRequest: {
+            /** @description The site to fail over to; default the best healthy standby. */
+            to?: components["schemas"]["ProviderId"];
+            /** @description Why, for the timeline and events. */
+            reason?: string;
+        };
+        SwitchoverRequest: {
+            to: components["schemas"]["ProviderId"];
+        };
         Liveness: {
             /** @constant */
             status: "ok";
@@ -1989,6 +2417,8 @@ export interface components {
         AccessKeyIdPath: components["schemas"]["AccessKeyId"];
         /** @description A key pair's name, URL-encoded as one path segment. */
         KeyNamePath: components["schemas"]["KeyPairName"];
+        /** @description A protection group's id. */
+        ProtectionGroupIdPath: components["schemas"]["ProtectionGroupId"];
         /** @description Most items to answer. */
         Limit: number;
         /**
@@ -4159,6 +4589,314 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listProtectionGroups: {
+        parameters: {
+            query?: {
+                /** @description Most items to answer. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+                 *     collection and filters: one from another listing, or altered, is refused (`400` naming
+                 *     `query.cursor`).
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of protection groups. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProtectionGroupPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createProtectionGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateProtectionGroupRequest"];
+            };
+        };
+        responses: {
+            /** @description The group, protecting. */
+            201: {
+                headers: {
+                    /** @description The group's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProtectionGroup"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    getProtectionGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A protection group's id. */
+                groupId: components["parameters"]["ProtectionGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The group. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProtectionGroup"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteProtectionGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A protection group's id. */
+                groupId: components["parameters"]["ProtectionGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No longer protected. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateProtectionGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A protection group's id. */
+                groupId: components["parameters"]["ProtectionGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateProtectionGroupRequest"];
+            };
+        };
+        responses: {
+            /** @description The group as changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProtectionGroup"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listProtectionGroupReplicas: {
+        parameters: {
+            query?: {
+                /** @description Only the replicas kept at this provider. */
+                site?: components["schemas"]["ProviderId"];
+                /** @description Only the replicas of this member (its key, the instance id at the first primary). */
+                member?: components["schemas"]["ResourceId"];
+            };
+            header?: never;
+            path: {
+                /** @description A protection group's id. */
+                groupId: components["parameters"]["ProtectionGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The replicas. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplicaList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    failoverProtectionGroup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same request answers the
+                 *     original operation; with a different request it answers `409`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description A protection group's id. */
+                groupId: components["parameters"]["ProtectionGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FailoverRequest"];
+            };
+        };
+        responses: {
+            202: components["responses"]["OperationAccepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    switchoverProtectionGroup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same request answers the
+                 *     original operation; with a different request it answers `409`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description A protection group's id. */
+                groupId: components["parameters"]["ProtectionGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SwitchoverRequest"];
+            };
+        };
+        responses: {
+            202: components["responses"]["OperationAccepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    replicateProtectionGroup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same request answers the
+                 *     original operation; with a different request it answers `409`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description A protection group's id. */
+                groupId: components["parameters"]["ProtectionGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: components["responses"]["OperationAccepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
             503: components["responses"]["Unavailable"];
         };
     };

@@ -2,6 +2,7 @@
  * The core's services, the bundle every front (REST, EC2, OCCI) is handed. Fronts get services only: the
  * store, the provider registry and the operations engine stay behind them.
  */
+import type { ProtectionGroupService } from '../../ha/protection-group-service.js';
 import type { PortabilityService } from '../../portability/portability-service.js';
 import type { EventBus } from '../events.js';
 import type { Store } from '../store-port.js';
@@ -37,6 +38,8 @@ export interface CoreServices {
   network: NetworkService;
   /** OVF/OVA export, import and replication of images. */
   portability: PortabilityService;
+  /** HA protection groups: their specs, status and replicas, and the moves the controller runs. */
+  protection: ProtectionGroupService;
   idAliases: IdAliasStore;
 }
 

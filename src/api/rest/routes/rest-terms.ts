@@ -8,14 +8,35 @@ import type { CoreServices } from '../../../core/services/index.js';
  * fields to where they sat in the REST request (`body.name`, `body.tags`) by `fields`.
  */
 export async function inRestTerms<T>(fields: Record<string, string>, call: () => Promise<T>): Promise<T> {
+  return renamingFields((field) => fields[field], call);
+}
+
+/** Where a request part is named already (`path.id`), a field stays as it is. */
+const PART = /^(body|path|query|header)(\.|\[|$)/;
+
+/**
+ * Runs a core call that checks a whole document the request body carries (a protection group's spec), whose errors
+ * name its fields from the document's root (`replication.rpoSeconds`): they are named in the body (`body.replication.rpoSeconds`).
+ */
+export function inBodyTerms<T>(call: () => Promise<T>): Promise<T> {
+  return renamingFields((field) => (PART.test(field) ? undefined : `body.${field}`), call);
+}
+
+/** Runs `call`, renaming the fields its error names by `rename` (undefined: kept as it is). */
+async function renamingFields<T>(rename: (field: string) => string | undefined, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {
-    if (!(e instanceof SkygateError) || e.field === undefined || !(e.field in fields)) throw e;
-    const to = (field: string) => fields[field] ?? field;
+    if (!(e instanceof SkygateError) || e.field === undefined || rename(e.field) === undefined) throw e;
+    const to = (field: string) => rename(field) ?? field;
     const from = e.field;
-    // invalid() writes "field: reason"; keep the message naming the same field as `field`.
-    const message = e.message.startsWith(`${from}:`) ? `${to(from)}${e.message.slice(from.length)}` : e.message;
+    // invalid() writes "field: reason" (several: "a: why; b: why"); keep the message naming the same fields.
+    const message =
+      (e.errors?.length ?? 0) > 1
+        ? renameAll(e, to)
+        : e.message.startsWith(`${from}:`)
+          ? `${to(from)}${e.message.slice(from.length)}`
+          : e.message;
     throw new SkygateError(e.code, message, {
       field: to(from),
       errors: e.errors?.map((x) => ({ ...x, field: to(x.field) })),
@@ -25,6 +46,12 @@ export async function inRestTerms<T>(fields: Record<string, string>, call: () =>
       cause: e,
     });
   }
+}
+
+function renameAll(e: SkygateError, to: (field: string) => string): string {
+  let message = e.message;
+  for (const x of e.errors ?? []) message = message.replace(`${x.field}: ${x.reason}`, `${to(x.field)}: ${x.reason}`);
+  return message;
 }
 
 /** The `providerId` of the path, which must be configured (404 naming `path.providerId` otherwise). */

@@ -1,0 +1,58 @@
+/**
+ * The HA module's composition: the load balancer reconcile loop, this controller's group leases, the controller and
+ * the commands it runs, built from the core's parts. The gateway registers the commands before it resumes
+ * operations (a failover cut short by a crash resumes) and starts the loops once it listens.
+ */
+import type { EventBus } from '../core/events.js';
+import type { CommandDefinition, OperationEngine } from '../core/operations/engine.js';
+import type { ProviderRegistry } from '../core/registry.js';
+import type { Store } from '../core/store-port.js';
+import { failoverCommand } from './failover-command.js';
+import { GroupLeases } from './group-leases.js';
+import type { HaConfig } from './ha-config.js';
+import { HaController } from './ha-controller.js';
+import { LbReconciler } from './lb-reconciler.js';
+
+export interface HaDeps {
+  store: Store;
+  registry: ProviderRegistry;
+  engine: OperationEngine;
+  events: EventBus;
+  log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+  config: HaConfig;
+}
+
+export interface Ha {
+  reconciler: LbReconciler;
+  leases: GroupLeases;
+  controller: HaController;
+  commands: CommandDefinition[];
+  /** Starts the reconcile loop and the controller (unless `ha.enabled` is false). */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createHa(deps: HaDeps): Ha {
+  const { store, registry, engine, events, log, config } = deps;
+  const reconciler = new LbReconciler(
+    { store, loadBalancer: (id) => registry.loadBalancer(id, 'traffic.lbProvider'), log, events },
+    { intervalMs: config.lbReconcileIntervalMs },
+  );
+  const leases = new GroupLeases(store, config.controllerId, config.leaseTtlMs);
+  const controller = new HaController({ store, engine, registry, events, reconciler, leases, config, log });
+  return {
+    reconciler,
+    leases,
+    controller,
+    commands: [failoverCommand({ store, leases, reconciler, config })],
+    start() {
+      if (!config.enabled) return;
+      reconciler.start();
+      controller.start();
+    },
+    async stop() {
+      await controller.stop();
+      await reconciler.stop();
+    },
+  };
+}

@@ -1,0 +1,298 @@
+/**
+ * Faux mobility end to end: a gateway with two sim clouds serving the kv workload and a real HAProxy in front. The
+ * primary cloud's outage is seen by the probes, the controller fails the group over to the standby (fence, launch or
+ * check, healthy, flip), traffic through HAProxy reaches the standby, and the group says so with a timeline. Then a
+ * planned switchover back, under a steady stream of requests: not one fails.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Operation } from '../../src/core/model.js';
+import type { ProviderConfig } from '../../src/core/registry.js';
+import type { ProtectionGroupSpec, ProtectionGroupStatus } from '../../src/ha/protection-group.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { TestHaproxy } from '../helpers/haproxy-process.js';
+import { freePort, probe } from '../helpers/http-probe.js';
+
+let gw: TestGateway;
+let haproxy: TestHaproxy;
+let port: number;
+const GROUP = 'pg-e2e';
+
+const block = (n: number) => `127.${150 + n}.${Math.floor(Math.random() * 256)}.0/24`;
+
+async function whoServes(): Promise<string> {
+  const r = await probe(`${haproxy.url}/whoami`, { timeoutMs: 2000 });
+  return r.status === 200 ? String(r.headers?.['x-skygate-instance']) : `failed: ${r.status ?? r.error}`;
+}
+
+async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+async function launch(provider: string, name: string): Promise<{ id: string; nativeId: string; privateIp: string }> {
+  const res = await gw.api('post', '/v1/instances', { provider, name, flavorId: 'sim.small', imageId: 'img-kv-app' });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  const op = await gw.waitOperation((res.body as Operation).id, 20_000);
+  assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+  const id = String(op.target);
+  const got = await gw.api('get', `/v1/instances/${encodeURIComponent(id)}`);
+  return { id, nativeId: id.split(':')[1]!, privateIp: got.body.privateIp };
+}
+
+const status = async () =>
+  (await gw.gateway.internals.store.getProtectionGroup(GROUP))!.status as unknown as ProtectionGroupStatus;
+
+before(async () => {
+  port = await freePort();
+  haproxy = await TestHaproxy.start([{ name: 'app', lines: ['balance roundrobin'] }]);
+  const workload = { port, images: [{ id: 'img-kv-app', name: 'kv-app' }] };
+  const providers: ProviderConfig[] = [
+    { id: 'sim-east', type: 'sim', settings: { latencyMs: 0, addressBlock: block(1), workload }, loadBalancer: {} },
+    { id: 'sim-west', type: 'sim', settings: { latencyMs: 0, addressBlock: block(2), workload }, loadBalancer: {} },
+    {
+      id: 'edge',
+      type: 'sim',
+      settings: { latencyMs: 0, addressBlock: block(3) },
+      loadBalancer: {
+        type: 'haproxy',
+        settings: { socket: haproxy.socket, backends: ['app'], serverOptions: 'check inter 500ms fall 2 rise 1' },
+      },
+    },
+  ];
+  gw = await startTestGateway({
+    providers,
+    ha: { controllerIntervalMs: 200, lbReconcileIntervalMs: 500, drainMs: 500, healthyTimeoutMs: 20_000 },
+  });
+});
+
+after(async () => {
+  await gw?.close();
+  await haproxy?.close();
+});
+
+describe('failover through a real HAProxy', () => {
+  it('fails over to the warm standby when the primary cloud goes down, then switches back with no failed request', async (t) => {
+    const east = await launch('sim-east', 'app');
+    const west = await launch('sim-west', 'app-standby');
+    const { store } = gw.gateway.internals;
+    const spec: ProtectionGroupSpec = {
+      name: 'shop',
+      primary: 'sim-east',
+      instances: { ids: [east.id] },
+      standbys: ['sim-west'],
+      standbyMode: 'warm',
+      replication: { rpoSeconds: 60, retain: 2 },
+      healthCheck: {
+        protocol: 'http',
+        port,
+        path: '/healthz',
+        expectStatus: 200,
+        intervalMs: 300,
+        timeoutMs: 200,
+        fall: 2,
+        rise: 1,
+      },
+      traffic: { lbProvider: 'edge', poolId: 'app', port },
+      failoverMode: 'automatic',
+    };
+    const initial: ProtectionGroupStatus = {
+      primary: 'sim-east',
+      phase: 'protecting',
+      members: [{ key: east.id, name: 'app', vcpus: 1, memoryMiB: 1024, order: 0, tags: {} }],
+      sites: {
+        'sim-east': { role: 'primary', health: 'unknown', instances: { [east.id]: east.id } },
+        'sim-west': { role: 'standby', health: 'unknown', instances: { [east.id]: west.id } },
+      },
+      failovers: 0,
+    };
+    const now = new Date().toISOString();
+    const asRecord = (x: unknown) => x as Record<string, unknown>;
+    assert.ok(
+      await store.insertProtectionGroup({
+        id: GROUP,
+        name: 'shop',
+        spec: asRecord(spec),
+        status: asRecord(initial),
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
+    await gw.gateway.internals.ha.reconciler.setDesired('edge', 'app', [{ address: east.privateIp, port, state: 'active' }]);
+    await until('traffic on the primary', 10_000, async () => (await whoServes()) === east.nativeId || undefined);
+    assert.equal((await probe(`${haproxy.url}/kv/k1`, { method: 'PUT', body: 'v1' })).status, 201);
+
+    const faultAt = Date.now();
+    assert.equal((await gw.api('put', '/v1/admin/providers/sim-east/faults', { outage: true })).status, 200);
+    await until('traffic on the standby', 20_000, async () => (await whoServes()) === west.nativeId || undefined);
+    const rto = Date.now() - faultAt;
+    const after1 = await until('the failover recorded', 10_000, async () => {
+      const s = await status();
+      return s.primary === 'sim-west' && s.lastFailover?.outcome === 'succeeded' ? s : undefined;
+    });
+    t.diagnostic(
+      `fault to first request served by the standby: ${rto} ms; phases ${JSON.stringify(after1.lastFailover?.phases)}`,
+    );
+    assert.equal(after1.failovers, 1);
+    assert.equal(after1.sites['sim-east']?.needsReseed, true, 'the old primary must be re-seeded before it serves again');
+    for (const phase of ['detect', 'decide', 'fence', 'launch', 'healthy', 'flip'] as const) {
+      assert.equal(typeof after1.lastFailover?.phases[phase], 'number', `phase ${phase} timed`);
+    }
+    const types = (await gw.gateway.internals.events.since(0, 10_000)).map((e) => e.type);
+    for (const type of [
+      'ha.site.unhealthy',
+      'ha.failover.started',
+      'ha.failover.fenced',
+      'ha.failover.flipped',
+      'ha.failover.completed',
+    ]) {
+      assert.ok(types.includes(type), `event ${type} emitted`);
+    }
+    // The standby's own data: warm, started from its own disk, so the key written at east is not there.
+    assert.equal((await probe(`${haproxy.url}/kv/k1`)).status, 404);
+
+    // The outage ends: east is re-seeded (its stale instance terminated) and replicas make it a standby again.
+    assert.equal((await gw.api('put', '/v1/admin/providers/sim-east/faults', { outage: false })).status, 200);
+    await until('east re-seeded', 15_000, async () =>
+      (await status()).sites['sim-east']?.needsReseed === false ? true : undefined,
+    );
+    const gone = await gw.api('get', `/v1/instances/${encodeURIComponent(east.id)}`);
+    assert.ok(
+      gone.status === 404 || ['terminated', 'shutting-down', 'terminating'].includes(gone.body.state),
+      `east's stale instance ends (${gone.body.state})`,
+    );
+    await store.insertReplica({
+      id: 'r-east-1',
+      groupId: GROUP,
+      member: east.id,
+      sourceProvider: 'sim-west',
+      sourceInstanceId: west.id,
+      site: 'sim-east',
+      imageId: 'img-kv-app',
+      dataAt: new Date().toISOString(),
+      createdAt: new Date().toISOString(),
+    });
+
+    // Planned switchover back to east, under a steady stream of requests.
+    let sent = 0;
+    const failures: string[] = [];
+    let streaming = true;
+    const stream = (async () => {
+      while (streaming) {
+        const who = await whoServes();
+        sent++;
+        if (who.startsWith('failed')) failures.push(who);
+      }
+    })();
+    const op = await gw.gateway.internals.ha.controller.switchover(GROUP, { to: 'sim-east' }, { principal: 'test' });
+    const done = await gw.waitOperation(op.id, 30_000);
+    streaming = false;
+    await stream;
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    const back = await status();
+    assert.equal(back.primary, 'sim-east');
+    assert.equal(back.lastFailover?.kind, 'switchover');
+    const newEast = Object.values(back.sites['sim-east']!.instances)[0]!;
+    assert.equal(await whoServes(), newEast.split(':')[1]);
+    t.diagnostic(`switchover: ${sent} requests during it, ${failures.length} failed`);
+    assert.deepEqual(failures, [], 'a planned switchover fails no request');
+  });
+
+  const fault = async (provider: string, outage: boolean) =>
+    assert.equal((await gw.api('put', `/v1/admin/providers/${provider}/faults`, { outage })).status, 200);
+  const replicaAt = (site: string, member: string, id: string) =>
+    gw.gateway.internals.store.insertReplica({
+      id,
+      groupId: GROUP,
+      member,
+      sourceProvider: 'test',
+      sourceInstanceId: 'none',
+      site,
+      imageId: 'img-kv-app',
+      dataAt: new Date().toISOString(),
+      createdAt: new Date().toISOString(),
+    });
+  const desiredActive = async () =>
+    (await gw.gateway.internals.store.getDesiredPool('edge', 'app'))!.targets
+      .filter((t) => t.state === 'active')
+      .map((t) => t.address);
+
+  it('withholds a failover no standby can take (no replica there), keeps the targets, and acts once one can', async () => {
+    await until('west re-seeded', 15_000, async () =>
+      (await status()).sites['sim-west']?.needsReseed === false ? true : undefined,
+    );
+    const before = await status();
+    const member = before.members[0]!.key;
+    const activeBefore = await desiredActive();
+    const seqBefore = (await gw.gateway.internals.events.since(0, 100_000)).length;
+    await fault('sim-east', true);
+    const withheld = await until('the failover withheld', 10_000, async () => {
+      const s = await status();
+      return s.phase === 'no-healthy-site' ? s : undefined;
+    });
+    assert.match(withheld.message ?? '', /no standby can take over/);
+    assert.equal(withheld.primary, 'sim-east');
+    assert.deepEqual(await desiredActive(), activeBefore, 'the targets are kept');
+    const events = (await gw.gateway.internals.events.since(0, 100_000)).slice(seqBefore).map((e) => e.type);
+    assert.ok(events.includes('ha.failover.withheld'));
+    assert.ok(!events.includes('ha.failover.started'));
+
+    await replicaAt('sim-west', member, 'r-west-1');
+    const moved = await until('failed over once west holds a replica', 20_000, async () => {
+      const s = await status();
+      return s.primary === 'sim-west' && s.lastFailover?.outcome === 'succeeded' && s.activeOperation === undefined
+        ? s
+        : undefined;
+    });
+    const westInstance = Object.values(moved.sites['sim-west']!.instances)[0]!;
+    await until(
+      'traffic on the launched standby',
+      10_000,
+      async () => (await whoServes()) === westInstance.split(':')[1] || undefined,
+    );
+    assert.ok((moved.lastFailover?.phases.launch ?? 0) > 0, 'cold: a launch from the replica');
+    await fault('sim-east', false);
+  });
+
+  it('runs one of two failovers asked at once and refuses the other', async () => {
+    await until('east re-seeded', 15_000, async () =>
+      (await status()).sites['sim-east']?.needsReseed === false ? true : undefined,
+    );
+    await replicaAt('sim-east', (await status()).members[0]!.key, 'r-east-2');
+    const { controller } = gw.gateway.internals.ha;
+    const asks = await Promise.allSettled([
+      controller.failover(GROUP, { to: 'sim-east' }, { principal: 'a' }),
+      controller.failover(GROUP, { to: 'sim-east' }, { principal: 'b' }),
+    ]);
+    const ran = asks.filter((a) => a.status === 'fulfilled');
+    const refused = asks.filter((a) => a.status === 'rejected');
+    assert.equal(ran.length, 1);
+    assert.match(String((refused[0] as PromiseRejectedResult).reason?.message), /already moving/);
+    const op = await gw.waitOperation((ran[0] as PromiseFulfilledResult<Operation>).value.id, 30_000);
+    assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+    assert.equal((await status()).primary, 'sim-east');
+  });
+
+  it('keeps the targets when every site is down, and says so until the primary recovers', async () => {
+    const activeBefore = await desiredActive();
+    await fault('sim-west', true);
+    await fault('sim-east', true);
+    const s = await until('no healthy site', 10_000, async () => {
+      const x = await status();
+      return x.phase === 'no-healthy-site' ? x : undefined;
+    });
+    assert.equal(s.primary, 'sim-east');
+    assert.deepEqual(await desiredActive(), activeBefore);
+    await fault('sim-east', false);
+    await until('protecting again', 10_000, async () => ((await status()).phase === 'protecting' ? true : undefined));
+    assert.equal((await status()).primary, 'sim-east');
+    assert.deepEqual(await desiredActive(), activeBefore);
+    await fault('sim-west', false);
+  });
+});
