@@ -72,6 +72,8 @@ export interface ReplicationSchedulerDeps {
   schedule?: ReplicationSchedule;
   /** When a group's history starts on first sight: its newest replica's data time (else it replicates at once). */
   lastReplicaAt?(groupId: string): Promise<number | undefined>;
+  /** A replication of the group already running on first sight (resumed after a restart): waited for, not doubled. */
+  runningFor?(groupId: string): Promise<Operation | undefined>;
   now?: () => number;
   /** How often due groups and running replications are looked at. */
   tickMs?: number;
@@ -134,7 +136,12 @@ export class ReplicationScheduler {
       let t = this.tracks.get(group.id);
       if (t === undefined) {
         const last = await this.deps.lastReplicaAt?.(group.id);
-        t = { failures: { count: 0 }, ...(last !== undefined && { lastSuccessAt: last }) };
+        const running = await this.deps.runningFor?.(group.id);
+        t = {
+          failures: { count: 0 },
+          ...(last !== undefined && { lastSuccessAt: last }),
+          ...(running && { running: { operationId: running.id, startedAt: Date.parse(running.createdAt) } }),
+        };
         this.tracks.set(group.id, t);
       }
       if (t.running) {

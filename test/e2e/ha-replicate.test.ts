@@ -7,15 +7,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isSkygateError } from '../../src/core/errors.js';
 import { parseId } from '../../src/core/ids.js';
-import type { Operation } from '../../src/core/model.js';
+import type { Operation, SkygateEvent } from '../../src/core/model.js';
 import type { ProviderConfig } from '../../src/core/registry.js';
 import type { Fence } from '../../src/core/store-port.js';
+import { GroupLeases } from '../../src/ha/group-leases.js';
 import { leaseOf, readGroup, updateStatus } from '../../src/ha/group-records.js';
 import type { HealthCheckSpec } from '../../src/ha/health-check-spec.js';
 import { probeOnce } from '../../src/ha/health-probe.js';
 import type { ProtectionGroupSpec, ProtectionGroupStatus, StandbyMode } from '../../src/ha/protection-group.js';
 import { HA_REPLICATE_KIND, replicateCommand } from '../../src/ha/replicate-command.js';
 import type { ReplicateState } from '../../src/ha/replication-context.js';
+import { createReplication } from '../../src/ha/replication.js';
 import { type TestGateway, startTestGateway } from '../helpers/gateway.js';
 import { freePort, probe } from '../helpers/http-probe.js';
 
@@ -35,7 +37,8 @@ before(async () => {
     settings: { latencyMs: 5, addressBlock: block(i), workload: { port, images: [{ id: 'img-kv-app', name: 'kv-app' }] } },
     loadBalancer: {},
   }));
-  gw = await startTestGateway({ providers });
+  // This test is the groups' controller (it holds their leases): the gateway's own stays off.
+  gw = await startTestGateway({ providers, ha: { enabled: false } });
   const { store, engine } = gw.gateway.internals;
   engine.register(replicateCommand({ store, portability: gw.gateway.core.portability, operations: engine, probe: probeOnce }));
 });
@@ -79,7 +82,7 @@ const healthCheck: HealthCheckSpec = {
 /** A group protecting `vm` at sim-east, stored as the group API would, and the fence of a controller holding it. */
 async function group(
   vm: { id: string },
-  opts: { standbys?: string[]; mode?: StandbyMode; retain?: number; reseed?: boolean } = {},
+  opts: { standbys?: string[]; mode?: StandbyMode; retain?: number; reseed?: boolean; rpoSeconds?: number } = {},
 ): Promise<{ id: string; fence: Fence }> {
   const standbys = opts.standbys ?? ['sim-west'];
   const id = `pg-${++seq}`;
@@ -90,7 +93,7 @@ async function group(
     instances: { ids: [vm.id] },
     standbys,
     standbyMode: opts.mode ?? 'cold',
-    replication: { rpoSeconds: 60, retain: opts.retain ?? 3 },
+    replication: { rpoSeconds: opts.rpoSeconds ?? 60, retain: opts.retain ?? 3 },
     healthCheck: { ...healthCheck, port },
     traffic: { lbProvider: 'sim-east', poolId: 'app', port },
     failoverMode: 'manual',
@@ -339,6 +342,67 @@ describe('ha.replicate', () => {
     assert.equal(resumed?.status, 'succeeded', JSON.stringify(resumed?.error));
     assert.equal(resumed?.attempts, 2);
     assert.deepEqual(await snapshot(), done, 'the same images, replicas and standby: nothing made twice, nothing lost');
+  });
+
+  it('keeps a group within its RPO on schedule under its lease, retrying a failed site with events', async () => {
+    const vm = await workload('sim-east');
+    await kv(vm.ip, 'k', 'v');
+    const g = await group(vm, { rpoSeconds: 4 });
+    const { engine, events } = gw.gateway.internals;
+    const wiring = {
+      store: store(),
+      engine,
+      events,
+      portability: gw.gateway.core.portability,
+      groups: async () => [await readGroup(store(), g.id)],
+    };
+    const repl = createReplication({ ...wiring, leases: new GroupLeases(store(), 'test-controller', 600_000), tickMs: 50 });
+    engine.register(repl.command);
+    const intruder = createReplication({ ...wiring, leases: new GroupLeases(store(), 'intruder', 600_000) });
+    await assert.rejects(intruder.replicate(g.id, { principal: 'test' }), /controlled by test-controller/);
+
+    const seen: SkygateEvent[] = [];
+    const unsubscribe = events.subscribe((e) => {
+      if (e.subject === g.id && e.type.startsWith('ha.replication.')) seen.push(e);
+    });
+    const waitFor = async (what: string, match: (e: SkygateEvent) => boolean, from = 0) => {
+      for (let i = 0; i < 600 && !seen.slice(from).some(match); i++) await new Promise((r) => setTimeout(r, 50));
+      const e = seen.slice(from).find(match);
+      assert.ok(e, `no ${what} event; seen: ${JSON.stringify(seen.map((x) => [x.type, x.data]))}`);
+      return e;
+    };
+    repl.scheduler.start();
+    try {
+      const done = await waitFor('completed', (e) => e.type === 'ha.replication.completed');
+      const age = (done.data.replicaAgeSeconds as Record<string, Record<string, number>>)['sim-west']?.[vm.id];
+      assert.ok(age !== undefined && age < 4, `replica age ${age} s is within the RPO`);
+
+      await gw.gateway.core.providers.setFaults('sim-west', { outage: true }, 'test');
+      const mark = seen.length;
+      const failed = await waitFor('failed', (e) => e.type === 'ha.replication.failed', mark);
+      assert.equal(failed.data.site, 'sim-west');
+      assert.equal(failed.data.failures, 1);
+      assert.ok((await readGroup(store(), g.id)).status.sites['sim-west']?.replicationError);
+      await gw.gateway.core.providers.setFaults('sim-west', { outage: false }, 'test');
+      const back = seen.length;
+      await waitFor('completed again', (e) => e.type === 'ha.replication.completed', back);
+      assert.equal(repl.scheduler.track(g.id)?.failures.count, 0);
+    } finally {
+      await repl.scheduler.stop();
+      unsubscribe();
+      await gw.gateway.core.providers.setFaults('sim-west', { outage: false }, 'test');
+    }
+    // One replication at a time: no two of the group's operations overlapped.
+    const ops = (await engine.list({ kind: HA_REPLICATE_KIND, limit: 1000 }))
+      .filter((o) => (o.input as { groupId?: string }).groupId === g.id)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    assert.ok(ops.length >= 3);
+    for (let i = 1; i < ops.length; i++) {
+      const prev = ops[i - 1] as Operation;
+      const cur = ops[i] as Operation;
+      if (prev.status === 'running' || prev.status === 'pending') assert.fail(`${prev.id} still ${prev.status}`);
+      assert.ok(prev.updatedAt <= cur.createdAt, `${cur.id} started before ${prev.id} ended`);
+    }
   });
 
   it('fails under a stale fence and records nothing, in the store or the clouds', async () => {
