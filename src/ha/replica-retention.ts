@@ -5,12 +5,19 @@
  * first delete, so a resumed step finishes the same plan. An image a cloud refuses to delete (a site down) is named
  * in the operation's result (`retentionErrors`) and left behind: a record never names an image that is gone.
  */
-import { isSkygateError } from '../core/errors.js';
 import { parseId } from '../core/ids.js';
-import type { Step, StepContext } from '../core/operations/engine.js';
+import type { Step } from '../core/operations/engine.js';
 import type { ReplicaRecord } from '../core/store-port.js';
 import { readGroup } from './group-records.js';
-import { type ReplicateDeps, type RetentionPlan, inputOf, messageOf, serialSaver, stateOf } from './replication-context.js';
+import {
+  type ReplicateDeps,
+  type RetentionPlan,
+  deleteImage,
+  inputOf,
+  messageOf,
+  serialSaver,
+  stateOf,
+} from './replication-context.js';
 
 export function retainStep(deps: ReplicateDeps): Step {
   return {
@@ -64,15 +71,4 @@ export function planRetention(replicas: ReplicaRecord[], retain: number, runCapt
       .map((id) => ({ provider: parseId(id, 'capture').provider, imageId: id })),
     errors: [],
   };
-}
-
-/** Deletes an image wherever its id says it lives; one already gone counts as deleted. */
-async function deleteImage(ctx: StepContext, imageId: string): Promise<void> {
-  const { provider, nativeId } = parseId(imageId, 'imageId');
-  try {
-    await ctx.registry.cloud(provider, 'imageId').deleteImage(nativeId);
-  } catch (e) {
-    if (!(isSkygateError(e) && e.code === 'not_found')) throw e;
-  }
-  await ctx.inventory.forget('image', imageId);
 }

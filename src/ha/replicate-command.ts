@@ -25,6 +25,7 @@ import {
   atSite,
   checkFenceNow,
   digest,
+  discardUnrecorded,
   inputOf,
   limitsOf,
   messageOf,
@@ -141,6 +142,7 @@ async function capture(deps: ReplicateDeps, ctx: StepContext): Promise<void> {
     // No member can be copied without its capture: every standby site missed this replication.
     st.siteErrors = Object.fromEntries(standbys.map((s) => [s, `capture at ${primary} failed: ${messageOf(e)}`]));
     await markSites(deps, ctx, st.siteErrors).catch(() => {});
+    await discardUnrecorded(ctx, []);
     throw e;
   }
 }
@@ -197,10 +199,23 @@ async function copy(deps: ReplicateDeps, ctx: StepContext): Promise<void> {
 }
 
 async function record(deps: ReplicateDeps, ctx: StepContext): Promise<void> {
+  const st = stateOf(ctx);
+  const recorded: RecordedReplica[] = [];
+  try {
+    await recordAll(deps, ctx, recorded);
+  } catch (e) {
+    // Unrecorded, these images would be known to no one (a stale fence means another controller acts now).
+    await discardUnrecorded(ctx, recorded);
+    throw e;
+  }
+  st.recorded = recorded;
+  await markSites(deps, ctx, st.siteErrors ?? {});
+}
+
+async function recordAll(deps: ReplicateDeps, ctx: StepContext, recorded: RecordedReplica[]): Promise<void> {
   const { groupId, fence } = inputOf(ctx);
   const st = stateOf(ctx);
   const { primary } = planOf(ctx);
-  const recorded: RecordedReplica[] = [];
   for (const [member, entry] of Object.entries(st.copies ?? {})) {
     const c = st.captures?.[member];
     if (c?.imageId === undefined) continue;
@@ -228,8 +243,6 @@ async function record(deps: ReplicateDeps, ctx: StepContext): Promise<void> {
       recorded.push(replica);
     }
   }
-  st.recorded = recorded;
-  await markSites(deps, ctx, st.siteErrors ?? {});
 }
 
 /**

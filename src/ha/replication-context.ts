@@ -3,7 +3,8 @@
  * operation repeats nothing that reached a cloud), and small helpers for acting at a site other than the operation's.
  */
 import { createHash } from 'node:crypto';
-import { SkygateError, conflict } from '../core/errors.js';
+import { SkygateError, conflict, isSkygateError } from '../core/errors.js';
+import { parseId } from '../core/ids.js';
 import type { OperationEngine, StepContext } from '../core/operations/engine.js';
 import type { Fence, Store } from '../core/store-port.js';
 import type { PortabilityService } from '../portability/portability-service.js';
@@ -147,3 +148,34 @@ export async function checkFenceNow(store: ReplicationStore, fence: Fence): Prom
 }
 
 export const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Deletes an image wherever its id says it lives; one already gone counts as deleted. */
+export async function deleteImage(ctx: StepContext, imageId: string): Promise<void> {
+  const { provider, nativeId } = parseId(imageId, 'imageId');
+  try {
+    await ctx.registry.cloud(provider, 'imageId').deleteImage(nativeId);
+  } catch (e) {
+    if (!(isSkygateError(e) && e.code === 'not_found')) throw e;
+  }
+  await ctx.inventory.forget('image', imageId);
+}
+
+/**
+ * After a failure that ends the operation before its images are recorded (a capture failing, the fence going stale at
+ * `record`): deletes the captures and replica images this run made that no recorded replica names, so nothing is left
+ * in the clouds that no record knows of. Best effort: a cloud that refuses keeps its image (the error is not hidden).
+ */
+export async function discardUnrecorded(ctx: StepContext, recorded: RecordedReplica[]): Promise<void> {
+  const st = stateOf(ctx);
+  const kept = new Set(recorded.map((r) => r.imageId));
+  const keptMembers = new Set(recorded.map((r) => r.member));
+  const images = [
+    ...Object.values(st.copies ?? {}).flatMap((c) =>
+      Object.values(c.sites).flatMap((r) => ('imageId' in r && !kept.has(r.imageId) ? [r.imageId] : [])),
+    ),
+    ...Object.entries(st.captures ?? {}).flatMap(([member, c]) =>
+      c.imageId !== undefined && !keptMembers.has(member) ? [c.imageId] : [],
+    ),
+  ];
+  await Promise.allSettled(images.map((id) => deleteImage(ctx, id)));
+}

@@ -405,6 +405,31 @@ describe('ha.replicate', () => {
     }
   });
 
+  it('losing the lease mid-run records nothing and leaves no image behind', async () => {
+    const vm = await workload('sim-east');
+    const g = await group(vm);
+    const { events } = gw.gateway.internals;
+    let takeover: Promise<unknown> | undefined;
+    // Another controller takes the group over the moment the capture is available: the copy still runs, the record
+    // is refused.
+    const unsubscribe = events.subscribe((e) => {
+      if (takeover === undefined && e.type === 'image.available' && e.subject?.startsWith('sim-east:')) {
+        takeover = store().acquireLease(g.fence.lease, 'other-controller', 600_000, Date.now() + 3_600_000);
+      }
+    });
+    const { op } = await replicate(g).finally(unsubscribe);
+    assert.ok(takeover, 'the lease was taken over');
+    assert.equal(op.status, 'failed');
+    assert.match(op.error?.message ?? '', /stale/);
+    assert.equal(op.steps.find((s) => s.status === 'failed')?.name, 'record');
+    assert.deepEqual(await store().listReplicas(g.id), []);
+    const captures = Object.values((op.state as ReplicateState).captures ?? {}).map((c) => c.imageId);
+    assert.equal(captures.length, 1);
+    assert.ok(await imageGone(captures[0] as string), 'the capture is deleted');
+    const copies = (await cloud('sim-west').listImages()).items.filter((i) => captures.includes(i.tags['skygate.replicaOf']));
+    assert.deepEqual(copies, [], 'the copy at sim-west is deleted');
+  });
+
   it('fails under a stale fence and records nothing, in the store or the clouds', async () => {
     const vm = await workload('sim-east');
     const g = await group(vm);
