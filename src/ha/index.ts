@@ -1,4 +1,4 @@
-/** The HA module's public surface: the load balancer desired state and its reconcile loop; site health probes; replication (command, schedule, scheduler). */
+/** The HA module's public surface: LB desired state and reconcile loop, site health probes, replication. */
 export { checkDesiredTargets } from './desired-targets.js';
 export {
   DEFAULT_RECONCILER_OPTIONS,
