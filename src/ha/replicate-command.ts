@@ -6,6 +6,9 @@
  * clouds too (`retain`). Every step keeps what it did in the operation's state, so a resumed operation repeats no
  * cloud call that already took effect. A site that failed is named in the group status (`sites[x].replicationError`),
  * the other sites' replicas stand, and the operation fails at `verdict`.
+ *
+ * Each member's copy is a child `image.replicate` operation at the primary, which this one waits for while holding one
+ * of the primary's operation slots: the scheduler's `maxRunning` keeps replications well below those slots.
  */
 import { SkygateError, invalid } from '../core/errors.js';
 import { formatId, parseRefIn } from '../core/ids.js';

@@ -77,6 +77,11 @@ export interface ReplicationSchedulerDeps {
   now?: () => number;
   /** How often due groups and running replications are looked at. */
   tickMs?: number;
+  /**
+   * Replications running at once, over all groups (default 8). Each waits for its copies, which queue behind it for
+   * the same provider's operation slots (`operations.concurrencyPerProvider`): keep this well below that.
+   */
+  maxRunning?: number;
   log?: { error(obj: object, msg?: string): void };
 }
 
@@ -154,6 +159,7 @@ export class ReplicationScheduler {
         t.nextRunAt = this.schedule.nextRunAt(group, t.lastSuccessAt, t.failures);
       }
       if (this.now() < t.nextRunAt) continue;
+      if (this.runningCount() >= (this.deps.maxRunning ?? 8)) continue;
       const startedAt = this.now();
       try {
         const op = await this.deps.submit(group.id);
@@ -162,6 +168,12 @@ export class ReplicationScheduler {
         await this.failed(group, t, undefined, [{ reason: e instanceof Error ? e.message : String(e) }]);
       }
     }
+  }
+
+  private runningCount(): number {
+    let n = 0;
+    for (const t of this.tracks.values()) if (t.running) n++;
+    return n;
   }
 
   private async finished(group: ProtectionGroup, t: GroupTrack, op: Operation | undefined): Promise<void> {

@@ -27,6 +27,8 @@ export interface ReplicationWiringDeps {
   schedule?: ReplicationSchedule;
   limits?: Partial<ReplicationLimits>;
   tickMs?: number;
+  /** Replications running at once (see `ReplicationSchedulerDeps.maxRunning`). */
+  maxRunning?: number;
   log?: { error(obj: object, msg?: string): void };
 }
 
@@ -70,6 +72,7 @@ export function createReplication(deps: ReplicationWiringDeps): Replication {
       return unfinished.find((op) => (op.input as unknown as ReplicateGroupInput).groupId === groupId);
     },
     ...(deps.tickMs !== undefined && { tickMs: deps.tickMs }),
+    ...(deps.maxRunning !== undefined && { maxRunning: deps.maxRunning }),
     ...(deps.log && { log: deps.log }),
   });
   return {

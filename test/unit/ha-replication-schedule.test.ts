@@ -172,6 +172,30 @@ describe('ReplicationScheduler', () => {
     assert.equal(h.scheduler.track('g1')?.nextRunAt, h.now() + 30_000, 'back to the interval');
   });
 
+  it('runs at most maxRunning replications at once over all groups, the others when a slot frees', async () => {
+    const groups = [group('a', 60), group('b', 60), group('c', 60)];
+    const submitted: string[] = [];
+    const ops = new Map<string, Operation>();
+    const scheduler = new ReplicationScheduler({
+      groups: async () => groups,
+      submit: async (groupId) => {
+        const op = { id: `op-${groupId}`, status: 'running', state: {} } as unknown as Operation;
+        ops.set(op.id, op);
+        submitted.push(groupId);
+        return op;
+      },
+      getOperation: async (id) => ops.get(id),
+      events: { emit: async (type, subject, data) => ({ seq: 1, type, time: '', subject, data }) },
+      maxRunning: 2,
+      now: () => 0,
+    });
+    await scheduler.tick();
+    assert.deepEqual(submitted, ['a', 'b']);
+    (ops.get('op-a') as Operation).status = 'succeeded';
+    await scheduler.tick();
+    assert.deepEqual(submitted, ['a', 'b', 'c']);
+  });
+
   it('starts a group from its newest replica instead of replicating at once', async () => {
     const h = harness([group('g1', 60)]);
     const withHistory = new ReplicationScheduler({
