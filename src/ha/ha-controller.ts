@@ -84,6 +84,11 @@ export class HaController implements HaActions {
     await this.monitor.stop();
   }
 
+  /** The groups whose lease this controller held at its last pass (the replication scheduler keeps these fresh). */
+  heldGroups(): ProtectionGroup[] {
+    return [...this.held.values()];
+  }
+
   /** The health verdicts this controller holds for a group's sites (empty when another controller holds it). */
   siteHealth(groupId: string): Record<string, SiteHealthSnapshot> {
     const out: Record<string, SiteHealthSnapshot> = {};

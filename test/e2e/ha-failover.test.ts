@@ -68,7 +68,13 @@ before(async () => {
   ];
   gw = await startTestGateway({
     providers,
-    ha: { controllerIntervalMs: 200, lbReconcileIntervalMs: 500, drainMs: 500, healthyTimeoutMs: 4000 },
+    ha: {
+      scheduleReplication: false,
+      controllerIntervalMs: 200,
+      lbReconcileIntervalMs: 500,
+      drainMs: 500,
+      healthyTimeoutMs: 4000,
+    },
   });
 });
 
