@@ -15,7 +15,7 @@ import { leaseOf, readGroup, updateStatus } from '../../src/ha/group-records.js'
 import type { HealthCheckSpec } from '../../src/ha/health-check-spec.js';
 import { probeOnce } from '../../src/ha/health-probe.js';
 import type { ProtectionGroupSpec, ProtectionGroupStatus, StandbyMode } from '../../src/ha/protection-group.js';
-import { HA_REPLICATE_KIND, replicateCommand } from '../../src/ha/replicate-command.js';
+import { HA_REPLICATE_KIND, outcomeOf, replicateCommand } from '../../src/ha/replicate-command.js';
 import type { ReplicateState } from '../../src/ha/replication-context.js';
 import { createReplication } from '../../src/ha/replication.js';
 import { type TestGateway, startTestGateway } from '../helpers/gateway.js';
@@ -271,6 +271,22 @@ describe('ha.replicate', () => {
       .getInstance(parseId(first, 'id').nativeId)
       .catch(() => undefined);
     assert.ok(old === undefined || old.state === 'terminated' || old.state === 'terminating', `old standby is ${old?.state}`);
+
+    // Mid-move, the move keeps the standbys it found: the replica is recorded, no standby swapped, the site named.
+    await updateStatus(store(), g.id, (s) => ({ ...s, phase: 'failing-over' }), g.fence);
+    const { op } = await replicate(g);
+    assert.equal(op.status, 'failed');
+    assert.match(op.error?.message ?? '', /sim-west \(warm standby not refreshed: the group is failing-over\)/);
+    const [recorded] = outcomeOf(op).replicas;
+    assert.equal((await store().listReplicas(g.id))[0]?.id, recorded?.id, 'the new replica is recorded, the newest');
+    assert.equal((await readGroup(store(), g.id)).status.sites['sim-west']?.instances[vm.id], second);
+    const running = (await cloud('sim-west').listInstances()).items.filter(
+      (i) => i.tags['skygate.group'] === g.id && i.state === 'running',
+    );
+    assert.deepEqual(
+      running.map((i) => `sim-west:${i.nativeId}`),
+      [second],
+    );
   });
 
   it('names a site that failed in the status, records the others, and fails the operation', async () => {
