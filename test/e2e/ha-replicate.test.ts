@@ -182,8 +182,12 @@ describe('ha.replicate', () => {
     assert.equal((await kv(vm.ip, 'order-1', 'paid')).status, 201);
     const g = await group(vm, { reseed: true });
     const { op, ms } = await replicate(g);
-    const phases = op.steps.map((s) => `${s.name} ${Date.parse(s.finishedAt ?? '') - Date.parse(s.startedAt ?? '')} ms`);
-    t.diagnostic(`one replication of a sim workload instance, sim-east -> sim-west through OVA: ${ms} ms (${phases.join(', ')})`);
+    const phases = (o: Operation) =>
+      o.steps.map((s) => `${s.name} ${Date.parse(s.finishedAt ?? '') - Date.parse(s.startedAt ?? '')} ms`).join(', ');
+    t.diagnostic(`one replication of a sim workload instance, sim-east -> sim-west through OVA: ${ms} ms (${phases(op)})`);
+    const [copy] = Object.values((op.state as ReplicateState).copies ?? {});
+    const child = await gw.gateway.internals.engine.get(copy?.operationId as string);
+    t.diagnostic(`  its copy, image.replicate: ${phases(child as Operation)}`);
     assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
 
     const replicas = await store().listReplicas(g.id);
