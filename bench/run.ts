@@ -1,12 +1,12 @@
 /**
- * `npm run bench [-- NAME...]`: runs each benchmark (foundation, ec2, portability, openstack, occi) in its own
+ * `npm run bench [-- NAME...]`: runs each benchmark (foundation, ec2, portability, openstack, occi, failover) in its own
  * process, one after another, so none disturbs another's figures. Each prints its table beside its
  * baseline and writes bench/results/<name>.json.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const ALL = ['foundation', 'ec2', 'portability', 'openstack', 'occi'];
+const ALL = ['foundation', 'ec2', 'portability', 'openstack', 'occi', 'failover'];
 const chosen = process.argv.slice(2);
 for (const name of chosen) if (!ALL.includes(name)) throw new Error(`unknown benchmark '${name}' (known: ${ALL.join(', ')})`);
 

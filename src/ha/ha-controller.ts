@@ -228,9 +228,12 @@ export class HaController implements HaActions {
     await this.submitMove(group, { to, planned: false, reason, ...(failingSince !== undefined && { failingSince }) }, CONTROLLER);
   }
 
-  /** The first standby, in the spec's order, that can take traffic now. */
+  /**
+   * The first site other than the current primary, in the spec's order (its first primary, then its standbys), that
+   * can take traffic now: after a failover, the first primary is a standby like the others.
+   */
   private async pickStandby(group: ProtectionGroup, only?: string): Promise<string | undefined> {
-    for (const site of only !== undefined ? [only] : group.spec.standbys) {
+    for (const site of only !== undefined ? [only] : [group.spec.primary, ...group.spec.standbys]) {
       const status = group.status.sites[site];
       if (status === undefined || site === group.status.primary || status.needsReseed) continue;
       if (await this.canTakeOver(group, site)) return site;

@@ -68,7 +68,7 @@ before(async () => {
   ];
   gw = await startTestGateway({
     providers,
-    ha: { controllerIntervalMs: 200, lbReconcileIntervalMs: 500, drainMs: 500, healthyTimeoutMs: 20_000 },
+    ha: { controllerIntervalMs: 200, lbReconcileIntervalMs: 500, drainMs: 500, healthyTimeoutMs: 4000 },
   });
 });
 
@@ -294,5 +294,73 @@ describe('failover through a real HAProxy', () => {
     assert.equal((await status()).primary, 'sim-east');
     assert.deepEqual(await desiredActive(), activeBefore);
     await fault('sim-west', false);
+  });
+
+  it('rolls back a failover the load balancer refuses, and completes it once HAProxy answers again', async () => {
+    const before = await status();
+    assert.equal(before.primary, 'sim-east');
+    await until('west re-seeded', 15_000, async () =>
+      (await status()).sites['sim-west']?.needsReseed === false ? true : undefined,
+    );
+    await replicaAt('sim-west', before.members[0]!.key, 'r-west-5');
+    await haproxy.stop();
+    await fault('sim-east', true);
+    const failed = await until('a failed failover', 20_000, async () => {
+      const s = await status();
+      return s.lastFailover?.outcome === 'failed' && s.activeOperation === undefined ? s : undefined;
+    });
+    assert.equal(failed.primary, 'sim-east');
+    assert.match(failed.lastFailover?.error ?? '', /load balancer edge/);
+    assert.ok((await gw.gateway.internals.events.since(0, 100_000)).some((e) => e.type === 'ha.failover.failed'));
+    await haproxy.restart();
+    const moved = await until('failed over once HAProxy answers', 30_000, async () => {
+      const s = await status();
+      return s.primary === 'sim-west' && s.lastFailover?.outcome === 'succeeded' ? s : undefined;
+    });
+    const west = Object.values(moved.sites['sim-west']!.instances)[0]!.split(':')[1];
+    await until('traffic on west through the restarted HAProxy', 10_000, async () => (await whoServes()) === west || undefined);
+    await fault('sim-east', false);
+  });
+
+  it('rolls back a failover whose standby never passes its health check, terminating what it launched', async () => {
+    await until('east re-seeded', 15_000, async () =>
+      (await status()).sites['sim-east']?.needsReseed === false ? true : undefined,
+    );
+    const before = await status();
+    await replicaAt('sim-east', before.members[0]!.key, 'r-east-6');
+    const poolBefore = await gw.gateway.internals.store.getDesiredPool('edge', 'app');
+    const east = gw.gateway.internals.registry.cloud('sim-east');
+    // A gray failure at the standby: its API says instances run, but nothing answers on their addresses.
+    await east.extensions!.killWorkloadHost!();
+    const opsBefore = new Set((await gw.gateway.internals.store.listOperations({ limit: 1000 })).map((o) => o.id));
+    await fault('sim-west', true);
+    const failed = await until('the failover rolled back', 30_000, async () => {
+      const s = await status();
+      return s.lastFailover?.outcome === 'failed' && s.lastFailover.to === 'sim-east' && s.activeOperation === undefined
+        ? s
+        : undefined;
+    });
+    assert.equal(failed.primary, 'sim-west');
+    assert.match(failed.lastFailover?.error ?? '', /did not pass its health check/);
+    assert.deepEqual(
+      (await gw.gateway.internals.store.getDesiredPool('edge', 'app'))?.targets,
+      poolBefore?.targets,
+      'targets as before',
+    );
+    const moves = (await gw.gateway.internals.store.listOperations({ limit: 1000 })).filter(
+      (o) => !opsBefore.has(o.id) && o.kind === 'ha.failover',
+    );
+    const launched = moves.flatMap((o) => Object.values((o.result?.instances ?? {}) as Record<string, string>));
+    const state = moves[0]?.state as { plan?: Array<{ instanceId?: string }> } | undefined;
+    const made = (state?.plan ?? []).map((m) => m.instanceId).filter((x): x is string => x !== undefined);
+    for (const id of [...launched, ...made]) {
+      const got = await gw.api('get', `/v1/instances/${encodeURIComponent(id)}`);
+      assert.ok(
+        got.status === 404 || ['terminated', 'shutting-down'].includes(got.body.state),
+        `${id} terminated (${got.status} ${JSON.stringify(got.body)})`,
+      );
+    }
+    await fault('sim-west', false);
+    await east.extensions!.startWorkloadHost!();
   });
 });
