@@ -42,7 +42,9 @@ export function retainStep(deps: ReplicateDeps): Step {
       for (const c of plan.captures) {
         await deleteImage(ctx, c.imageId).catch((e) => plan.errors.push(`capture ${c.imageId}: ${messageOf(e)}`));
       }
-      await save(`retention done${plan.errors.length > 0 ? ` (${plan.errors.length} left for next time)` : ''}`);
+      await save(
+        `retention done${plan.errors.length > 0 ? ` (${plan.errors.length} image(s) left in the clouds, named in the result)` : ''}`,
+      );
     },
   };
 }

@@ -50,6 +50,21 @@ export function refreshStep(deps: ReplicateDeps): Step {
         }
       }
       const save = serialSaver(ctx);
+      if (group.status.phase !== 'protecting') {
+        // Mid-move: the move uses the standbys it found. The replicas stand; the next replication refreshes.
+        for (const site of bySite.keys()) {
+          errors[site] = `warm standby not refreshed: the group is ${group.status.phase}`;
+          // A standby launched before a crash but never swapped in would be left running for no one.
+          for (const r of Object.values(st.refresh?.[site] ?? {})) {
+            if (r.instanceId !== undefined && !r.recorded) {
+              await atSite(ctx, site)
+                .adapter.deleteInstance(parseRefIn(site, r.instanceId, 'standby'))
+                .catch(() => {});
+            }
+          }
+        }
+        bySite.clear();
+      }
       await Promise.all(
         [...bySite].map(async ([site, replicas]) => {
           try {
@@ -116,30 +131,34 @@ async function refreshMember(
       const running = await at.adapter.getInstance(nativeId);
       if (running.privateIp === undefined) throw new SkygateError('conflict', `standby ${r.instanceId} has no private address`);
       await passes(deps.probe, running.privateIp, group.spec.healthCheck, limitsOf(deps).healthyTimeoutMs);
+      // What it replaces is noted (and saved) before the status changes: after that, the status names the new one.
+      if (r.replaces === undefined) {
+        r.replaces = (await readGroup(deps.store, groupId)).status.sites[site]?.instances[key] ?? null;
+        await save(`standby for ${key} replaces ${r.replaces ?? 'none'}`);
+      }
+      await updateStatus(
+        deps.store,
+        groupId,
+        (status) => {
+          // Already in place (a resumed step): nothing to change. A failover or switchover that started meanwhile
+          // uses the standbys it found: none is swapped under it.
+          if (status.sites[site]?.instances[key] === r.instanceId) return status;
+          if (status.phase !== 'protecting') {
+            throw new SkygateError('conflict', `group is ${status.phase}: standby ${r.instanceId} not swapped in`);
+          }
+          const s = status.sites[site] ?? { role: 'standby', health: 'unknown', instances: {} };
+          s.instances[key] = r.instanceId as string;
+          status.sites[site] = s;
+          return status;
+        },
+        fence,
+      );
     } catch (e) {
-      // A standby that never became healthy is not left running: the one it was to replace still stands.
+      // A standby that never became healthy, or could not take its place, is not left running: the one it was to
+      // replace still stands.
       await at.adapter.deleteInstance(nativeId).catch(() => {});
       throw e;
     }
-  }
-
-  if (!r.recorded) {
-    // What it replaces is noted (and saved) before the status changes: after that, the status names the new one.
-    if (r.replaces === undefined) {
-      r.replaces = (await readGroup(deps.store, groupId)).status.sites[site]?.instances[key] ?? null;
-      await save(`standby for ${key} replaces ${r.replaces ?? 'none'}`);
-    }
-    await updateStatus(
-      deps.store,
-      groupId,
-      (status) => {
-        const s = status.sites[site] ?? { role: 'standby', health: 'unknown', instances: {} };
-        s.instances[key] = r.instanceId as string;
-        status.sites[site] = s;
-        return status;
-      },
-      fence,
-    );
     r.recorded = true;
     await save(`standby ${r.instanceId} recorded for ${key}`);
   }

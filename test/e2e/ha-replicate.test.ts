@@ -15,7 +15,7 @@ import { leaseOf, readGroup, updateStatus } from '../../src/ha/group-records.js'
 import type { HealthCheckSpec } from '../../src/ha/health-check-spec.js';
 import { probeOnce } from '../../src/ha/health-probe.js';
 import type { ProtectionGroupSpec, ProtectionGroupStatus, StandbyMode } from '../../src/ha/protection-group.js';
-import { HA_REPLICATE_KIND, replicateCommand } from '../../src/ha/replicate-command.js';
+import { HA_REPLICATE_KIND, outcomeOf, replicateCommand } from '../../src/ha/replicate-command.js';
 import type { ReplicateState } from '../../src/ha/replication-context.js';
 import { createReplication } from '../../src/ha/replication.js';
 import { type TestGateway, startTestGateway } from '../helpers/gateway.js';
@@ -182,8 +182,12 @@ describe('ha.replicate', () => {
     assert.equal((await kv(vm.ip, 'order-1', 'paid')).status, 201);
     const g = await group(vm, { reseed: true });
     const { op, ms } = await replicate(g);
-    const phases = op.steps.map((s) => `${s.name} ${Date.parse(s.finishedAt ?? '') - Date.parse(s.startedAt ?? '')} ms`);
-    t.diagnostic(`one replication of a sim workload instance, sim-east -> sim-west through OVA: ${ms} ms (${phases.join(', ')})`);
+    const phases = (o: Operation) =>
+      o.steps.map((s) => `${s.name} ${Date.parse(s.finishedAt ?? '') - Date.parse(s.startedAt ?? '')} ms`).join(', ');
+    t.diagnostic(`one replication of a sim workload instance, sim-east -> sim-west through OVA: ${ms} ms (${phases(op)})`);
+    const [copy] = Object.values((op.state as ReplicateState).copies ?? {});
+    const child = await gw.gateway.internals.engine.get(copy?.operationId as string);
+    t.diagnostic(`  its copy, image.replicate: ${phases(child as Operation)}`);
     assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
 
     const replicas = await store().listReplicas(g.id);
@@ -236,7 +240,7 @@ describe('ha.replicate', () => {
     assert.equal((await kv(ip, 'k2')).body, 'v2');
   });
 
-  it('relaunches a warm standby from each new replica, healthy before it takes its place', async () => {
+  it('relaunches a warm standby from each new replica, healthy before it takes its place', async (t) => {
     const vm = await workload('sim-east');
     await kv(vm.ip, 'a', '1');
     const g = await group(vm, { mode: 'warm', reseed: true });
@@ -253,7 +257,12 @@ describe('ha.replicate', () => {
       },
       g.fence,
     );
-    assert.equal((await replicate(g)).op.status, 'succeeded');
+    const refreshed = await replicate(g);
+    assert.equal(refreshed.op.status, 'succeeded');
+    const refresh = refreshed.op.steps.find((s) => s.name === 'refresh');
+    t.diagnostic(
+      `warm replication ${refreshed.ms} ms, of which refresh (launch, 2 passing probes 200 ms apart, swap) ${Date.parse(refresh?.finishedAt ?? '') - Date.parse(refresh?.startedAt ?? '')} ms`,
+    );
     const first = (await readGroup(store(), g.id)).status.sites['sim-west']?.instances[vm.id];
     assert.ok(first, 'a warm standby is recorded');
     const firstVm = await cloud('sim-west').getInstance(parseId(first, 'id').nativeId);
@@ -271,6 +280,22 @@ describe('ha.replicate', () => {
       .getInstance(parseId(first, 'id').nativeId)
       .catch(() => undefined);
     assert.ok(old === undefined || old.state === 'terminated' || old.state === 'terminating', `old standby is ${old?.state}`);
+
+    // Mid-move, the move keeps the standbys it found: the replica is recorded, no standby swapped, the site named.
+    await updateStatus(store(), g.id, (s) => ({ ...s, phase: 'failing-over' }), g.fence);
+    const { op } = await replicate(g);
+    assert.equal(op.status, 'failed');
+    assert.match(op.error?.message ?? '', /sim-west \(warm standby not refreshed: the group is failing-over\)/);
+    const [recorded] = outcomeOf(op).replicas;
+    assert.equal((await store().listReplicas(g.id))[0]?.id, recorded?.id, 'the new replica is recorded, the newest');
+    assert.equal((await readGroup(store(), g.id)).status.sites['sim-west']?.instances[vm.id], second);
+    const running = (await cloud('sim-west').listInstances()).items.filter(
+      (i) => i.tags['skygate.group'] === g.id && i.state === 'running',
+    );
+    assert.deepEqual(
+      running.map((i) => `sim-west:${i.nativeId}`),
+      [second],
+    );
   });
 
   it('names a site that failed in the status, records the others, and fails the operation', async () => {
