@@ -28,12 +28,14 @@ export const CREATE_WAIT_MS = 10_000;
 export class ComputeHandlers {
   private readonly fragments = new FragmentCache();
   private readonly pages = new FragmentCache<Rendered>(1_000);
+  private readonly flavorMaps = new FragmentCache<Map<string, Flavor>>(1);
 
   constructor(private readonly core: CoreServices) {}
 
+  /** Every flavor by id; the map is kept while the flavors stay the same (a listing page asks every time). */
   private async flavors(): Promise<Map<string, Flavor>> {
     const list = await this.core.inventory.list('flavor', { limit: 100_000, shared: true });
-    return new Map(list.items.map((f) => [f.id, f]));
+    return this.flavorMaps.get('all', list.versions, () => new Map(list.items.map((f) => [f.id, f])));
   }
 
   /** `/compute/`, or `/mixin/tag/{term}/`: the computes carrying that user mixin (tag). */

@@ -68,7 +68,16 @@ function attributeMatch(wanted: Wanted['attributes']): ((attributes: Record<stri
   return (attributes) => wanted.every((w) => attributes[w.name] !== undefined && String(attributes[w.name]) === w.value);
 }
 
+/** Whether a GET filters at all (most listings do not: they skip the parsing). */
+const filters = (req: Request) =>
+  req.headers.category !== undefined ||
+  req.headers['x-occi-attribute'] !== undefined ||
+  req.query.category !== undefined ||
+  req.query.attribute !== undefined ||
+  typeof req.params.term === 'string';
+
 export async function computeFilter(core: CoreServices, req: Request): Promise<CollectionFilter> {
+  if (!filters(req)) return {};
   const wanted = wantedOf(req, KINDS.compute);
   const tags = typeof req.params.term === 'string' ? [{ key: req.params.term }] : [];
   const mixins: ParsedCategory[] = [];

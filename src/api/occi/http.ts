@@ -28,9 +28,28 @@ export interface Negotiated {
   input: Rendering;
 }
 
+const OFFERED = {
+  all: ANSWERS.map(([m]) => m),
+  noUriList: ANSWERS.filter(([, r]) => r !== 'uri-list').map(([m]) => m),
+};
+/** The media type chosen per Accept header: clients send the same few, and matching them is not free. */
+const chosen = new Map<string, string | false>();
+
+function choose(req: Request, offered: string[], accept: string): string | false {
+  const key = `${offered.length} ${accept}`;
+  let media = chosen.get(key);
+  if (media === undefined) {
+    media = req.accepts(offered);
+    if (chosen.size >= 1_000) chosen.clear();
+    chosen.set(key, media);
+  }
+  return media;
+}
+
 export function negotiate(req: Request, allowUriList: boolean): Negotiated {
-  const offered = ANSWERS.filter(([, r]) => allowUriList || r !== 'uri-list').map(([m]) => m);
-  const media = req.get('accept') ? req.accepts(offered) : 'text/plain';
+  const offered = allowUriList ? OFFERED.all : OFFERED.noUriList;
+  const accept = req.get('accept');
+  const media = accept ? choose(req, offered, accept) : 'text/plain';
   if (!media)
     throw new OcciError(
       406,
