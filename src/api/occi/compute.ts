@@ -201,8 +201,10 @@ export class ComputeHandlers {
     if (title !== undefined) checkName(title, 'attribute occi.core.title');
     if (summary !== undefined) checkTags({ [SUMMARY_TAG]: summary }, 'attribute occi.core.summary');
 
-    const set: Tags = Object.fromEntries(terms.map((t) => [t, '']));
-    if (summary !== undefined) set[SUMMARY_TAG] = summary;
+    // Only what differs goes to the provider (a PUT usually sends back most of what it read); a user mixin the
+    // compute carries already keeps its tag's value (set through REST or EC2).
+    const set: Tags = Object.fromEntries(terms.filter((t) => !(t in instance.tags)).map((t) => [t, '']));
+    if (summary !== undefined && instance.tags[SUMMARY_TAG] !== summary) set[SUMMARY_TAG] = summary;
     // PUT names the whole entity: user mixins (tags) it leaves out go, and so does a summary it leaves out.
     const remove = put
       ? [
