@@ -439,6 +439,16 @@ describe('OCCI updates in place', () => {
     assert.ok((doc.mixins as string[]).includes(`${SKYGATE}tag#web`));
     assert.equal((await text(path)).attributes['occi.core.summary'], 'second words');
 
+    // Naming a user mixin the compute carries keeps its tag's value (here set through REST).
+    const tags = { ...(await rest()).tags, web: 'frontend' };
+    assert.equal((await gw.api('put', `/v1/instances/${encodeURIComponent(id)}/tags`, { tags })).status, 200);
+    const again = await call('POST', path, {
+      contentType: 'text/plain',
+      body: `Category: web;scheme="${SKYGATE}tag#";class="mixin"`,
+    });
+    assert.equal(again.status, 200, again.text);
+    assert.equal((await rest()).tags.web, 'frontend');
+
     // PUT back what GET answered (immutables at their values are fine), with a new title and no summary or tag.
     const current = json('resource', (await call('GET', path, { accept: 'application/occi+json' })).text) as {
       mixins: string[];
