@@ -157,7 +157,13 @@ describe('OCCI computes', () => {
 
     // The collection shows it (read your writes) in every rendering.
     const list = json('entity-collection', (await call('GET', '/compute/', { accept: 'application/occi+json' })).text);
-    assert.ok((list.resources as Array<{ id: string }>).some((r) => r.id === id));
+    const listed = (list.resources as Array<{ id: string; actions?: unknown; links?: unknown }>).find((r) => r.id === id);
+    // A collection lists what a compute is; its actions and links are in its own rendering.
+    assert.ok(listed && listed.actions === undefined && listed.links === undefined);
+    assert.deepEqual(
+      running.actions,
+      ['stop', 'restart', 'save'].map((a) => `${ACTION}${a}`),
+    );
     const uris = await call('GET', '/compute/', { accept: 'text/uri-list' });
     assert.ok(uris.text.split('\r\n').includes(`${gw.url}${path}`));
     assert.ok((await text('/compute/')).locations.includes(`${gw.url}${path}`));

@@ -20,7 +20,7 @@ import { baseOf, callerOf, negotiate, send } from './http.js';
 import { pageOf } from './paging.js';
 import { parseRequest } from './parse.js';
 import { resolveMixins } from './query-model.js';
-import { type Rendered, renderCategories, renderCollection, renderResource, resourceJson } from './render.js';
+import { collectionItemJson, type Rendered, renderCategories, renderCollection, renderResource } from './render.js';
 
 /** How long a create or save waits for the provider to name the new resource before answering 503 (retry). */
 export const CREATE_WAIT_MS = 10_000;
@@ -54,12 +54,11 @@ export class ComputeHandlers {
     const versions = listing.versions.slice(skip);
     const base = baseOf(req);
     const render = () => {
-      // A collection renders each compute without its links (GET the compute for them): a quarter of the bytes.
       const entities = items.map((i, k) => ({
         location: `/compute/${i.id}`,
         json: () => {
           const flavor = flavors?.get(i.flavorId);
-          return this.fragments.get(i.id, [versions[k], flavor], () => JSON.stringify(resourceJson(computeOf(i, flavor))));
+          return this.fragments.get(i.id, [versions[k], flavor], () => collectionItemJson(computeOf(i, flavor)));
         },
       }));
       const out = renderCollection(entities, 'resources', n.as, base);

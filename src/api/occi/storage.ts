@@ -13,7 +13,7 @@ import { pageOf } from './paging.js';
 import { parseRequest } from './parse.js';
 import { resolveMixins } from './query-model.js';
 import { CREATE_WAIT_MS } from './compute.js';
-import { renderCollection, renderLink, renderResource, resourceJson } from './render.js';
+import { collectionItemJson, renderCollection, renderLink, renderResource } from './render.js';
 
 const bodyOf = (req: Request) => (typeof req.body === 'string' ? req.body : '');
 
@@ -39,7 +39,7 @@ export class StorageHandlers {
     if (items.length === 0 && skip > 0) throw new OcciError(404, `page ${req.query.page}: past the last page of /storage/`);
     const entities = items.map((v) => ({
       location: locationOf('storage', v.id),
-      json: () => JSON.stringify(resourceJson(storageOf(v))),
+      json: () => collectionItemJson(storageOf(v)),
     }));
     send(res, 200, n, renderCollection(entities, 'resources', n.as, baseOf(req)));
   };
@@ -195,7 +195,7 @@ export class StorageHandlers {
       200,
       n,
       renderCollection(
-        entities.map((e) => ({ location: e.location, json: () => JSON.stringify(resourceJson(e)) })),
+        entities.map((e) => ({ location: e.location, json: () => collectionItemJson(e) })),
         'resources',
         n.as,
         baseOf(req),
