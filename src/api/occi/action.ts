@@ -4,7 +4,7 @@ import { type Category, idOf } from './categories.js';
 import { categoryId, checkAttributes } from './check.js';
 import type { AttributeValue } from './entities.js';
 import { badRequest } from './errors.js';
-import type { Negotiated } from './http.js';
+import { type Negotiated, queryOf } from './http.js';
 import { parseRequest } from './parse.js';
 
 export interface ActionRequest<A extends string> {
@@ -13,7 +13,7 @@ export interface ActionRequest<A extends string> {
 }
 
 export function readAction<A extends string>(req: Request, n: Negotiated, actions: Record<A, Category>): ActionRequest<A> {
-  const action = req.query.action;
+  const action = queryOf(req).action;
   if (typeof action !== 'string' || !Object.hasOwn(actions, action)) {
     throw badRequest(`action '${String(action)}': not an action of ${req.path} (${Object.keys(actions).join(', ')})`);
   }

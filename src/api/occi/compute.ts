@@ -16,7 +16,7 @@ import {
 import { badRequest, notApplicable, OcciError } from './errors.js';
 import { computeFilter } from './filter.js';
 import { FragmentCache } from './fragment-cache.js';
-import { baseOf, callerOf, negotiate, send } from './http.js';
+import { baseOf, callerOf, negotiate, queryOf, send } from './http.js';
 import { pageOf } from './paging.js';
 import { parseRequest } from './parse.js';
 import { resolveMixins } from './query-model.js';
@@ -48,7 +48,7 @@ export class ComputeHandlers {
       n.as === 'json' ? this.flavors() : undefined,
     ]);
     const items = listing.items.slice(skip);
-    if (items.length === 0 && skip > 0) throw new OcciError(404, `page ${req.query.page}: past the last page of ${req.path}`);
+    if (items.length === 0 && skip > 0) throw new OcciError(404, `page ${queryOf(req).page}: past the last page of ${req.path}`);
     if (listing.nextCursor !== undefined)
       res.setHeader('Link', `<${baseOf(req)}${req.path}?page=${skip / limit + 2}&number=${limit}>; rel="next"`);
     const versions = listing.versions.slice(skip);
@@ -138,7 +138,7 @@ export class ComputeHandlers {
 
   /** POST /compute/{id}: an action (`?action=`) or a partial update. */
   post = async (req: Request, res: Response) => {
-    if (req.query.action === undefined) return this.update(req, res);
+    if (queryOf(req).action === undefined) return this.update(req, res);
     const n = negotiate(req, false);
     const id = String(req.params.id);
     const { action, attributes } = readAction(req, n, ACTIONS);

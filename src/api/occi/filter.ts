@@ -11,6 +11,7 @@ import { type Category, idOf, KINDS, PROVIDER_ATTRS, PROVIDER_SCHEME, TAG_SCHEME
 import { categoryId, defsOf } from './check.js';
 import { type AttributeValue, computeOf, type OcciResource, storageOf } from './entities.js';
 import { badRequest } from './errors.js';
+import { queryOf } from './http.js';
 import { type ParsedCategory, parseTextHeaders } from './parse.js';
 import { resolveMixins } from './query-model.js';
 
@@ -24,7 +25,7 @@ interface Wanted {
 }
 
 const queryValues = (req: Request, name: string) => {
-  const raw = req.query[name];
+  const raw = queryOf(req)[name];
   return (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]).map(String);
 };
 
@@ -72,8 +73,8 @@ function attributeMatch(wanted: Wanted['attributes']): ((attributes: Record<stri
 const filters = (req: Request) =>
   req.headers.category !== undefined ||
   req.headers['x-occi-attribute'] !== undefined ||
-  req.query.category !== undefined ||
-  req.query.attribute !== undefined ||
+  queryOf(req).category !== undefined ||
+  queryOf(req).attribute !== undefined ||
   typeof req.params.term === 'string';
 
 export async function computeFilter(core: CoreServices, req: Request): Promise<CollectionFilter> {

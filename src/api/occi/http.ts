@@ -117,6 +117,18 @@ export function send(res: Response, status: number, n: Negotiated, rendered: Ren
   res.send(rendered.body ?? '');
 }
 
+const queries = new WeakMap<Request, Request['query']>();
+
+/** The query string, parsed once per request (Express 5 parses it again on every read of `req.query`). */
+export function queryOf(req: Request): Request['query'] {
+  let query = queries.get(req);
+  if (query === undefined) {
+    query = req.query;
+    queries.set(req, query);
+  }
+  return query;
+}
+
 /** The server's base URL, to make locations absolute where a rendering needs it (text/uri-list, Location). */
 export const baseOf = (req: Request) => `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 

@@ -8,7 +8,7 @@ import { linkJson } from './render.js';
 import { locationOf, networkInterfaceOf, networkOf, type OcciResource, storageLinkOf, storageOf } from './entities.js';
 import { badRequest, notApplicable, OcciError } from './errors.js';
 import { networkFilter, storageFilter } from './filter.js';
-import { baseOf, callerOf, negotiate, send } from './http.js';
+import { baseOf, callerOf, negotiate, queryOf, send } from './http.js';
 import { pageOf } from './paging.js';
 import { parseRequest } from './parse.js';
 import { resolveMixins } from './query-model.js';
@@ -36,7 +36,7 @@ export class StorageHandlers {
       ...storageFilter(this.core, req),
     });
     const items = listing.items.slice(skip);
-    if (items.length === 0 && skip > 0) throw new OcciError(404, `page ${req.query.page}: past the last page of /storage/`);
+    if (items.length === 0 && skip > 0) throw new OcciError(404, `page ${queryOf(req).page}: past the last page of /storage/`);
     const entities = items.map((v) => ({
       location: locationOf('storage', v.id),
       json: () => collectionItemJson(storageOf(v)),
@@ -88,7 +88,7 @@ export class StorageHandlers {
    */
   action = async (req: Request, res: Response) => {
     const n = negotiate(req, false);
-    if (req.query.action === undefined) {
+    if (queryOf(req).action === undefined) {
       throw new OcciError(405, `POST ${req.path} takes an action (?action=snapshot); a storage is not updated in place`);
     }
     const { action, attributes } = readAction(req, n, STORAGE_ACTIONS);
@@ -225,7 +225,7 @@ export class StorageHandlers {
   /** up is harmless on a network that is always up (as start on a running compute); down does not apply. */
   networkAction = async (req: Request, res: Response) => {
     const n = negotiate(req, false);
-    if (req.query.action === undefined) {
+    if (queryOf(req).action === undefined) {
       throw new OcciError(405, `POST ${req.path} takes an action (?action=up|down); a network is not updated in place`);
     }
     const { action } = readAction(req, n, NETWORK_ACTIONS);
