@@ -162,8 +162,22 @@ export class InventoryView<K extends ResourceKind> {
    */
   private readonly confirmedAt = new Map<string, string>();
 
+  /** Changes whenever anything the view lists does (see `changed`). */
+  private gen = 0;
+
   get size(): number {
     return this.entries.size;
+  }
+
+  /** A number that changes whenever anything the view lists does: a key for what fronts render from it. */
+  get generation(): number {
+    return this.gen;
+  }
+
+  /** Every change goes through here, in the same synchronous step as the change itself. */
+  private changed(): void {
+    this.pages.clear();
+    this.gen++;
   }
 
   get(id: string): ResourceOf<K> | undefined {
@@ -205,7 +219,7 @@ export class InventoryView<K extends ResourceKind> {
     this.forgotten.get(resource.provider)?.delete(resource.id);
     this.touch(resource.provider, resource.id);
     // Even an unchanged resource has a new observation time, which its listing shows.
-    this.pages.clear();
+    this.changed();
     const body = bodyOf(resource);
     const existing = this.entries.get(resource.id);
     this.entries.set(resource.id, { resource, body, observedAt: resource.observedAt });
@@ -219,7 +233,7 @@ export class InventoryView<K extends ResourceKind> {
     forgotten.set(id, new Date().toISOString());
     this.touch(provider, id);
     if (!this.entries.delete(id)) return false;
-    this.pages.clear();
+    this.changed();
     const at = lowerBound(this.sorted, id);
     if (this.sorted[at] === id) this.sorted.splice(at, 1);
     return true;
@@ -256,7 +270,7 @@ export class InventoryView<K extends ResourceKind> {
       const e = this.entries.get(id);
       return e !== undefined && e.observedAt < listedSince;
     });
-    this.pages.clear();
+    this.changed();
     for (const id of gone) this.entries.delete(id);
     // Read your own writes: what the gateway recorded or forgot after the listing began is newer than the listing.
     const forgotten = this.forgotten.get(provider);
@@ -342,7 +356,7 @@ export class InventoryView<K extends ResourceKind> {
     }
     this.confirmedAt.set(provider, observedAt);
     // Every entry of the provider now shows the new observation time.
-    this.pages.clear();
+    this.changed();
     this.settleTouched(provider, listedSince);
     return { changed, gone: removed };
   }

@@ -154,6 +154,16 @@ export class InventoryService {
   }
 
   /**
+   * Brings the providers' caches of `kind` up to date as a listing would (a refresh behind when old, a wait when
+   * never listed) and answers the view's generation, which changes whenever anything listed of `kind` does: for a
+   * front that keeps its own rendering of a listing, and re-renders it only when this changes.
+   */
+  async generation(kind: ResourceKind, providers: string[]): Promise<number> {
+    await this.prepare(kind, { providers, limit: 1 });
+    return this.view(kind).generation;
+  }
+
+  /**
    * Reads one resource live from its provider and caches it; if the provider is unavailable, answers
    * the cached copy marked stale rather than failing.
    */
