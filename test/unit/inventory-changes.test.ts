@@ -228,6 +228,18 @@ describe('InventoryService refreshed by changes', () => {
     assert.equal((await listed()).z, 'running');
   });
 
+  it('moves the generation when a resource changes, not when a refresh only confirms the listing', async () => {
+    await listed();
+    const before = await inventory.generation('instance', ['sim-a']);
+    await sleep(5);
+    await listed();
+    assert.equal(await inventory.generation('instance', ['sim-a']), before, 'a refresh that found nothing');
+    const w = (await inventory.list('instance', { limit: 1000 })).items.find((i) => i.name === 'w') as Instance;
+    await sim.setTags?.('instance', w.nativeId, { moved: 'yes' });
+    await listed();
+    assert.notEqual(await inventory.generation('instance', ['sim-a']), before, 'a tag changed behind the gateway');
+  });
+
   it('ends with the same view as a fresh full listing', async () => {
     const viaChanges = await inventory.list('instance', { limit: 1000, fresh: true });
     const fresh = new InventoryService(store, registry, { maxAgeMs: 60_000, providerTimeoutMs: 3_000 });

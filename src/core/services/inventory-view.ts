@@ -169,7 +169,10 @@ export class InventoryView<K extends ResourceKind> {
     return this.entries.size;
   }
 
-  /** A number that changes whenever anything the view lists does: a key for what fronts render from it. */
+  /**
+   * A number that changes whenever a resource the view lists does (a confirmation that changes only observation
+   * times leaves it): a key for what fronts render from the resources without their observation time.
+   */
   get generation(): number {
     return this.gen;
   }
@@ -355,8 +358,10 @@ export class InventoryView<K extends ResourceKind> {
       }
     }
     this.confirmedAt.set(provider, observedAt);
-    // Every entry of the provider now shows the new observation time.
-    this.changed();
+    // Every entry of the provider now shows the new observation time: kept pages (which show it) go; the
+    // generation (what fronts rendering no observation time key by) moves only when a resource did.
+    if (changed.length > 0 || removed.length > 0) this.changed();
+    else this.pages.clear();
     this.settleTouched(provider, listedSince);
     return { changed, gone: removed };
   }
