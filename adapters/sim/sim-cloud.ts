@@ -22,7 +22,9 @@ import {
   type InstanceState,
   type NativeFlavor,
   type NativeImage,
+  type NativeChanges,
   type NativeInstance,
+  type NativeOfKind,
   type NativePage,
   type NativeSnapshot,
   type NativeVolume,
@@ -40,6 +42,7 @@ import { mergeFaults, parseSimSettings, type SimQuotas, type SimSettings, type W
 import {
   effectiveState,
   SimState,
+  type ChangePoint,
   type ImageRow,
   type InstanceRow,
   type SnapshotRow,
@@ -71,6 +74,8 @@ export const WORKLOAD_TAG = 'sim:workload';
 const WORKLOAD_APPS: ReadonlySet<string> = new Set(['kv']);
 
 const MAX_PAGE = 1000;
+/** More changes than this in one `listChanges` answer are left to a full listing, which yields between pages. */
+const MAX_CHANGES = 2000;
 const MAX_VOLUME_GIB = 16384;
 const DISK_FORMATS: ReadonlySet<string> = new Set<NativeImage['diskFormat']>(['raw', 'qcow2', 'vmdk', 'vhd', 'ami']);
 /** The device names EC2 suggests for data volumes. */
@@ -133,6 +138,8 @@ export class SimCloudAdapter implements CloudAdapter {
   private syncTimer?: NodeJS.Timeout;
   /** True once the address block has changed under existing instances: every address is then looked up before use. */
   private addressReuse = false;
+  /** Names this adapter object in its change tokens, so a token from another (an earlier open, another file) is not trusted. */
+  private readonly epoch = randomBytes(6).toString('hex');
 
   private constructor(
     readonly providerId: string,
@@ -215,6 +222,36 @@ export class SimCloudAdapter implements CloudAdapter {
 
   listInstances(page?: PageRequest): Promise<NativePage<NativeInstance>> {
     return this.call((now) => this.list('instances', page, now, (r) => this.toInstance(r, now)));
+  }
+
+  /**
+   * Changes since a token of this adapter object: rows written since its change number (by any process), rows whose
+   * transition fell due or whose linger time ended since its time, removed rows, and `recheck` read as they are now.
+   */
+  listChanges<K extends TaggableKind>(
+    kind: K,
+    since: string | undefined,
+    recheck: readonly string[],
+  ): Promise<NativeChanges<NativeOfKind[K]>> {
+    return this.call((now) => {
+      const table = TABLE_OF[kind];
+      if (table === undefined) throw invalid('kind', `'${String(kind)}' is not a listed kind`);
+      const convert = (row: Tables[typeof table]) => this.toNative(table, row, now) as NativeOfKind[K];
+      const from = this.parseChangeToken(since);
+      const found = from && recheck.length <= MAX_CHANGES ? this.state.changes(table, from, now, MAX_CHANGES) : undefined;
+      if (found === undefined) return { next: this.changeToken(this.state.changePoint(now)) };
+      const items = found.changes.rows.map(convert);
+      const gone = [...found.changes.gone];
+      const seen = new Set([...gone, ...found.changes.rows.map((r) => r.id)]);
+      for (const id of recheck) {
+        if (typeof id !== 'string' || seen.has(id)) continue;
+        seen.add(id);
+        const row = this.state.get(table, id, now);
+        if (row === undefined) gone.push(id);
+        else items.push(convert(row));
+      }
+      return { next: this.changeToken(found.point), changes: { items, gone } };
+    });
   }
 
   getInstance(id: string): Promise<NativeInstance> {
@@ -797,6 +834,30 @@ export class SimCloudAdapter implements CloudAdapter {
     const { rows, more } = this.state.page(table, marker, Math.min(limit, MAX_PAGE), now);
     const items = rows.map(convert);
     return more ? { items, marker: rows[rows.length - 1]!.id } : { items };
+  }
+
+  private changeToken(point: ChangePoint): string {
+    return `${this.epoch}.${point.rev}.${point.at}`;
+  }
+
+  /** The point a token of this adapter object names; undefined for anything else. */
+  private parseChangeToken(token: string | undefined): ChangePoint | undefined {
+    const [epoch, rev, at, ...rest] = typeof token === 'string' ? token.split('.') : [];
+    if (epoch !== this.epoch || rest.length > 0 || !/^\d+$/.test(rev ?? '') || !/^\d+$/.test(at ?? '')) return undefined;
+    return { rev: Number(rev), at: Number(at) };
+  }
+
+  private toNative<T extends Table>(table: T, row: Tables[T], now: number): unknown {
+    switch (table) {
+      case 'instances':
+        return this.toInstance(row as InstanceRow, now);
+      case 'images':
+        return this.toImage(row as ImageRow, now);
+      case 'volumes':
+        return this.toVolume(row as VolumeRow, now);
+      default:
+        return this.toSnapshot(row as SnapshotRow, now);
+    }
   }
 
   private mustGet<T extends Table>(table: T, id: string, now: number, field?: string): Tables[T] {

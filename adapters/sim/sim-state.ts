@@ -123,13 +123,42 @@ CREATE TABLE IF NOT EXISTS snapshots (
 const ADDED_COLUMNS: Array<[Table, string, string]> = [
   ['instances', 'workload', 'TEXT'],
   ['instances', 'disk_file', 'TEXT'],
+  // The change sequence number of a row's last write (see `changes`); null for rows written before it existed.
+  ['instances', 'rev', 'INTEGER'],
+  ['images', 'rev', 'INTEGER'],
+  ['volumes', 'rev', 'INTEGER'],
+  ['snapshots', 'rev', 'INTEGER'],
 ];
 
 /** Indexes over added columns, created once those columns exist. */
 const LATER_INDEXES = `
 CREATE INDEX IF NOT EXISTS instances_private_ip ON instances (private_ip);
 CREATE INDEX IF NOT EXISTS instances_workload ON instances (id) WHERE workload IS NOT NULL;
+${(['instances', 'images', 'volumes', 'snapshots'] as const)
+  .map(
+    (t) =>
+      `CREATE INDEX IF NOT EXISTS ${t}_rev ON ${t} (rev) WHERE rev IS NOT NULL;\n` +
+      `CREATE INDEX IF NOT EXISTS ${t}_due ON ${t} (due_at) WHERE due_at IS NOT NULL;`,
+  )
+  .join('\n')}
+CREATE TABLE IF NOT EXISTS tombstones (tbl TEXT NOT NULL, id TEXT NOT NULL, rev INTEGER NOT NULL, PRIMARY KEY (tbl, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tombstones_rev ON tombstones (tbl, rev);
 `;
+
+/** Tombstones older than this many writes are dropped; a reader whose token is older lists everything again. */
+const TOMBSTONE_SPAN = 100_000;
+
+/** A point in a provider's history: the last change sequence number seen, and the time it was read at. */
+export interface ChangePoint {
+  rev: number;
+  at: number;
+}
+
+/** What changed in a table between a ChangePoint and now: rows to show again, and ids no longer listed. */
+export interface TableChanges<R> {
+  rows: R[];
+  gone: string[];
+}
 
 /** Opens a sim database the way every sim file wants it: WAL, NORMAL sync, patient with a second opener. */
 export function openDatabase(file: string): Database.Database {
@@ -199,17 +228,83 @@ export class SimState {
   }
 
   insert<T extends Table>(table: T, row: Tables[T]): void {
-    const cols = Object.keys(row);
-    this.stmt(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`).run(row);
+    this.stamped(() => {
+      const stamped = { ...row, rev: this.nextRev() };
+      const cols = Object.keys(stamped);
+      this.stmt(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`).run(stamped);
+    });
   }
 
   update<T extends Table>(table: T, id: string, patch: Partial<Tables[T]>): void {
-    const cols = Object.keys(patch).sort();
-    this.stmt(`UPDATE ${table} SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...patch, id });
+    this.stamped(() => {
+      const stamped = { ...patch, rev: this.nextRev() };
+      const cols = Object.keys(stamped).sort();
+      this.stmt(`UPDATE ${table} SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...stamped, id });
+    });
   }
 
   remove(table: Table, id: string): void {
-    this.stmt(`DELETE FROM ${table} WHERE id = ?`).run(id);
+    this.stamped(() => {
+      this.stmt('INSERT OR REPLACE INTO tombstones (tbl, id, rev) VALUES (?, ?, ?)').run(table, id, this.nextRev());
+      this.stmt(`DELETE FROM ${table} WHERE id = ?`).run(id);
+    });
+  }
+
+  /**
+   * Runs a write and its change number in one transaction (the caller's, if it has one), so that a reader in another
+   * process never sees the number without the write it stands for.
+   */
+  private stamped(fn: () => void): void {
+    if (this.db.inTransaction) fn();
+    else this.tx(fn);
+  }
+
+  /** Where the table's history stands now: a starting point for `changes`. */
+  changePoint(now: number): ChangePoint {
+    return { rev: this.currentRev(), at: now };
+  }
+
+  /**
+   * What changed in `table` from `since` to `now`, read in one transaction: rows written since (their rev), rows
+   * whose lazy transition fell due or whose linger time ended in between (no write marks those), and rows removed
+   * (tombstones). Undefined when it cannot tell (tombstones that old are dropped) or when more than `limit` rows
+   * changed: the caller then lists everything. Rows of every writer count, another process's included.
+   */
+  changes<T extends Table>(
+    table: T,
+    since: ChangePoint,
+    now: number,
+    limit: number,
+  ): { changes: TableChanges<Tables[T]>; point: ChangePoint } | undefined {
+    return this.db
+      .transaction(() => {
+        if (since.rev < (this.getMeta<number>('tombstone_floor') ?? 0)) return undefined;
+        const point = this.changePoint(now);
+        const byId = new Map<string, Tables[T]>();
+        const add = (rows: unknown[]): boolean => {
+          for (const r of rows as Tables[T][]) byId.set(r.id, r);
+          return byId.size <= limit;
+        };
+        if (!add(this.stmt(`SELECT * FROM ${table} WHERE rev > ? LIMIT ?`).all(since.rev, limit + 1))) return undefined;
+        if (!add(this.stmt(`SELECT * FROM ${table} WHERE due_at > ? AND due_at <= ? LIMIT ?`).all(since.at, now, limit + 1)))
+          return undefined;
+        if (
+          LINGERING.has(table) &&
+          !add(this.stmt(`SELECT * FROM ${table} WHERE gone_at > ? AND gone_at <= ? LIMIT ?`).all(since.at, now, limit + 1))
+        )
+          return undefined;
+        const removed = this.stmt('SELECT id FROM tombstones WHERE tbl = ? AND rev > ? LIMIT ?').all(
+          table,
+          since.rev,
+          limit + 1,
+        ) as Array<{ id: string }>;
+        if (byId.size + removed.length > limit) return undefined;
+        const rows: Tables[T][] = [];
+        const gone = removed.map((r) => r.id);
+        for (const row of byId.values()) isGone(row, now) ? gone.push(row.id) : rows.push(row);
+        return { changes: { rows, gone }, point };
+      })
+      .deferred();
   }
 
   /** Volumes whose attachment points at `instanceId` (including finished detaches; callers check the state). */
@@ -234,7 +329,24 @@ export class SimState {
 
   /** Forgets rows whose linger time has passed; cheap because only lingering rows are in the partial indexes. */
   purge(now: number): void {
-    for (const table of LINGERING) this.stmt(`DELETE FROM ${table} WHERE gone_at <= ?`).run(now);
+    this.stamped(() => this.purgeNow(now));
+  }
+
+  private purgeNow(now: number): void {
+    const rev = this.nextRev();
+    for (const table of LINGERING) {
+      this.stmt(`INSERT OR REPLACE INTO tombstones (tbl, id, rev) SELECT '${table}', id, ? FROM ${table} WHERE gone_at <= ?`).run(
+        rev,
+        now,
+      );
+      this.stmt(`DELETE FROM ${table} WHERE gone_at <= ?`).run(now);
+    }
+    // Tombstones are kept for readers that are at most TOMBSTONE_SPAN writes behind; older readers list everything.
+    const floor = rev - TOMBSTONE_SPAN;
+    if (floor > (this.getMeta<number>('tombstone_floor') ?? 0)) {
+      this.stmt('DELETE FROM tombstones WHERE rev < ?').run(floor);
+      this.setMeta('tombstone_floor', floor);
+    }
   }
 
   /** Live instances per flavor and live volume totals, for rebuilding quota usage on open. */
@@ -265,6 +377,20 @@ export class SimState {
     const row = this.stmt(
       `INSERT INTO meta (key, value) VALUES (?, '0') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`,
     ).get(key) as { value: string | number };
+    return Number(row.value);
+  }
+
+  /** The change sequence number of the last write, 0 before any. */
+  private currentRev(): number {
+    const row = this.stmt("SELECT value FROM meta WHERE key = 'rev'").get() as { value: string | number } | undefined;
+    return row === undefined ? 0 : Number(row.value);
+  }
+
+  /** The next change sequence number, handed out inside the writer's own statement order (so in commit order). */
+  private nextRev(): number {
+    const row = this.stmt(
+      `INSERT INTO meta (key, value) VALUES ('rev', 1) ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`,
+    ).get() as { value: string | number };
     return Number(row.value);
   }
 

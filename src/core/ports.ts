@@ -17,6 +17,26 @@ export type NativeSnapshot = Native<Snapshot>;
 export type NativeVolume = Native<Volume>;
 export type NativeFlavor = Native<Flavor>;
 
+/** Each listed kind's native form (flavors are static and left out of change tracking). */
+export interface NativeOfKind {
+  instance: NativeInstance;
+  image: NativeImage;
+  snapshot: NativeSnapshot;
+  volume: NativeVolume;
+}
+
+/** What `listChanges` answers. */
+export interface NativeChanges<T> {
+  /** The token to pass as `since` next time. */
+  next: string;
+  /**
+   * Resources to show again (changed, new, or asked for in `recheck`) and native ids no longer listed; absent when
+   * the adapter cannot tell (no `since`, a token it does not know or no longer covers, too many changes): the
+   * caller then lists everything, which `next` already covers.
+   */
+  changes?: { items: T[]; gone: string[] };
+}
+
 export interface PageRequest {
   limit?: number;
   /** The provider's own continuation marker from a previous page. */
@@ -107,6 +127,16 @@ export interface CloudAdapter {
   listFlavors(): Promise<NativeFlavor[]>;
 
   listInstances(page?: PageRequest): Promise<NativePage<NativeInstance>>;
+  /**
+   * Optional, for adapters that know it cheaply (the sim): what changed in `kind` since `since` (a `next` an earlier
+   * call answered), plus the current form of each native id in `recheck`, so that refreshing the inventory of an
+   * unchanged provider costs almost nothing. Adapters without it are listed in full on every refresh.
+   */
+  listChanges?<K extends TaggableKind>(
+    kind: K,
+    since: string | undefined,
+    recheck: readonly string[],
+  ): Promise<NativeChanges<NativeOfKind[K]>>;
   getInstance(id: string): Promise<NativeInstance>;
   createInstance(spec: CreateInstanceSpec): Promise<NativeInstance>;
   startInstance(id: string): Promise<void>;

@@ -399,6 +399,38 @@ export function runCloudAdapterContract(name: string, setup: () => Promise<Contr
       }
     });
 
+    it('tells what changed since a token, ending where a full listing does (adapters offering listChanges)', async (ctx) => {
+      const changes = a.listChanges?.bind(a);
+      if (!changes) return ctx.skip('adapter does not offer listChanges (the inventory lists it in full)');
+      const mine = (i: NativeInstance) => i.tags['skygate-contract'] === run && i.tags.changes === 'yes';
+      const summary = (items: Iterable<NativeInstance>) =>
+        [...items].map((i) => `${i.nativeId} ${i.state} ${JSON.stringify(i.tags)}`).sort();
+      const fullListing = async () => (await walkPages((p) => a.listInstances(p), 1000)).flat().filter(mine);
+      const first = await changes('instance', undefined, []);
+      assert.equal(first.changes, undefined, 'without a token: list everything');
+      let since = first.next;
+      // The token is taken before the listing, so nothing made in between is missed.
+      const view = new Map((await fullListing()).map((i) => [i.nativeId, i]));
+      const stays = await launch({ tags: { changes: 'yes' } });
+      const ends = await launch({ tags: { changes: 'yes' } });
+      await instanceState(ends.nativeId, 'running');
+      await a.deleteInstance(ends.nativeId);
+      await a.setTags?.('instance', stays.nativeId, { 'skygate-contract': run, changes: 'yes', step: 'tagged' });
+      await waitFor(
+        'the view kept by changes to match a full listing',
+        async () => {
+          const answer = await changes('instance', since, []);
+          assert.ok(answer.changes, 'a token this adapter answered is understood');
+          for (const i of answer.changes.items) if (mine(i)) view.set(i.nativeId, i);
+          for (const id of answer.changes.gone) view.delete(id);
+          since = answer.next;
+          return { kept: summary(view.values()), listed: summary(await fullListing()) };
+        },
+        (v) => JSON.stringify(v.kept) === JSON.stringify(v.listed) && v.kept.some((s) => s.includes('tagged')),
+        t.timeoutMs,
+      );
+    });
+
     it('maps errors onto the taxonomy', async () => {
       const vm = await running();
       assert.equal(await errorCode(a.getInstance(unknownIdLike(vm.nativeId))), 'not_found');

@@ -119,6 +119,19 @@ describe('verifySigV4', () => {
     assert.equal(await codeOf(await signed(BODY, { service: 's3' })), 'SignatureDoesNotMatch');
   });
 
+  it('checks a request sent again as strictly: a signature computed before is reused only for the very same inputs', async () => {
+    const good = await signed(BODY);
+    for (let i = 0; i < 3; i++) assert.equal((await verifySigV4(good, resolve, NOW)).accessKeyId, KEY_ID);
+    // The same request after it was verified (its signature kept), each part changed in turn, is still refused.
+    assert.equal(await codeOf({ ...good, body: Buffer.from(`${BODY}&DryRun=true`) }), 'SignatureDoesNotMatch');
+    assert.equal(await codeOf({ ...good, headers: { ...good.headers, host: 'evil:8080' } }), 'SignatureDoesNotMatch');
+    assert.equal(await codeOf({ ...good, query: { Action: 'TerminateInstances' } }), 'SignatureDoesNotMatch');
+    // A key whose secret changed (rotated) no longer accepts what the old secret signed.
+    const rotated = async (id: string) => (id === KEY_ID ? { secret: `${SECRET}-new`, principal } : undefined);
+    await assert.rejects(verifySigV4(good, rotated, NOW), (e) => e instanceof Ec2Error && e.code === 'SignatureDoesNotMatch');
+    assert.equal((await verifySigV4(good, resolve, NOW)).accessKeyId, KEY_ID);
+  });
+
   it('refuses an unknown key, a stale or future date, and a missing or malformed Authorization', async () => {
     const good = await signed(BODY);
     const auth = String(good.headers.authorization);

@@ -4,7 +4,7 @@ import type { CoreServices } from '../../core/services/index.js';
 import type { CallerContext } from '../../core/services/resource-service.js';
 import type { IdMap } from './id-map.js';
 import type { Ec2Params } from './query-parser.js';
-import type { FragmentCache, XmlObject } from './xml-render.js';
+import type { FragmentCache, KeptAnswers, XmlObject } from './xml-render.js';
 
 export interface Ec2Context {
   core: CoreServices;
@@ -26,6 +26,8 @@ export interface Ec2Context {
   fragments: FragmentCache;
   /** Rendered pages of listings kept between requests (DescribeInstances, polled by tools and dashboards). */
   pages: FragmentCache;
+  /** Whole answers of listings (DescribeInstances pages) kept until anything they show changes. */
+  answers: KeptAnswers;
 }
 
 export interface ActionDef {

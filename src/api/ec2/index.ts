@@ -14,7 +14,7 @@ import { Ec2Error, toEc2Error } from './ec2-errors.js';
 import { IdMap } from './id-map.js';
 import { Ec2Params } from './query-parser.js';
 import { verifySigV4 } from './sigv4-verify.js';
-import { FragmentCache, renderError, renderResponse } from './xml-render.js';
+import { FragmentCache, KeptAnswers, renderError, renderResponse } from './xml-render.js';
 
 export const EC2_API_VERSION = '2016-11-15';
 
@@ -113,6 +113,7 @@ export function createEc2Router(core: CoreServices, options: Ec2Options): expres
   const fragments = new FragmentCache();
   // Whole pages are large: only the most recent hundred queries keep theirs.
   const pages = new FragmentCache(100);
+  const answers = new KeptAnswers(100);
 
   // The raw bytes are what SigV4 signed, so the body is kept as it came and parsed here.
   router.use(express.raw({ type: () => true, limit: options.bodyLimitBytes }));
@@ -211,12 +212,14 @@ export function createEc2Router(core: CoreServices, options: Ec2Options): expres
         requestKey: () => queryKeyOf(verified.region, pairs, true),
         fragments,
         pages,
+        answers,
       };
       const result = await def.run(ctx);
       await ids.flush().catch((e: unknown) => {
         // Cached XML holds ids that must be resolvable later: drop it with the ids that were not recorded.
         fragments.clear();
         pages.clear();
+        answers.clear();
         throw e;
       });
       sendChunks(res, renderResponse(action, requestId, result));

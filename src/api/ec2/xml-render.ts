@@ -124,6 +124,33 @@ export class FragmentCache {
   }
 }
 
+/**
+ * Whole answers of an action by request key, reused while the parts they were made from are the same (`===`);
+ * the parts must cover everything the answer was made from.
+ */
+export class KeptAnswers {
+  private readonly entries = new Map<string, { parts: readonly unknown[]; answer: XmlObject }>();
+
+  constructor(private readonly limit = 100) {}
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get(key: string, parts: readonly unknown[]): XmlObject | undefined {
+    const hit = this.entries.get(key);
+    if (!hit || hit.parts.length !== parts.length) return undefined;
+    for (let i = 0; i < parts.length; i++) if (hit.parts[i] !== parts[i]) return undefined;
+    return hit.answer;
+  }
+
+  put(key: string, parts: readonly unknown[], answer: XmlObject): XmlObject {
+    if (this.entries.size >= this.limit) this.entries.clear();
+    this.entries.set(key, { parts, answer });
+    return answer;
+  }
+}
+
 /** `<{action}Response xmlns="…"><requestId>…</requestId>…members…</{action}Response>`, as UTF-8 chunks. */
 export function renderResponse(action: string, requestId: string, body: XmlObject): Buffer[] {
   const out = new XmlOut();

@@ -17,7 +17,8 @@ export const DEFAULT_INSTANCE_ATTRIBUTES = {
 /** EC2 takes user data up to 16 KiB before base64. */
 const MAX_USER_DATA_BYTES = 16 * 1024;
 /** How long a read is trusted without asking the store again (another replica's change lags by this). */
-const CACHE_MS = 5_000;
+export const INSTANCE_ATTRIBUTES_CACHE_MS = 5_000;
+const CACHE_MS = INSTANCE_ATTRIBUTES_CACHE_MS;
 
 export type ModifiableAttributes = Pick<
   InstanceAttributes,
@@ -58,6 +59,15 @@ export class InstanceAttributeService {
   private readonly cache = new Map<string, { value: InstanceAttributes; until: number }>();
   /** Updates of one instance run one after another, so two concurrent changes both land. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  private gen = 0;
+
+  /**
+   * Changes whenever this gateway changes an instance's attributes: with INSTANCE_ATTRIBUTES_CACHE_MS (how late
+   * another replica's change may be seen), a key for what is rendered from them.
+   */
+  get generation(): number {
+    return this.gen;
+  }
 
   constructor(private readonly store: Store) {}
 
@@ -124,6 +134,7 @@ export class InstanceAttributeService {
         const next = change(row?.attributes ?? {});
         await this.store.putInstanceAttributes({ instanceId, attributes: next, updatedAt: new Date().toISOString() });
         this.cache.set(instanceId, { value: next, until: Date.now() + CACHE_MS });
+        this.gen++;
         return next;
       });
     this.queues.set(instanceId, run);

@@ -18,8 +18,11 @@ interface Entry<R> {
   /** The resource as JSON without `observedAt` and `freshness`, which vary without the resource changing. */
   body: string;
   observedAt: string;
-  /** The full JSON per freshness, built on first read (most entries are read many times between changes). */
-  json?: { fresh?: string; stale?: string };
+  /**
+   * The full JSON per freshness for one observation time, built on first read (most entries are read many times
+   * between changes).
+   */
+  json?: { at: string; fresh?: string; stale?: string };
 }
 
 export interface ViewFilter {
@@ -148,21 +151,78 @@ export class InventoryView<K extends ResourceKind> {
    * began before that must not bring it back. Cleared by the provider's next refresh, which began later.
    */
   private readonly forgotten = new Map<string, Map<string, string>>();
+  /**
+   * When the gateway itself last put or forgot each resource, by provider: a refresh by changes (`applyChanges`)
+   * reads these again, as a full listing would, so that what the gateway wrote never outlives the provider's word.
+   */
+  private readonly touched = new Map<string, Map<string, string>>();
+  /**
+   * When each provider's whole listing was last confirmed by a refresh by changes: the observation time of its
+   * entries that did not change (as the store's `refreshed_at`), so confirming them costs nothing per entry.
+   */
+  private readonly confirmedAt = new Map<string, string>();
+
+  /** Changes whenever anything the view lists does (see `changed`). */
+  private gen = 0;
 
   get size(): number {
     return this.entries.size;
   }
 
+  /**
+   * A number that changes whenever a resource the view lists does (a confirmation that changes only observation
+   * times leaves it): a key for what fronts render from the resources without their observation time.
+   */
+  get generation(): number {
+    return this.gen;
+  }
+
+  /** Every change goes through here, in the same synchronous step as the change itself. */
+  private changed(): void {
+    this.pages.clear();
+    this.gen++;
+  }
+
   get(id: string): ResourceOf<K> | undefined {
     const e = this.entries.get(id);
-    return e && { ...e.resource, observedAt: e.observedAt };
+    return e && { ...e.resource, observedAt: this.observedAtOf(e) };
+  }
+
+  /** When an entry was last observed: by itself, or as part of its provider's confirmed listing. */
+  observedAtOf(e: Entry<ResourceOf<K>>): string {
+    const confirmed = this.confirmedAt.get(e.resource.provider);
+    return confirmed !== undefined && confirmed > e.observedAt ? confirmed : e.observedAt;
+  }
+
+  /** Ids of `provider` the gateway put or forgot before `before`, which a refresh by changes must read again. */
+  touchedBefore(provider: string, before: string): string[] {
+    const touched = this.touched.get(provider);
+    if (!touched) return [];
+    const ids: string[] = [];
+    for (const [id, at] of touched) if (at < before) ids.push(id);
+    return ids;
+  }
+
+  private touch(provider: string, id: string): void {
+    const touched = this.touched.get(provider) ?? new Map<string, string>();
+    this.touched.set(provider, touched);
+    touched.set(id, new Date().toISOString());
+  }
+
+  /** Forgets the touches a refresh that began at `listedSince` has read again. */
+  private settleTouched(provider: string, listedSince: string): void {
+    const touched = this.touched.get(provider);
+    if (!touched) return;
+    for (const [id, at] of touched) if (at < listedSince) touched.delete(id);
+    if (touched.size === 0) this.touched.delete(provider);
   }
 
   /** Adds or replaces one resource; answers whether anything but its observation time changed. */
   put(resource: ResourceOf<K>): boolean {
     this.forgotten.get(resource.provider)?.delete(resource.id);
+    this.touch(resource.provider, resource.id);
     // Even an unchanged resource has a new observation time, which its listing shows.
-    this.pages.clear();
+    this.changed();
     const body = bodyOf(resource);
     const existing = this.entries.get(resource.id);
     this.entries.set(resource.id, { resource, body, observedAt: resource.observedAt });
@@ -174,8 +234,9 @@ export class InventoryView<K extends ResourceKind> {
     const forgotten = this.forgotten.get(provider) ?? new Map<string, string>();
     this.forgotten.set(provider, forgotten);
     forgotten.set(id, new Date().toISOString());
+    this.touch(provider, id);
     if (!this.entries.delete(id)) return false;
-    this.pages.clear();
+    this.changed();
     const at = lowerBound(this.sorted, id);
     if (this.sorted[at] === id) this.sorted.splice(at, 1);
     return true;
@@ -212,7 +273,7 @@ export class InventoryView<K extends ResourceKind> {
       const e = this.entries.get(id);
       return e !== undefined && e.observedAt < listedSince;
     });
-    this.pages.clear();
+    this.changed();
     for (const id of gone) this.entries.delete(id);
     // Read your own writes: what the gateway recorded or forgot after the listing began is newer than the listing.
     const forgotten = this.forgotten.get(provider);
@@ -241,7 +302,68 @@ export class InventoryView<K extends ResourceKind> {
       const goneSet = new Set(gone);
       this.sorted = this.sorted.filter((id) => !goneSet.has(id));
     }
+    this.settleTouched(provider, listedSince);
     return { changed, gone };
+  }
+
+  /**
+   * Applies what a provider reported as changed since its previous refresh (`items` in their current form, `gone`
+   * ids), listed from `listedSince` on, and confirms every other entry of the provider as observed at `observedAt`:
+   * the same view as `replaceProvider` with the whole listing would make, at the cost of the changes alone. The
+   * read-your-writes rules are the same: what the gateway recorded or forgot after `listedSince` stays.
+   * Synchronous (changes are few; an adapter answers a full listing instead of thousands of them).
+   */
+  applyChanges(
+    provider: string,
+    items: ResourceOf<K>[],
+    gone: string[],
+    listedSince: string,
+    observedAt: string,
+  ): Diff<ResourceOf<K>> {
+    const forgotten = this.forgotten.get(provider);
+    this.forgotten.delete(provider);
+    const newer = (id: string) => {
+      const existing = this.entries.get(id);
+      const at = forgotten?.get(id);
+      return (existing !== undefined && existing.observedAt > listedSince) || (at !== undefined && at > listedSince);
+    };
+    const changed: ResourceOf<K>[] = [];
+    const removed: string[] = [];
+    let added = 0;
+    for (const item of items) {
+      if (item.provider !== provider || newer(item.id)) continue;
+      const existing = this.entries.get(item.id);
+      // Unchanged (a recheck that agreed): its observation time is the confirmation below.
+      if (existing && sameData(item, existing.resource, true)) continue;
+      const body = bodyOf(item);
+      if (!existing) added++;
+      if (existing?.body !== body) changed.push(item);
+      this.entries.set(item.id, { resource: item, body, observedAt: item.observedAt });
+    }
+    for (const id of gone) {
+      const e = this.entries.get(id);
+      if (e === undefined || e.resource.provider !== provider || e.observedAt > listedSince) continue;
+      this.entries.delete(id);
+      removed.push(id);
+    }
+    if (added > 64) this.sorted = [...this.entries.keys()].sort();
+    else {
+      if (removed.length > 0) {
+        const goneSet = new Set(removed);
+        this.sorted = this.sorted.filter((id) => !goneSet.has(id));
+      }
+      for (const item of items) {
+        const at = lowerBound(this.sorted, item.id);
+        if (this.sorted[at] !== item.id && this.entries.has(item.id)) this.sorted.splice(at, 0, item.id);
+      }
+    }
+    this.confirmedAt.set(provider, observedAt);
+    // Every entry of the provider now shows the new observation time: kept pages (which show it) go; the
+    // generation (what fronts rendering no observation time key by) moves only when a resource did.
+    if (changed.length > 0 || removed.length > 0) this.changed();
+    else this.pages.clear();
+    this.settleTouched(provider, listedSince);
+    return { changed, gone: removed };
   }
 
   /** Up to `limit` entries after `after` (exclusive) matching `filter`, in id order. */
@@ -276,14 +398,15 @@ export class InventoryView<K extends ResourceKind> {
     return page;
   }
 
-  static toResource<R>(e: Entry<R>, freshness: Freshness): R {
-    return { ...e.resource, observedAt: e.observedAt, freshness };
+  /** The resource with its observation time (the entry's own unless given, as `observedAtOf` answers it) and freshness. */
+  static toResource<R>(e: Entry<R>, freshness: Freshness, observedAt = e.observedAt): R {
+    return { ...e.resource, observedAt, freshness };
   }
 
-  /** The same resource as JSON, built once from the pre-serialised body. */
-  static toJson<R>(e: Entry<R>, freshness: Freshness): string {
-    e.json ??= {};
-    e.json[freshness] ??= `{"observedAt":${JSON.stringify(e.observedAt)},"freshness":"${freshness}",${e.body.slice(1)}`;
+  /** The same resource as JSON, built once per observation time from the pre-serialised body. */
+  static toJson<R>(e: Entry<R>, freshness: Freshness, observedAt = e.observedAt): string {
+    if (e.json?.at !== observedAt) e.json = { at: observedAt };
+    e.json[freshness] ??= `{"observedAt":${JSON.stringify(observedAt)},"freshness":"${freshness}",${e.body.slice(1)}`;
     return e.json[freshness];
   }
 }

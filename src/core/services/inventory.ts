@@ -10,6 +10,7 @@ import { parseId } from '../ids.js';
 import type { ResourceKind, ResourceOf } from '../model.js';
 import type { ProviderRegistry } from '../registry.js';
 import { getNative, listAllNative, toResource, type NativeOf } from '../resources.js';
+import type { TaggableKind } from '../ports.js';
 import { InventoryView, type ViewEntry } from './inventory-view.js';
 import type { ProviderSyncState, Store } from '../store-port.js';
 
@@ -85,6 +86,8 @@ export class InventoryService {
   private readonly sync = new Map<string, ProviderSyncState>();
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly views = new Map<ResourceKind, InventoryView<ResourceKind>>();
+  /** Per provider and kind, the adapter's token for its next `listChanges` (adapters that offer it). */
+  private readonly changeTokens = new Map<string, string>();
 
   constructor(
     private readonly store: Store,
@@ -115,7 +118,9 @@ export class InventoryService {
     return {
       items: q.shared
         ? sel.entries.map((e) => e.resource)
-        : sel.entries.map((e) => InventoryView.toResource(e, sel.stale.has(e.resource.provider) ? 'stale' : 'fresh')),
+        : sel.entries.map((e) =>
+            InventoryView.toResource(e, sel.stale.has(e.resource.provider) ? 'stale' : 'fresh', this.view(kind).observedAtOf(e)),
+          ),
       versions: sel.entries.map((e) => e.body),
       ...(sel.nextCursor !== undefined && { nextCursor: sel.nextCursor }),
       providers: sel.providers,
@@ -133,7 +138,10 @@ export class InventoryService {
     const providersJson = JSON.stringify(statuses);
     const build = () => {
       const sel = this.pageOf(kind, q, providers, after, statuses);
-      const items = sel.entries.map((e) => InventoryView.toJson(e, sel.stale.has(e.resource.provider) ? 'stale' : 'fresh'));
+      const view = this.view(kind);
+      const items = sel.entries.map((e) =>
+        InventoryView.toJson(e, sel.stale.has(e.resource.provider) ? 'stale' : 'fresh', view.observedAtOf(e)),
+      );
       const cursor = sel.nextCursor === undefined ? '' : `,"nextCursor":${JSON.stringify(sel.nextCursor)}`;
       return Buffer.from(`{"items":[${items.join(',')}]${cursor},"providers":${providersJson}}`);
     };
@@ -143,6 +151,16 @@ export class InventoryService {
     // the providers' statuses (which also decide each item's freshness).
     const key = `${providersJson}\n${JSON.stringify([providers, q.state, q.name, q.tags, q.limit, after])}`;
     return this.view(kind).encodedPage(key, build);
+  }
+
+  /**
+   * Brings the providers' caches of `kind` up to date as a listing would (a refresh behind when old, a wait when
+   * never listed) and answers the view's generation, which changes whenever anything listed of `kind` does: for a
+   * front that keeps its own rendering of a listing, and re-renders it only when this changes.
+   */
+  async generation(kind: ResourceKind, providers: string[]): Promise<number> {
+    await this.prepare(kind, { providers, limit: 1 });
+    return this.view(kind).generation;
   }
 
   /**
@@ -271,6 +289,51 @@ export class InventoryService {
     };
   }
 
+  /**
+   * Brings the view and the store in line with the provider, as listed from `listedSince` on; answers the
+   * observation time. An adapter that tells what changed since its last token (the sim) costs only its changes
+   * (and the ids the gateway itself wrote since, read again); any other, or one that cannot tell, is listed whole.
+   */
+  private async relist(provider: string, kind: ResourceKind, listedSince: string): Promise<string> {
+    const adapter = this.registry.cloud(provider);
+    const view = this.view(kind);
+    const tokenKey = `${provider}/${kind}`;
+    let next: string | undefined;
+    if (kind !== 'flavor' && adapter.listChanges) {
+      const since = this.changeTokens.get(tokenKey);
+      const touched = since === undefined ? [] : view.touchedBefore(provider, listedSince);
+      const prefix = `${provider}:`;
+      const answer = await adapter.listChanges(
+        kind as TaggableKind,
+        since,
+        touched.map((id) => id.slice(prefix.length)),
+      );
+      next = answer.next;
+      if (answer.changes) {
+        const observedAt = new Date().toISOString();
+        const items = answer.changes.items.map((n) => toResource(kind, provider, n as NativeOf<ResourceKind>, observedAt));
+        const gone = answer.changes.gone.map((id) => `${prefix}${id}`);
+        const diff = view.applyChanges(provider, items, gone, listedSince, observedAt);
+        await this.store.patchInventory<ResourceKind>(provider, kind, diff, observedAt);
+        this.changeTokens.set(tokenKey, next);
+        return observedAt;
+      }
+    }
+    const natives = await listAllNative(adapter, kind);
+    const observedAt = new Date().toISOString();
+    // Thousands of conversions in one go would stall every request for tens of milliseconds.
+    const items: ResourceOf<ResourceKind>[] = [];
+    for (const [i, n] of natives.entries()) {
+      if (i > 0 && i % REFRESH_CHUNK === 0) await yieldToEventLoop();
+      items.push(toResource(kind, provider, n, observedAt));
+    }
+    const diff = await view.replaceProvider(provider, items, listedSince);
+    await this.store.patchInventory(provider, kind, diff, observedAt);
+    if (next === undefined) this.changeTokens.delete(tokenKey);
+    else this.changeTokens.set(tokenKey, next);
+    return observedAt;
+  }
+
   /** One refresh per provider and kind at a time, however many readers ask. */
   private refresh(provider: string, kind: ResourceKind): Promise<void> {
     const key = `${provider}/${kind}`;
@@ -290,16 +353,7 @@ export class InventoryService {
     const run = (async () => {
       let next: ProviderSyncState;
       try {
-        const natives = await listAllNative(this.registry.cloud(provider), kind);
-        const observedAt = new Date().toISOString();
-        // Thousands of conversions in one go would stall every request for tens of milliseconds.
-        const items: ResourceOf<ResourceKind>[] = [];
-        for (const [i, n] of natives.entries()) {
-          if (i > 0 && i % REFRESH_CHUNK === 0) await yieldToEventLoop();
-          items.push(toResource(kind, provider, n, observedAt));
-        }
-        const diff = await this.view(kind).replaceProvider(provider, items, attemptedAt);
-        await this.store.patchInventory(provider, kind, diff, observedAt);
+        const observedAt = await this.relist(provider, kind, attemptedAt);
         next = { provider, kind, attemptedAt, observedAt, ok: true };
       } catch (e) {
         next = {

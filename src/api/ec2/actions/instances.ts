@@ -1,4 +1,5 @@
 /** Instances: RunInstances, DescribeInstances, DescribeInstanceStatus and the Start/Stop/Reboot/Terminate actions. */
+import { INSTANCE_ATTRIBUTES_CACHE_MS } from '../../../core/services/instance-attributes.js';
 import {
   MAX_LAUNCH_COUNT,
   toSkygateError,
@@ -306,7 +307,33 @@ async function selectInstances(
   return { items: [...byId.values()].filter((r) => !predicate || predicate(r)) };
 }
 
+/**
+ * What a listing page of DescribeInstances is rendered from besides the request itself: the region's instances and
+ * volumes (the inventory's generations), the attributes this gateway changed, the region's default network, and
+ * the period for which attribute reads are trusted (another replica's changes are seen as late as a read would).
+ */
+async function listingParts(ctx: Ec2Context): Promise<unknown[]> {
+  const providers = [ctx.region];
+  return [
+    await ctx.core.inventory.generation('instance', providers),
+    await ctx.core.inventory.generation('volume', providers),
+    ctx.core.instanceAttributes.generation,
+    await ctx.core.network.defaults(ctx.region),
+    Math.floor(Date.now() / INSTANCE_ATTRIBUTES_CACHE_MS),
+  ];
+}
+
 const describeInstances = defineAction(['InstanceId', 'Filter', 'MaxResults', 'NextToken'], async (ctx) => {
+  // A listing (not by id) keeps its whole answer until anything it shows changes: tools poll the same pages.
+  const listing = ctx.params.list('InstanceId').length === 0;
+  const parts = listing ? await listingParts(ctx) : undefined;
+  const kept = parts && ctx.answers.get(ctx.requestKey(), parts);
+  if (kept) return kept;
+  const answer = await renderInstancesAnswer(ctx);
+  return parts ? ctx.answers.put(ctx.requestKey(), parts, answer) : answer;
+});
+
+async function renderInstancesAnswer(ctx: Ec2Context): Promise<XmlObject> {
   const {
     items,
     versions,
@@ -324,7 +351,7 @@ const describeInstances = defineAction(['InstanceId', 'Filter', 'MaxResults', 'N
   const id = ctx.requestKey();
   const page = ctx.pages.get(id, parts) ?? ctx.pages.put(id, parts, renderItems(reservations(ctx, items, s, versions)));
   return { reservationSet: page, nextToken: token };
-});
+}
 
 /** Decodes base64 user data for the provider; EC2 carries it base64-encoded. */
 function userDataOf(raw: string | undefined): { base64?: string; text?: string } {
