@@ -76,6 +76,8 @@ before(async () => {
 });
 
 after(async () => {
+  // SIGTERM first: npm passes it on to the gateway, while the SIGKILL of `close()` would leave the gateway orphaned.
+  await gw?.stop('SIGTERM').catch(() => undefined);
   await gw?.close();
   if (home) {
     await stopHaproxy();
