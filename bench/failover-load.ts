@@ -21,10 +21,13 @@ export interface FailoverLoadResult {
   /** Per instance id: first and last answer, milliseconds since the epoch. */
   servedBy: Record<string, { first: number; last: number; count: number }>;
   startedAt: number;
+  /** Non-2xx answers per second since `startedAt` (connection errors and timeouts are only counted in `failed`). */
+  non2xxBySecond: Record<string, number>;
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as FailoverLoadSpec;
 const servedBy: FailoverLoadResult['servedBy'] = {};
+const non2xxBySecond: Record<string, number> = {};
 const startedAt = Date.now();
 const r = await autocannon({
   url: spec.url,
@@ -37,7 +40,11 @@ const r = await autocannon({
       method: 'GET',
       path: '/whoami',
       onResponse(status, _body, _context, headers) {
-        if (status !== 200) return;
+        if (status !== 200) {
+          const second = String(Math.floor((Date.now() - startedAt) / 1000));
+          non2xxBySecond[second] = (non2xxBySecond[second] ?? 0) + 1;
+          return;
+        }
         const id = String(headers?.['x-skygate-instance'] ?? 'unknown');
         const now = Date.now();
         const seen = servedBy[id];
@@ -53,5 +60,6 @@ const result: FailoverLoadResult = {
   failed: r.non2xx + r.errors + r.timeouts,
   servedBy,
   startedAt,
+  non2xxBySecond,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -38,6 +38,9 @@ const COLD_ROUNDS = ROUNDS ? Math.min(ROUNDS, 3) : 3;
 const PLANNED_ROUNDS = ROUNDS ? Math.min(ROUNDS, 3) : 3;
 const FAULT_AFTER_MS = 4000;
 const LOAD_S = 14;
+/** A cold standby launches from its replica: the load runs longer to see it serve. */
+const COLD_LOAD_S = 30;
+const ONLY = new Set((process.env.BENCH_FAILOVER_ONLY ?? 'warm,cold,planned').split(','));
 
 interface Group {
   id: string;
@@ -108,8 +111,8 @@ async function launch(provider: string, name: string): Promise<{ id: string; nat
 }
 
 /** Runs the load generator in its own process for LOAD_S seconds. */
-function startLoad(url: string): Promise<FailoverLoadResult> {
-  const spec: FailoverLoadSpec = { url, ...LOAD, durationS: LOAD_S };
+function startLoad(url: string, durationS = LOAD_S): Promise<FailoverLoadResult> {
+  const spec: FailoverLoadSpec = { url, ...LOAD, durationS };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/failover-load.ts', JSON.stringify(spec)], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -133,19 +136,28 @@ function recoveryMs(load: FailoverLoadResult, oldIds: Set<string>, faultAt: numb
   return firsts.length === 0 ? undefined : Math.min(...firsts) - faultAt;
 }
 
-/** Writes keys one after another through the load balancer until `stop`; answers those acknowledged, with when. */
-async function writer(url: string, prefix: string, stopAt: () => boolean): Promise<Array<{ key: string; at: number }>> {
+/**
+ * Writes keys one after another through the load balancer until `stop` says so; `acked` grows as they are
+ * acknowledged (with when), `done` ends with the writer.
+ */
+function writer(
+  url: string,
+  prefix: string,
+  stopAt: () => boolean,
+): { acked: Array<{ key: string; at: number }>; done: Promise<void> } {
   const acked: Array<{ key: string; at: number }> = [];
-  for (let n = 0; !stopAt(); n++) {
-    const key = `${prefix}-${n}`;
-    const ok = await fetch(`${url}/kv/${key}`, { method: 'PUT', body: key, signal: AbortSignal.timeout(8000) }).then(
-      (r) => r.status < 300,
-      () => false,
-    );
-    if (ok) acked.push({ key, at: Date.now() });
-    await sleep(50);
-  }
-  return acked;
+  const done = (async () => {
+    for (let n = 0; !stopAt(); n++) {
+      const key = `${prefix}-${n}`;
+      const ok = await fetch(`${url}/kv/${key}`, { method: 'PUT', body: key, signal: AbortSignal.timeout(8000) }).then(
+        (r) => r.status < 300,
+        () => false,
+      );
+      if (ok) acked.push({ key, at: Date.now() });
+      await sleep(50);
+    }
+  })();
+  return { acked, done };
 }
 
 async function main(): Promise<void> {
@@ -192,7 +204,12 @@ async function main(): Promise<void> {
     // ---- unplanned, warm standby, five in a row, with the HAProxy-alone baseline under the same fault
     const warmRows: string[][] = [];
     const warmFigures: Array<Record<string, unknown>> = [];
-    for (let round = 0; round < WARM_ROUNDS; round++) {
+    // One writer for all the warm rounds: keys acknowledged since the previous failover and missing after the next
+    // are the data that failover lost (what the replica did not hold yet).
+    let writing = ONLY.has('warm');
+    const writes = writer(edge.url, 'k', () => !writing);
+    let windowStart = Date.now();
+    for (let round = 0; ONLY.has('warm') && round < WARM_ROUNDS; round++) {
       const g = await standbyReady(warm, true);
       const from = g.status.primary;
       const to = other(from);
@@ -218,20 +235,17 @@ async function main(): Promise<void> {
         HAPROXY_DEFAULTS,
       );
       await sleep(2500); // the baseline's first checks pass
-      let writing = true;
-      const writes = writer(edge.url, `r${round}`, () => !writing);
       const [skygateLoad, baselineLoad] = [startLoad(edge.url), startLoad(baseline.url)];
       await sleep(FAULT_AFTER_MS);
       const faultAt = Date.now();
       await fault(from, true);
       const [s, b] = await Promise.all([skygateLoad, baselineLoad]);
-      writing = false;
-      const acked = await writes;
       const after = await until('failover recorded', 60_000, async () => {
         const x = await group(warm);
         return x.status.primary === to && x.status.activeOperation === undefined ? x : undefined;
       });
-      const before = acked.filter((w) => w.at < faultAt);
+      const before = writes.acked.filter((w) => w.at >= windowStart && w.at < faultAt);
+      windowStart = Date.now();
       let lost = 0;
       for (const w of before) {
         const r = await fetch(`${edge.url}/kv/${w.key}`).then(
@@ -271,50 +285,61 @@ async function main(): Promise<void> {
         `${replicaAge ?? '—'} s`,
       ]);
       console.log(`warm round ${round + 1}: ${warmRows.at(-1)?.join(' | ')}`);
+      if (s.failed > 0)
+        console.log(
+          `  non-2xx by second since the load began (fault at ${Math.round((faultAt - s.startedAt) / 1000)} s): ${JSON.stringify(s.non2xxBySecond)}`,
+        );
     }
-    console.log(
-      '\nUnplanned failover, warm standby (probes 1 s, fall 2) — five in a row; baseline: HAProxy alone, backup server, inter 2s fall 3',
-    );
-    printTable([
-      [
-        'round',
-        'fault → first request at standby',
-        'detect / decide / fence / launch / healthy / flip (ms)',
-        'failed requests',
-        'baseline (HAProxy alone)',
-        'keys lost',
-        'replica age at fault',
-      ],
-      ...warmRows,
-    ]);
-    const rtos = warmFigures.map((f) => f.rto as number).filter((x) => x !== undefined);
-    const baseRtos = warmFigures.map((f) => f.baseRto as number).filter((x) => x !== undefined);
-    const failedPct = warmFigures.map((f) => (100 * (f.failed as number)) / Math.max(1, f.sent as number));
-    const baseFailedPct = warmFigures.map((f) => (100 * (f.baseFailed as number)) / Math.max(1, f.baseSent as number));
-    printTable([
-      ['warm, median (min–max)', 'skygate', 'HAProxy alone', 'aim'],
-      ['fault → first request at standby (ms)', showSpread(spread(rtos)), showSpread(spread(baseRtos)), '< 3000 ms'],
-      ['failed requests (% of sent)', showSpread(spread(failedPct), 3), showSpread(spread(baseFailedPct), 3), '< 0.1 %'],
-    ]);
-    results.warm = {
-      rounds: warmFigures,
-      rto: spread(rtos),
-      baselineRto: spread(baseRtos),
-      failedPct: spread(failedPct),
-      baselineFailedPct: spread(baseFailedPct),
-    };
+    writing = false;
+    await writes.done;
+    if (ONLY.has('warm')) {
+      console.log(
+        '\nUnplanned failover, warm standby (probes 1 s, fall 2) — five in a row; baseline: HAProxy alone, backup server, inter 2s fall 3',
+      );
+      printTable([
+        [
+          'round',
+          'fault → first request at standby',
+          'detect / decide / fence / launch / healthy / flip (ms)',
+          'failed requests',
+          'baseline (HAProxy alone)',
+          'keys lost',
+          'replica age at fault',
+        ],
+        ...warmRows,
+      ]);
+      const rtos = warmFigures.map((f) => f.rto as number).filter((x) => x !== undefined);
+      const baseRtos = warmFigures.map((f) => f.baseRto as number).filter((x) => x !== undefined);
+      const failedPct = warmFigures.map((f) => (100 * (f.failed as number)) / Math.max(1, f.sent as number));
+      const baseFailedPct = warmFigures.map((f) => (100 * (f.baseFailed as number)) / Math.max(1, f.baseSent as number));
+      printTable([
+        ['warm, median (min–max)', 'skygate', 'HAProxy alone', 'aim'],
+        ['fault → first request at standby (ms)', showSpread(spread(rtos)), showSpread(spread(baseRtos)), '< 3000 ms'],
+        ['failed requests (% of sent)', showSpread(spread(failedPct), 3), showSpread(spread(baseFailedPct), 3), '< 0.1 %'],
+      ]);
+      results.warm = {
+        rounds: warmFigures,
+        rto: spread(rtos),
+        baselineRto: spread(baseRtos),
+        failedPct: spread(failedPct),
+        baselineFailedPct: spread(baseFailedPct),
+      };
+    }
 
     // ---- unplanned, cold standby (the warm group is set to manual so only the cold one moves)
     await api('PATCH', `/v1/protection-groups/${warm}`, { failoverMode: 'manual' });
     await api('PATCH', `/v1/protection-groups/${cold}`, { failoverMode: 'automatic' });
     const coldRows: string[][] = [];
     const coldFigures: Array<Record<string, unknown>> = [];
-    for (let round = 0; round < COLD_ROUNDS; round++) {
+    for (let round = 0; ONLY.has('cold') && round < COLD_ROUNDS; round++) {
       const g = await standbyReady(cold, false);
+      await until('cold group: primary healthy', 30_000, async () =>
+        ((await group(cold)).status.sites[g.status.primary] as { health?: string }).health === 'healthy' ? true : undefined,
+      );
       const from = g.status.primary;
       const to = other(from);
       const primaryIds = Object.values(g.status.sites[from]!.instances);
-      const load = startLoad(edgeCold.url);
+      const load = startLoad(edgeCold.url, COLD_LOAD_S);
       await sleep(FAULT_AFTER_MS);
       const faultAt = Date.now();
       await fault(from, true);
@@ -334,19 +359,24 @@ async function main(): Promise<void> {
         `${s.failed} of ${s.sent}`,
       ]);
       console.log(`cold round ${round + 1}: ${coldRows.at(-1)?.join(' | ')}`);
+      if (s.failed > 0)
+        console.log(
+          `  non-2xx by second since the load began (fault at ${Math.round((faultAt - s.startedAt) / 1000)} s): ${JSON.stringify(s.non2xxBySecond)}`,
+        );
     }
     console.log('\nUnplanned failover, cold standby (launched from the newest replica)');
     printTable([
       ['round', 'fault → first request at standby', 'detect / decide / fence / launch / healthy / flip (ms)', 'failed requests'],
       ...coldRows,
     ]);
-    results.cold = { rounds: coldFigures, rto: spread(coldFigures.map((f) => f.rto as number).filter((x) => x !== undefined)) };
+    const coldRtos = coldFigures.map((f) => f.rto as number).filter((x) => x !== undefined);
+    results.cold = { rounds: coldFigures, ...(coldRtos.length > 0 && { rto: spread(coldRtos) }) };
 
     // ---- planned switchover on the warm group
     await api('PATCH', `/v1/protection-groups/${cold}`, { failoverMode: 'manual' });
     const plannedRows: string[][] = [];
     const plannedFigures: Array<Record<string, unknown>> = [];
-    for (let round = 0; round < PLANNED_ROUNDS; round++) {
+    for (let round = 0; ONLY.has('planned') && round < PLANNED_ROUNDS; round++) {
       const g = await standbyReady(warm, true);
       const to = other(g.status.primary);
       const load = startLoad(edge.url);

@@ -288,6 +288,12 @@ export class AwsCloudAdapter implements CloudAdapter {
     this.recent.delete(id);
   }
 
+  /** An instance's name on EC2 is its Name tag. */
+  async renameInstance(id: string, name: string): Promise<void> {
+    const Value = text(name, 'name');
+    await this.call(() => this.client.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'Name', Value }] })));
+  }
+
   /**
    * Replaces a resource's tags: CreateTags for the new set, then DeleteTags for keys left out. The Name tag
    * (the resource's name), `aws:` tags and the client-token tag are not the caller's to remove and stay.

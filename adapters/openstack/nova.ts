@@ -87,6 +87,10 @@ export class Nova {
   }
 
   /** Replaces all the server's metadata. */
+  async renameServer(id: string, name: string): Promise<void> {
+    await this.http.json('PUT', `/servers/${enc(id)}`, { json: { server: { name } } });
+  }
+
   async setMetadata(id: string, metadata: Record<string, string>): Promise<void> {
     await this.http.json('PUT', `/servers/${enc(id)}/metadata`, { json: { metadata } });
   }

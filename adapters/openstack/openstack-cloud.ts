@@ -265,6 +265,10 @@ export class OpenStackCloudAdapter implements CloudAdapter {
    * changes while a server is being built, so this waits (briefly) for the build to end. Images, volumes and
    * snapshots are not retagged yet.
    */
+  async renameInstance(id: string, name: string): Promise<void> {
+    await this.nova.renameServer(id, name);
+  }
+
   async setTags(kind: TaggableKind, id: string, tags: Tags): Promise<void> {
     if (kind !== 'instance') {
       throw new SkygateError('unsupported', `provider '${this.providerId}' cannot change tags of ${kind}s yet`, {

@@ -342,6 +342,16 @@ export class SimCloudAdapter implements CloudAdapter {
     });
   }
 
+  renameInstance(id: string, name: string): Promise<void> {
+    return this.call((now) => {
+      const checked = checkText(name, 'name', 255);
+      this.state.tx(() => {
+        this.mustGet('instances', id, now);
+        this.state.update('instances', id, { name: checked });
+      });
+    });
+  }
+
   setTags(kind: TaggableKind, id: string, tags: Tags): Promise<void> {
     return this.call((now) => {
       const table = TABLE_OF[kind];

@@ -113,6 +113,8 @@ export interface CloudAdapter {
   stopInstance(id: string): Promise<void>;
   rebootInstance(id: string): Promise<void>;
   deleteInstance(id: string): Promise<void>;
+  /** Renames an instance in place (EC2: its Name tag; nova: the server name). */
+  renameInstance?(id: string, name: string): Promise<void>;
   /** Replaces every tag of one resource with `tags` (a key left out is removed). */
   setTags?(kind: TaggableKind, id: string, tags: Tags): Promise<void>;
 

@@ -301,7 +301,8 @@ export interface Store {
   insertReplica(replica: ReplicaRecord, fence?: Fence): Promise<void>;
   /** A group's replicas, newest data first; of one site or member when given. */
   listReplicas(groupId: string, filter?: { site?: string; member?: string }): Promise<ReplicaRecord[]>;
-  deleteReplica(id: string): Promise<boolean>;
+  /** Removes a replica's record (fenced when `fence` is given); the image in the cloud is the caller's to delete. */
+  deleteReplica(id: string, fence?: Fence): Promise<boolean>;
   /**
    * Takes or renews the lease `name` for `holder` for `ttlMs` from `nowMs`: granted when it is free, expired, or
    * already the holder's (a renewal keeps the token; a takeover grows it). Undefined when another holds it.

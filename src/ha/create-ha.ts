@@ -7,18 +7,22 @@ import type { EventBus } from '../core/events.js';
 import type { CommandDefinition, OperationEngine } from '../core/operations/engine.js';
 import type { ProviderRegistry } from '../core/registry.js';
 import type { Store } from '../core/store-port.js';
+import type { PortabilityService } from '../portability/portability-service.js';
 import { failoverCommand } from './failover-command.js';
 import { GroupLeases } from './group-leases.js';
 import type { HaConfig } from './ha-config.js';
 import { HaController } from './ha-controller.js';
 import { LbReconciler } from './lb-reconciler.js';
+import { createReplication, type Replication } from './replication.js';
 
 export interface HaDeps {
   store: Store;
   registry: ProviderRegistry;
   engine: OperationEngine;
   events: EventBus;
-  log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+  /** Moves replica images between clouds (native copy or OVA). */
+  portability: Pick<PortabilityService, 'replicateImage'>;
+  log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
   config: HaConfig;
 }
 
@@ -26,6 +30,7 @@ export interface Ha {
   reconciler: LbReconciler;
   leases: GroupLeases;
   controller: HaController;
+  replication: Replication;
   commands: CommandDefinition[];
   /** Starts the reconcile loop and the controller (unless `ha.enabled` is false). */
   start(): void;
@@ -33,25 +38,50 @@ export interface Ha {
 }
 
 export function createHa(deps: HaDeps): Ha {
-  const { store, registry, engine, events, log, config } = deps;
+  const { store, registry, engine, events, log, config, portability } = deps;
   const reconciler = new LbReconciler(
     { store, loadBalancer: (id) => registry.loadBalancer(id, 'traffic.lbProvider'), log, events },
     { intervalMs: config.lbReconcileIntervalMs },
   );
   const leases = new GroupLeases(store, config.controllerId, config.leaseTtlMs);
-  const controller = new HaController({ store, engine, registry, events, reconciler, leases, config, log });
+  // The controller is made first and hands the scheduler the groups it holds; the scheduler's "replicate now" is the
+  // controller's (and the API's) replicate.
+  let controller: HaController | undefined;
+  const replication = createReplication({
+    store,
+    engine,
+    events,
+    portability,
+    leases,
+    groups: async () => controller?.heldGroups() ?? [],
+    log,
+  });
+  controller = new HaController({
+    store,
+    engine,
+    registry,
+    events,
+    reconciler,
+    leases,
+    config,
+    log,
+    replicate: (groupId, caller) => replication.replicate(groupId, caller),
+  });
   return {
     reconciler,
     leases,
     controller,
-    commands: [failoverCommand({ store, leases, reconciler, config })],
+    replication,
+    commands: [failoverCommand({ store, leases, reconciler, config }), replication.command],
     start() {
       if (!config.enabled) return;
       reconciler.start();
-      controller.start();
+      controller?.start();
+      if (config.scheduleReplication) replication.scheduler.start();
     },
     async stop() {
-      await controller.stop();
+      await replication.scheduler.stop();
+      await controller?.stop();
       await reconciler.stop();
     },
   };

@@ -54,6 +54,8 @@ interface PlannedMember {
   dataAt?: string;
   /** Warm, or once launched: the instance (skygate id) serving the member at the new site. */
   instanceId?: string;
+  /** A warm standby: already passing its checks (the controller picks a warm site only then). */
+  warm?: boolean;
 }
 
 interface FailoverState {
@@ -176,7 +178,8 @@ async function planMembers(deps: FailoverDeps, group: ProtectionGroup, to: strin
   return group.status.members.map((m: GroupMember) => {
     const warm = group.spec.standbyMode === 'warm' ? site.instances[m.key] : undefined;
     const newest = replicas.find((r) => r.member === m.key);
-    if (warm !== undefined) return { key: m.key, order: m.order, instanceId: warm, ...(newest && { dataAt: newest.dataAt }) };
+    if (warm !== undefined)
+      return { key: m.key, order: m.order, instanceId: warm, warm: true, ...(newest && { dataAt: newest.dataAt }) };
     if (newest === undefined) {
       throw conflict(
         `${to} holds no replica of member ${m.name ?? m.key} of protection group ${group.spec.name}: it cannot take over`,
@@ -262,8 +265,11 @@ async function addressesOf(ctx: StepContext, plan: PlannedMember[]): Promise<str
 async function healthy(deps: FailoverDeps, ctx: StepContext): Promise<void> {
   const input = inputOf(ctx.op);
   const group = await readGroup(deps.store, input.groupId);
-  const addresses = await addressesOf(ctx, stateOf(ctx.op).plan ?? []);
-  await waitHealthy(addresses, group.spec.healthCheck, deps.config.healthyTimeoutMs);
+  const plan = stateOf(ctx.op).plan ?? [];
+  // The old site is fenced by now, so this wait is time with no server in the pool: a warm standby, which already
+  // passed `rise` checks to be chosen, is probed once more; a launched one must pass `rise` in a row.
+  const check = plan.every((m) => m.warm) ? { ...group.spec.healthCheck, rise: 1 } : group.spec.healthCheck;
+  await waitHealthy(await addressesOf(ctx, plan), check, deps.config.healthyTimeoutMs);
 }
 
 /** Every address passes `rise` probes in a row, probing faster than the watch interval (this is on the RTO path). */

@@ -9,6 +9,11 @@ import { invalid } from '../core/errors.js';
 export interface HaConfig {
   /** Runs the controller (leases, probes, replication schedule, automatic failover); off: the API still answers. */
   enabled: boolean;
+  /**
+   * Replicates each group on its schedule (within its RPO). Off: replicas are made only when asked
+   * (`POST /v1/protection-groups/{id}/replicate`), for sites seeded by hand or tests of the controller alone.
+   */
+  scheduleReplication: boolean;
   /** Who this controller is in the group leases: stable across restarts, so a restarted gateway resumes its moves. */
   controllerId: string;
   /** How long a lease lasts without renewal: the longest a crashed controller's groups wait for another. */
@@ -25,6 +30,7 @@ export interface HaConfig {
 
 export const HA_DEFAULTS = {
   enabled: true,
+  scheduleReplication: true,
   leaseTtlMs: 10_000,
   controllerIntervalMs: 1_000,
   lbReconcileIntervalMs: 2_000,
@@ -47,6 +53,9 @@ export function loadHaConfig(env: NodeJS.ProcessEnv, file: Partial<HaConfig> = {
   const controllerId = env.SKYGATE_HA_CONTROLLER_ID ?? file.controllerId ?? defaultControllerId(dataDir);
   if (typeof controllerId !== 'string' || controllerId.length === 0 || controllerId.length > 200) {
     throw invalid('ha.controllerId', 'must be a non-empty string of at most 200 characters');
+  }
+  if (file.scheduleReplication !== undefined && typeof file.scheduleReplication !== 'boolean') {
+    throw invalid('ha.scheduleReplication', 'must be true or false');
   }
   const config = { ...HA_DEFAULTS, ...file, enabled, controllerId } as HaConfig;
   for (const key of TIMINGS) {

@@ -17,8 +17,8 @@ import type { ProviderRegistry } from '../core/registry.js';
 import type { Store } from '../core/store-port.js';
 import { FAILOVER_KIND, type FailoverInput } from './failover-command.js';
 import type { GroupLeases } from './group-leases.js';
-import { groupOf, readGroup, updateStatus } from './group-records.js';
-import type { HaActions } from './ha-actions.js';
+import { groupOf, leaseOf, readGroup, updateStatus } from './group-records.js';
+import type { GroupHealth, HaActions } from './ha-actions.js';
 import type { HaConfig } from './ha-config.js';
 import { HealthMonitor } from './health-monitor.js';
 import type { LbReconciler } from './lb-reconciler.js';
@@ -82,6 +82,11 @@ export class HaController implements HaActions {
     clearTimeout(this.timer);
     await this.pass;
     await this.monitor.stop();
+  }
+
+  /** The groups whose lease this controller held at its last pass (the replication scheduler keeps these fresh). */
+  heldGroups(): ProtectionGroup[] {
+    return [...this.held.values()];
   }
 
   /** The health verdicts this controller holds for a group's sites (empty when another controller holds it). */
@@ -423,6 +428,20 @@ export class HaController implements HaActions {
       );
     }
     return this.submitMove(group, { to: req.to, planned: true, reason: `switchover requested by ${caller.principal}` }, caller);
+  }
+
+  async health(groupId: string): Promise<GroupHealth> {
+    await readGroup(this.deps.store, groupId);
+    const lease = await this.deps.store.getLease(leaseOf(groupId));
+    const live = lease !== undefined && Date.parse(lease.expiresAt) > Date.now();
+    return {
+      controller: {
+        holder: live ? lease.holder : null,
+        ...(live && { token: lease.token }),
+        heldHere: live && lease.holder === this.deps.leases.holder,
+      },
+      sites: this.siteHealth(groupId),
+    };
   }
 
   async replicate(groupId: string, caller: CallerContext): Promise<Operation> {

@@ -1,4 +1,4 @@
-/** The HA module's public surface: the load balancer desired state and its reconcile loop; site health probes. */
+/** The HA module's public surface: LB desired state and reconcile loop, site health probes, replication. */
 export { checkDesiredTargets } from './desired-targets.js';
 export {
   DEFAULT_RECONCILER_OPTIONS,
@@ -23,3 +23,20 @@ export {
   type SiteHealthState,
 } from './site-health.js';
 export { HealthMonitor, type HealthMonitorOptions, type WatchOptions } from './health-monitor.js';
+export { HA_REPLICATE_KIND, outcomeOf, replicateCommand, type ReplicationOutcome } from './replicate-command.js';
+export {
+  DEFAULT_REPLICATION_LIMITS,
+  type Probe,
+  type ReplicateDeps,
+  type ReplicateGroupInput,
+  type ReplicationLimits,
+} from './replication-context.js';
+export {
+  FixedIntervalSchedule,
+  ReplicationScheduler,
+  type FailureHistory,
+  type GroupTrack,
+  type ReplicationSchedule,
+  type ReplicationSchedulerDeps,
+} from './replication-schedule.js';
+export { createReplication, type Replication, type ReplicationWiringDeps } from './replication.js';

@@ -10,7 +10,7 @@ import type { CallerContext } from '../core/operations/engine.js';
 import type { DesiredTarget, ReplicaRecord, Store } from '../core/store-port.js';
 import type { MemberLookups } from './group-lookups.js';
 import { groupOf, readGroup } from './group-records.js';
-import type { HaActions } from './ha-actions.js';
+import type { GroupHealth, HaActions } from './ha-actions.js';
 import type { LbReconciler } from './lb-reconciler.js';
 import type {
   GroupMember,
@@ -209,6 +209,10 @@ export class ProtectionGroupService {
   async switchover(id: string, req: { to: string }, caller: CallerContext): Promise<Operation> {
     checkTarget(await readGroup(this.deps.store, id), req.to);
     return this.deps.actions.switchover(id, req, caller);
+  }
+
+  health(id: string): Promise<GroupHealth> {
+    return this.deps.actions.health(id);
   }
 
   async replicate(id: string, caller: CallerContext): Promise<Operation> {

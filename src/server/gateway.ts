@@ -63,7 +63,15 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
   const portability = createPortability({ dataDir: config.dataDir, config: config.portability, registry, inventory, engine });
   engine.register(...portability.commands);
   await portability.service.init();
-  const ha = createHa({ store, registry, engine, events, log, config: config.ha ?? loadHaConfig({}, {}, config.dataDir) });
+  const ha = createHa({
+    store,
+    registry,
+    engine,
+    events,
+    log,
+    portability: portability.service,
+    config: config.ha ?? loadHaConfig({}, {}, config.dataDir),
+  });
   engine.register(...ha.commands);
   const auth = new AuthService(store, events, { throttle: config.authThrottle });
   const adminTokenFile = await auth.bootstrap(config.dataDir, config.adminToken);

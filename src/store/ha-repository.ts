@@ -110,9 +110,12 @@ export class HaRepository {
     return rows.map((r) => JSON.parse(r.data) as ReplicaRecord);
   }
 
-  async deleteReplica(id: string): Promise<boolean> {
-    const gone = await this.db.deleteFrom('ha_replicas').where('id', '=', id).executeTakeFirst();
-    return Number(gone.numDeletedRows) > 0;
+  async deleteReplica(id: string, fence?: Fence): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await checkFence(trx, this.dialect, fence);
+      const gone = await trx.deleteFrom('ha_replicas').where('id', '=', id).executeTakeFirst();
+      return Number(gone.numDeletedRows) > 0;
+    });
   }
 
   // ---- leases ----

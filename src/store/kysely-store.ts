@@ -580,8 +580,8 @@ export class KyselyStore implements Store {
     return this.ha.listReplicas(groupId, filter);
   }
 
-  deleteReplica(id: string): Promise<boolean> {
-    return this.ha.deleteReplica(id);
+  deleteReplica(id: string, fence?: Fence): Promise<boolean> {
+    return this.ha.deleteReplica(id, fence);
   }
 
   acquireLease(name: string, holder: string, ttlMs: number, nowMs: number): Promise<Lease | undefined> {

@@ -246,6 +246,19 @@ export function runCloudAdapterContract(name: string, setup: () => Promise<Contr
       }
     });
 
+    it('renames an instance in place, keeping its tags', async (ctx) => {
+      if (!a.renameInstance) return ctx.skip('adapter cannot rename instances');
+      const vm = await launch({ tags: { env: 'rename' } });
+      await a.renameInstance(vm.nativeId, `${run}-renamed`);
+      const read = await waitFor(
+        `name of ${vm.nativeId}`,
+        () => a.getInstance(vm.nativeId),
+        (i) => i.name === `${run}-renamed`,
+        t.timeoutMs,
+      );
+      assert.equal(read.tags.env, 'rename');
+    });
+
     it('captures a running instance into an available image', async (ctx) => {
       if (!a.capabilities().images) return ctx.skip('adapter has no images');
       const vm = await running();

@@ -22,7 +22,7 @@ let gw: TestGateway;
 before(async () => {
   gw = await startTestGateway({
     providers: simProviders(0, { workload: { images: [{ id: 'img-kv-app', name: 'kv-app' }] } }),
-    ha: { controllerIntervalMs: 100, leaseTtlMs: 1000, controllerId: 'controller-a' },
+    ha: { scheduleReplication: false, controllerIntervalMs: 100, leaseTtlMs: 1000, controllerId: 'controller-a' },
   });
 });
 after(async () => {

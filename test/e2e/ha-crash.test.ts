@@ -57,7 +57,7 @@ async function crashAfter(step: string): Promise<{ diagnostics: string }> {
     '    type: sim',
     `    settings: { latencyMs: 0, addressBlock: 127.172.${third()}.0/24 }`,
     `    loadBalancer: { type: haproxy, settings: { socket: ${haproxy.socket}, backends: [app], serverOptions: "check inter 500ms fall 2 rise 1" } }`,
-    'ha: { controllerIntervalMs: 200, lbReconcileIntervalMs: 300, leaseTtlMs: 3000, healthyTimeoutMs: 20000 }',
+    'ha: { scheduleReplication: false, controllerIntervalMs: 200, lbReconcileIntervalMs: 300, leaseTtlMs: 3000, healthyTimeoutMs: 20000 }',
     '',
   ].join('\n');
   const start = (env: Record<string, string> = {}) =>

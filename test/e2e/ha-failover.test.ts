@@ -17,7 +17,7 @@ import { freePort, probe } from '../helpers/http-probe.js';
 let gw: TestGateway;
 let haproxy: TestHaproxy;
 let port: number;
-const GROUP = 'pg-e2e';
+const GROUP = 'pg-00000000000000e2';
 
 const block = (n: number) => `127.${150 + n}.${Math.floor(Math.random() * 256)}.0/24`;
 
@@ -68,7 +68,13 @@ before(async () => {
   ];
   gw = await startTestGateway({
     providers,
-    ha: { controllerIntervalMs: 200, lbReconcileIntervalMs: 500, drainMs: 500, healthyTimeoutMs: 4000 },
+    ha: {
+      scheduleReplication: false,
+      controllerIntervalMs: 200,
+      lbReconcileIntervalMs: 500,
+      drainMs: 500,
+      healthyTimeoutMs: 4000,
+    },
   });
 });
 
@@ -154,6 +160,14 @@ describe('failover through a real HAProxy', () => {
     ]) {
       assert.ok(types.includes(type), `event ${type} emitted`);
     }
+    // The health history the controller keeps (bounded): east went down, after `fall` failing rounds.
+    const health = await gw.api('get', `/v1/protection-groups/${GROUP}/health`);
+    assert.equal(health.status, 200);
+    assert.equal(health.body.controller.heldHere, true);
+    const eastHealth = health.body.sites['sim-east'];
+    assert.equal(eastHealth.state, 'unhealthy');
+    assert.ok(eastHealth.rounds.length <= 50 && eastHealth.rounds.some((r: { ok: boolean }) => !r.ok));
+    assert.deepEqual(eastHealth.transitions.at(-1).to, 'unhealthy');
     // The standby's own data: warm, started from its own disk, so the key written at east is not there.
     assert.equal((await probe(`${haproxy.url}/kv/k1`)).status, 404);
 

@@ -79,7 +79,7 @@ function assertProblem(res: { status: number; type: string; body: Record<string,
 }
 
 before(async () => {
-  gw = await startTestGateway({ providers });
+  gw = await startTestGateway({ providers, ha: { scheduleReplication: false } });
   web = [await launch('web-1', 'sim-east'), await launch('web-2', 'sim-east')];
   westVm = await launch('west-1', 'sim-west');
 });

@@ -157,7 +157,13 @@ describe('OCCI computes', () => {
 
     // The collection shows it (read your writes) in every rendering.
     const list = json('entity-collection', (await call('GET', '/compute/', { accept: 'application/occi+json' })).text);
-    assert.ok((list.resources as Array<{ id: string }>).some((r) => r.id === id));
+    const listed = (list.resources as Array<{ id: string; actions?: unknown; links?: unknown }>).find((r) => r.id === id);
+    // A collection lists what a compute is; its actions and links are in its own rendering.
+    assert.ok(listed && listed.actions === undefined && listed.links === undefined);
+    assert.deepEqual(
+      running.actions,
+      ['stop', 'restart', 'save'].map((a) => `${ACTION}${a}`),
+    );
     const uris = await call('GET', '/compute/', { accept: 'text/uri-list' });
     assert.ok(uris.text.split('\r\n').includes(`${gw.url}${path}`));
     assert.ok((await text('/compute/')).locations.includes(`${gw.url}${path}`));
@@ -241,7 +247,7 @@ describe('OCCI computes', () => {
     assert.equal(res.headers.get('location'), `${gw.url}/compute/${String(t.attributes['occi.core.id'])}`);
   });
 
-  it('takes the rOCCI-core action samples as request bodies (suspend: parsed, then 501)', async () => {
+  it('takes the rOCCI-core action samples as request bodies (suspend: parsed, then 400 not applicable)', async () => {
     const path = await createCompute('sim-east', 'img-debian-12');
     await waitComputeState(call, path, 'running');
     for (const [file, contentType] of [
@@ -250,8 +256,8 @@ describe('OCCI computes', () => {
     ] as const) {
       const body = readFileSync(new URL(`../fixtures/occi/examples/${file}`, import.meta.url), 'utf8');
       const res = await call('POST', `${path}?action=suspend`, { contentType, body });
-      assert.equal(res.status, 501, `${file}: ${res.text}`);
-      assert.match(res.text, /action suspend: no cloud behind skygate offers suspension/);
+      assert.equal(res.status, 400, `${file}: ${res.text}`);
+      assert.match(res.text, /action suspend: not applicable: skygate cannot suspend computes at provider 'sim-east'/);
     }
   });
 
@@ -275,6 +281,29 @@ describe('OCCI computes', () => {
     assert.ok(byKind.includes(east.slice('/compute/'.length)) && byKind.includes(west.slice('/compute/'.length)));
     const byAction = await call('GET', `/compute/?category=${encodeURIComponent(`${ACTION}start`)}`);
     assert.equal(byAction.status, 400);
+    // Attributes: as ?attribute=name=value or X-OCCI-Attribute headers; cores come from the flavor.
+    const big = await createCompute('sim-west', 'img-cirros-0-6', [
+      `Category: sim_large;scheme="${SKYGATE}sim-west/resource_tpl#";class="mixin"`,
+    ]);
+    const byCores = await ids(`/compute/?attribute=${encodeURIComponent('occi.compute.cores=4')}`);
+    assert.ok(byCores.includes(big.slice('/compute/'.length)) && !byCores.includes(west.slice('/compute/'.length)));
+    const byZoneAndProvider = await ids('/compute/', {
+      Category: `sim-west;scheme="${SKYGATE}provider#";class="mixin"`,
+      'X-OCCI-Attribute': 'occi.compute.cores=4, skygate.zone="sim-west-a"',
+    });
+    const bigZone = (await text(big)).attributes['skygate.zone'];
+    assert.equal(byZoneAndProvider.includes(big.slice('/compute/'.length)), bigZone === 'sim-west-a');
+    assert.ok(byZoneAndProvider.every((id) => id.startsWith('sim-west:')));
+    // The same query in text/uri-list and in JSON lists the same computes (a kept page is per filter).
+    const uris = await call('GET', '/compute/', {
+      accept: 'text/uri-list',
+      headers: { 'X-OCCI-Attribute': 'occi.compute.cores=4' },
+    });
+    assert.deepEqual(
+      uris.text.split('\r\n').filter((l) => l !== ''),
+      (await ids('/compute/', { 'X-OCCI-Attribute': 'occi.compute.cores=4' })).map((id) => `${gw.url}/compute/${id}`),
+    );
+    assert.notDeepEqual(await ids('/compute/'), await ids('/compute/', { 'X-OCCI-Attribute': 'occi.compute.cores=4' }));
   });
 
   it('pages a collection with page and number, and links the next page', async () => {
@@ -340,7 +369,134 @@ describe('OCCI user mixins (tags)', () => {
       body: `Category: sim_large;scheme="${SKYGATE}sim-east/resource_tpl#";class="mixin"`,
     });
     assert.equal(refused.status, 400);
-    assert.match(refused.text, /only user mixins/);
+    assert.match(
+      refused.text,
+      /mixin .*resource_tpl#sim_large: the resource_tpl of a compute is immutable \(it is .*#sim_small\)/,
+    );
+  });
+
+  it('deletes a user mixin: its tag goes from every compute that carries it, other tags stay', async () => {
+    const tag = (term: string) => `Category: ${term};scheme="${SKYGATE}tag#";class="mixin"`;
+    const paths = [await createCompute('sim-east', 'img-debian-12'), await createCompute('sim-west', 'img-cirros-0-6')];
+    for (const [k, p] of paths.entries()) {
+      const res = await call('POST', p, {
+        contentType: 'text/plain',
+        body: [tag('doomed'), ...(k === 0 ? [tag('kept')] : [])].join('\n'),
+      });
+      assert.equal(res.status, 200, res.text);
+    }
+    const carriers = async (term: string) =>
+      (await call('GET', `/mixin/tag/${term}/`, { accept: 'text/uri-list' })).text.split('\r\n').filter((l) => l !== '');
+    assert.deepEqual((await carriers('doomed')).sort(), paths.map((p) => `${gw.url}${p}`).sort());
+
+    const other = await call('DELETE', '/-/', {
+      contentType: 'text/plain',
+      body: `Category: sim-east;scheme="${SKYGATE}provider#";class="mixin"`,
+    });
+    assert.equal(other.status, 400);
+    assert.match(other.text, /user mixins are tags/);
+    const deleted = await call('DELETE', '/-/', {
+      contentType: 'application/occi+json',
+      body: JSON.stringify({ mixins: [{ scheme: `${SKYGATE}tag#`, term: 'doomed' }] }),
+    });
+    assert.equal(deleted.status, 200, deleted.text);
+    assert.deepEqual(await carriers('doomed'), []);
+    assert.deepEqual(await carriers('kept'), [`${gw.url}${paths[0]}`]);
+    for (const p of paths) {
+      const tags = (await gw.api('get', `/v1/instances/${encodeURIComponent(p.slice('/compute/'.length))}`)).body.tags;
+      assert.equal(tags.doomed, undefined, p);
+      const mixins = json('resource', (await call('GET', p, { accept: 'application/occi+json' })).text).mixins as string[];
+      assert.ok(!mixins.includes(`${SKYGATE}tag#doomed`));
+    }
+  });
+});
+
+describe('OCCI updates in place', () => {
+  it('renames a compute and sets its summary by partial update, replaces them with PUT, refuses immutables', async () => {
+    const path = await createCompute('sim-east', 'img-debian-12', [
+      'X-OCCI-Attribute: occi.core.title="before"',
+      'X-OCCI-Attribute: occi.core.summary="the first words"',
+    ]);
+    const id = decodeURIComponent(path.slice('/compute/'.length));
+    const rest = async () => (await gw.api('get', `/v1/instances/${encodeURIComponent(id)}`)).body;
+    assert.equal((await rest()).tags['occi.core.summary'], 'the first words');
+    await waitComputeState(call, path, 'running');
+
+    // Partial update (POST without an action): only what it names changes.
+    const renamed = await call('POST', path, {
+      contentType: 'text/plain',
+      accept: 'text/plain',
+      body: 'X-OCCI-Attribute: occi.core.title="after"',
+    });
+    assert.equal(renamed.status, 200, renamed.text);
+    const t = parseTextPlain(renamed.text);
+    assert.equal(t.attributes['occi.core.title'], 'after');
+    assert.equal(t.attributes['occi.core.summary'], 'the first words');
+    assert.equal((await rest()).name, 'after');
+    const both = await call('POST', path, {
+      contentType: 'application/occi+json',
+      accept: 'application/occi+json',
+      body: JSON.stringify({ attributes: { 'occi.core.summary': 'second words' }, mixins: [`${SKYGATE}tag#web`] }),
+    });
+    assert.equal(both.status, 200, both.text);
+    const doc = json('resource', both.text);
+    assert.equal(doc.title, 'after');
+    assert.equal(doc.summary, 'second words');
+    assert.ok((doc.mixins as string[]).includes(`${SKYGATE}tag#web`));
+    assert.equal((await text(path)).attributes['occi.core.summary'], 'second words');
+
+    // Naming a user mixin the compute carries keeps its tag's value (here set through REST).
+    const tags = { ...(await rest()).tags, web: 'frontend' };
+    assert.equal((await gw.api('put', `/v1/instances/${encodeURIComponent(id)}/tags`, { tags })).status, 200);
+    const again = await call('POST', path, {
+      contentType: 'text/plain',
+      body: `Category: web;scheme="${SKYGATE}tag#";class="mixin"`,
+    });
+    assert.equal(again.status, 200, again.text);
+    assert.equal((await rest()).tags.web, 'frontend');
+
+    // PUT back what GET answered (immutables at their values are fine), with a new title and no summary or tag.
+    const current = json('resource', (await call('GET', path, { accept: 'application/occi+json' })).text) as {
+      mixins: string[];
+      attributes: Record<string, unknown>;
+    };
+    const { 'occi.core.summary': _, ...attributes } = current.attributes;
+    const put = await call('PUT', path, {
+      contentType: 'application/occi+json',
+      accept: 'application/occi+json',
+      body: JSON.stringify({
+        kind: `${INFRA}compute`,
+        mixins: current.mixins.filter((m) => !m.startsWith(`${SKYGATE}tag#`)),
+        attributes: { ...attributes, 'occi.core.title': 'replaced' },
+      }),
+    });
+    assert.equal(put.status, 200, put.text);
+    const replaced = json('resource', put.text);
+    assert.equal(replaced.title, 'replaced');
+    assert.equal(replaced.summary, undefined);
+    const after = await rest();
+    assert.equal(after.name, 'replaced');
+    assert.deepEqual(after.tags, {});
+
+    // What the compute is made of cannot change: each refusal names it, and nothing changes.
+    for (const [body, says] of [
+      ['X-OCCI-Attribute: occi.compute.cores=8', /attribute occi\.compute\.cores: is immutable \(it is 1\)/],
+      ['X-OCCI-Attribute: occi.compute.memory=64', /attribute occi\.compute\.memory: is immutable/],
+      [`Category: img-cirros-0-6;scheme="${SKYGATE}sim-east/os_tpl#";class="mixin"`, /os_tpl of a compute is immutable/],
+      [`Category: sim-west;scheme="${SKYGATE}provider#";class="mixin"`, /provider of a compute is immutable/],
+      ['X-OCCI-Attribute: occi.core.title="bell\u0007"', /attribute occi\.core\.title: contains U\+0007/],
+      [`X-OCCI-Attribute: occi.core.title="x"\nX-OCCI-Attribute: occi.core.summary="${'s'.repeat(300)}"`, /occi\.core\.summary/],
+    ] as const) {
+      for (const method of ['POST', 'PUT']) {
+        const res = await call(method, path, {
+          contentType: 'text/plain',
+          body: `Category: compute;scheme="${INFRA}";class="kind"\n${body}`,
+        });
+        assert.equal(res.status, 400, `${method} ${body}: ${res.text}`);
+        assert.match(res.text, says);
+      }
+    }
+    assert.equal((await rest()).name, 'replaced');
   });
 });
 
@@ -403,6 +559,120 @@ describe('OCCI storage, links and networks', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal((await call('DELETE', storagePath)).status, 200);
+  });
+
+  it('snapshots a storage by action; the other storage actions answer not applicable, saying why', async () => {
+    const created = await call('POST', '/storage/', {
+      contentType: 'application/occi+json',
+      accept: 'application/occi+json',
+      body: JSON.stringify({
+        kind: `${INFRA}storage`,
+        mixins: [`${SKYGATE}provider#sim-west`],
+        attributes: { 'occi.storage.size': 1, 'occi.core.title': 'occi-snap-disk' },
+      }),
+    });
+    assert.equal(created.status, 201, created.text);
+    const path = new URL(created.headers.get('location') ?? '').pathname;
+    const id = path.slice('/storage/'.length);
+    const deadline = Date.now() + 10_000;
+    let t = await text(path);
+    while (t.attributes['occi.storage.state.message'] !== 'available') {
+      assert.ok(Date.now() < deadline, 'the storage becomes available');
+      await new Promise((r) => setTimeout(r, 50));
+      t = await text(path);
+    }
+    // An available storage offers snapshot, in text and in JSON (schema-checked).
+    assert.deepEqual(
+      t.links.map((l) => [l.target, l.rel[0]]),
+      [[`${path}?action=snapshot`, 'http://schemas.ogf.org/occi/infrastructure/storage/action#snapshot']],
+    );
+    const doc = json('resource', (await call('GET', path, { accept: 'application/occi+json' })).text);
+    assert.deepEqual(doc.actions, ['http://schemas.ogf.org/occi/infrastructure/storage/action#snapshot']);
+
+    const STORAGE_ACTION = 'http://schemas.ogf.org/occi/infrastructure/storage/action#';
+    const snap = await call('POST', `${path}?action=snapshot`, {
+      contentType: 'text/plain',
+      body: `Category: snapshot;scheme="${STORAGE_ACTION}";class="action"\nX-OCCI-Attribute: name="occi-snap-1"`,
+    });
+    assert.equal(snap.status, 200, snap.text);
+    for (;;) {
+      const snaps = (await gw.api('get', '/v1/snapshots?limit=1000')).body.items as Array<{ name: string; volumeId: string }>;
+      if (snaps.some((x) => x.name === 'occi-snap-1' && x.volumeId === id)) break;
+      assert.ok(Date.now() < deadline + 10_000, 'the snapshot appears in /v1/snapshots');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const [action, says] of [
+      ['online', /action online: not applicable: a volume at provider 'sim-west' is online/],
+      ['offline', /action offline: not applicable: .*detach it/],
+      ['backup', /action backup: not applicable: .*use \?action=snapshot/],
+      ['resize', /action resize: not applicable: skygate cannot resize volumes at provider 'sim-west'/],
+    ] as const) {
+      const res = await call('POST', `${path}?action=${action}`, {
+        contentType: 'application/occi+json',
+        body: JSON.stringify({ action: `${STORAGE_ACTION}${action}` }),
+      });
+      assert.equal(res.status, 400, `${action}: ${res.text}`);
+      assert.match(res.text, says);
+    }
+    assert.equal((await call('DELETE', path)).status, 200);
+  });
+
+  it('filters storages and networks by provider mixin and attribute', async () => {
+    const make = async (provider: string, size: number) => {
+      const res = await call('POST', '/storage/', {
+        contentType: 'text/plain',
+        body: [
+          `Category: storage;scheme="${INFRA}";class="kind"`,
+          `Category: ${provider};scheme="${SKYGATE}provider#";class="mixin"`,
+          `X-OCCI-Attribute: occi.storage.size=${size}`,
+        ].join('\n'),
+      });
+      assert.equal(res.status, 201, res.text);
+      return new URL(res.headers.get('location') ?? '').pathname.slice('/storage/'.length);
+    };
+    const east = await make('sim-east', 7);
+    const west = await make('sim-west', 7);
+    const ids = async (path: string, headers?: Record<string, string>) => {
+      const res = await call('GET', path, { accept: 'application/occi+json', ...(headers && { headers }) });
+      assert.equal(res.status, 200, res.text);
+      return ((json('entity-collection', res.text).resources ?? []) as Array<{ id: string }>).map((r) => r.id);
+    };
+    const sevens = await ids(`/storage/?attribute=${encodeURIComponent('occi.storage.size=7')}`);
+    assert.ok(sevens.includes(east) && sevens.includes(west));
+    const eastSevens = await ids('/storage/', {
+      Category: `sim-east;scheme="${SKYGATE}provider#";class="mixin"`,
+      'X-OCCI-Attribute': 'occi.storage.size=7',
+    });
+    assert.ok(eastSevens.includes(east) && !eastSevens.includes(west));
+    assert.deepEqual(await ids(`/storage/?attribute=${encodeURIComponent('occi.storage.size=999')}`), []);
+    assert.deepEqual(await ids(`/network/?category=${encodeURIComponent(`${SKYGATE}provider#sim-west`)}`), [
+      'sim-west:default-network',
+    ]);
+    assert.deepEqual(await ids('/network/', { 'X-OCCI-Attribute': 'occi.network.state="inactive"' }), []);
+    const uris = await call('GET', `/network/?attribute=${encodeURIComponent('occi.network.state=active')}`, {
+      accept: 'text/uri-list',
+    });
+    assert.equal(uris.text.trim().split('\r\n').length, 2);
+  });
+
+  it('takes up on a default network (always up) and answers down not applicable; creating one is 501', async () => {
+    const NETWORK_ACTION = 'http://schemas.ogf.org/occi/infrastructure/network/action#';
+    const act = (path: string, action: string) =>
+      call('POST', `${path}?action=${action}`, {
+        contentType: 'text/plain',
+        body: `Category: ${action};scheme="${NETWORK_ACTION}";class="action"`,
+      });
+    assert.equal((await act('/network/sim-east:default-network', 'up')).status, 200);
+    const down = await act('/network/sim-east:default-network', 'down');
+    assert.equal(down.status, 400);
+    assert.match(down.text, /action down: not applicable: skygate cannot take default network of sim-east down/);
+    assert.equal((await act('/network/sim-east:nothing', 'up')).status, 404);
+    const create = await call('POST', '/network/', {
+      contentType: 'text/plain',
+      body: `Category: network;scheme="${INFRA}";class="kind"`,
+    });
+    assert.equal(create.status, 501);
+    assert.match(create.text, /creating networks is not supported/);
   });
 
   it('shows each provider default network and a compute interface on it', async () => {

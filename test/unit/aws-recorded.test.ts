@@ -221,6 +221,15 @@ describe('aws instances', () => {
     assert.equal(server.of('CreateTags').length, 1, 'nothing to create');
     assert.deepEqual(list(server.of('DeleteTags')[0] ?? new URLSearchParams(), 'Tag'), ['1.Key=purpose']);
   });
+
+  it('renames an instance in place: CreateTags of its Name tag, nothing else', async () => {
+    answer('CreateTags', { file: 'CreateTags-true.xml' });
+    await open().renameInstance('i-1234567890abcdef0', 'web 2');
+    const params = server.of('CreateTags')[0] ?? new URLSearchParams();
+    assert.deepEqual(list(params, 'ResourceId'), ['1=i-1234567890abcdef0']);
+    assert.deepEqual(list(params, 'Tag'), ['1.Key=Name', '1.Value=web 2']);
+    assert.equal(server.requests.length, 1);
+  });
 });
 
 describe('aws to aws replication: CopyImage at the destination', () => {

@@ -3,6 +3,8 @@
 export const CORE = 'http://schemas.ogf.org/occi/core#';
 export const INFRA = 'http://schemas.ogf.org/occi/infrastructure#';
 export const COMPUTE_ACTION = 'http://schemas.ogf.org/occi/infrastructure/compute/action#';
+export const STORAGE_ACTION = 'http://schemas.ogf.org/occi/infrastructure/storage/action#';
+export const NETWORK_ACTION = 'http://schemas.ogf.org/occi/infrastructure/network/action#';
 /** skygate's own schemes: where a provider's templates and the provider mixins live. */
 export const SKYGATE = 'http://schemas.skygate.dev/occi/';
 export const PROVIDER_SCHEME = `${SKYGATE}provider#`;
@@ -70,7 +72,7 @@ export const ACTIONS = {
   restart: action(COMPUTE_ACTION, 'restart', 'restart the compute', {
     method: { ...attr('string', true), default: 'warm' },
   }),
-  suspend: action(COMPUTE_ACTION, 'suspend', 'suspend the compute (no cloud behind skygate offers it: 501)', {
+  suspend: action(COMPUTE_ACTION, 'suspend', 'suspend the compute (not applicable: skygate cannot suspend; use stop)', {
     method: { ...attr('string', true), default: 'suspend' },
   }),
   save: action(COMPUTE_ACTION, 'save', 'save the compute as a new image; answers its os_tpl mixin', {
@@ -79,6 +81,27 @@ export const ACTIONS = {
   }),
 } as const;
 export type ComputeAction = keyof typeof ACTIONS;
+
+/** GFD.224's storage actions; only snapshot maps onto the core (see storage.ts for why the others do not apply). */
+export const STORAGE_ACTIONS = {
+  online: action(STORAGE_ACTION, 'online', 'bring the storage online (not applicable: a volume is online while it exists)'),
+  offline: action(STORAGE_ACTION, 'offline', 'take the storage offline (not applicable: detach it instead)'),
+  backup: action(STORAGE_ACTION, 'backup', 'back the storage up (not applicable: use snapshot)'),
+  snapshot: action(STORAGE_ACTION, 'snapshot', 'snapshot the storage (a skygate snapshot)', {
+    name: attr('string', true, false, 'name of the new snapshot'),
+  }),
+  resize: action(STORAGE_ACTION, 'resize', 'resize the storage (not applicable: no cloud behind skygate resizes volumes yet)', {
+    size: attr('number', true, true, 'GiB'),
+  }),
+} as const;
+export type StorageAction = keyof typeof STORAGE_ACTIONS;
+
+/** GFD.224's network actions, not applicable to the synthesized default networks (see storage.ts). */
+export const NETWORK_ACTIONS = {
+  up: action(NETWORK_ACTION, 'up', 'bring the network up (a default network always is)'),
+  down: action(NETWORK_ACTION, 'down', 'take the network down (not applicable to a default network)'),
+} as const;
+export type NetworkAction = keyof typeof NETWORK_ACTIONS;
 
 export const KINDS = {
   entity: { term: 'entity', scheme: CORE, class: 'kind', title: 'entity', attributes: ENTITY_ATTRS } as Category,
@@ -122,6 +145,7 @@ export const KINDS = {
       'occi.storage.state': attr('string', false, false, 'online, offline or error'),
       'occi.storage.state.message': attr('string', false),
     },
+    actions: Object.values(STORAGE_ACTIONS).map(idOf),
   } as Category,
   network: {
     term: 'network',
@@ -135,6 +159,7 @@ export const KINDS = {
       'occi.network.state': attr('string', false),
       'occi.network.address': attr('string', false),
     },
+    actions: Object.values(NETWORK_ACTIONS).map(idOf),
   } as Category,
   networkinterface: {
     term: 'networkinterface',

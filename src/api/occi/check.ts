@@ -21,7 +21,8 @@ export function kindOf(req: OcciRequest, expected: Category, required: boolean):
 
 /**
  * Every attribute must be defined by the kind or a mixin of the request, of the defined type, and mutable
- * unless `creating` allows setting it once; required ones must be there when creating.
+ * unless `creating` allows setting it once; required ones must be there when creating. An update may repeat
+ * an immutable attribute with the entity's `current` value (clients PUT back what they read).
  */
 export function checkAttributes(
   attributes: Record<string, AttributeValue>,
@@ -29,13 +30,16 @@ export function checkAttributes(
   mode: 'create' | 'update',
   /** Attributes a client may send and the server ignores (its own id, echoed back by clients). */
   ignored: string[] = ['occi.core.id'],
+  current: Record<string, AttributeValue> = {},
 ): void {
   for (const [name, v] of Object.entries(attributes)) {
     if (ignored.includes(name)) continue;
     const def = defs[name];
     if (!def) throw badRequest(`attribute ${name}: not defined by the kind or mixins of this request`);
     if (typeof v !== def.type) throw badRequest(`attribute ${name}: must be a ${def.type}, not a ${typeof v}`);
-    if (!def.mutable && !(mode === 'create' && settableAtCreate.has(name))) throw badRequest(`attribute ${name}: is immutable`);
+    if (def.mutable || (mode === 'create' && settableAtCreate.has(name)) || current[name] === v) continue;
+    const now = current[name] === undefined ? '' : ` (it is ${JSON.stringify(current[name])})`;
+    throw badRequest(`attribute ${name}: is immutable${now}`);
   }
   if (mode === 'create') {
     for (const [name, def] of Object.entries(defs)) {

@@ -1,17 +1,26 @@
 /** /compute/: list, read, create (launch), delete and the compute actions, each one call to a core service. */
 import type { Request, Response } from 'express';
-import type { CoreServices, Flavor, Instance } from '../../core/index.js';
-import { ACTIONS, type ComputeAction, idOf, KINDS, MIXINS, PROVIDER_ATTRS, SKYGATE, TAG_SCHEME } from './categories.js';
+import { type CoreServices, checkName, checkTags, type Flavor, type Instance, type Tags } from '../../core/index.js';
+import { readAction } from './action.js';
+import { ACTIONS, idOf, KINDS, MIXINS, PROVIDER_ATTRS, TAG_SCHEME } from './categories.js';
 import { categoryId, checkAttributes, defsOf, kindOf, str } from './check.js';
-import { computeOf, networkInterfaceOf, type OcciLink, osTplCategory, storageLinkOf, tagMixins } from './entities.js';
-import { badRequest, OcciError } from './errors.js';
+import {
+  computeOf,
+  networkInterfaceOf,
+  type OcciLink,
+  osTplCategory,
+  SUMMARY_TAG,
+  storageLinkOf,
+  tagMixins,
+} from './entities.js';
+import { badRequest, notApplicable, OcciError } from './errors.js';
 import { computeFilter } from './filter.js';
 import { FragmentCache } from './fragment-cache.js';
-import { baseOf, callerOf, negotiate, send } from './http.js';
+import { baseOf, callerOf, negotiate, queryOf, send } from './http.js';
 import { pageOf } from './paging.js';
 import { parseRequest } from './parse.js';
 import { resolveMixins } from './query-model.js';
-import { type Rendered, renderCategories, renderCollection, renderResource, resourceJson } from './render.js';
+import { collectionItemJson, type Rendered, renderCategories, renderCollection, renderResource } from './render.js';
 
 /** How long a create or save waits for the provider to name the new resource before answering 503 (retry). */
 export const CREATE_WAIT_MS = 10_000;
@@ -19,12 +28,14 @@ export const CREATE_WAIT_MS = 10_000;
 export class ComputeHandlers {
   private readonly fragments = new FragmentCache();
   private readonly pages = new FragmentCache<Rendered>(1_000);
+  private readonly flavorMaps = new FragmentCache<Map<string, Flavor>>(1);
 
   constructor(private readonly core: CoreServices) {}
 
+  /** Every flavor by id; the map is kept while the flavors stay the same (a listing page asks every time). */
   private async flavors(): Promise<Map<string, Flavor>> {
     const list = await this.core.inventory.list('flavor', { limit: 100_000, shared: true });
-    return new Map(list.items.map((f) => [f.id, f]));
+    return this.flavorMaps.get('all', list.versions, () => new Map(list.items.map((f) => [f.id, f])));
   }
 
   /** `/compute/`, or `/mixin/tag/{term}/`: the computes carrying that user mixin (tag). */
@@ -37,18 +48,17 @@ export class ComputeHandlers {
       n.as === 'json' ? this.flavors() : undefined,
     ]);
     const items = listing.items.slice(skip);
-    if (items.length === 0 && skip > 0) throw new OcciError(404, `page ${req.query.page}: past the last page of ${req.path}`);
+    if (items.length === 0 && skip > 0) throw new OcciError(404, `page ${queryOf(req).page}: past the last page of ${req.path}`);
     if (listing.nextCursor !== undefined)
       res.setHeader('Link', `<${baseOf(req)}${req.path}?page=${skip / limit + 2}&number=${limit}>; rel="next"`);
     const versions = listing.versions.slice(skip);
     const base = baseOf(req);
     const render = () => {
-      // A collection renders each compute without its links (GET the compute for them): a quarter of the bytes.
       const entities = items.map((i, k) => ({
         location: `/compute/${i.id}`,
         json: () => {
           const flavor = flavors?.get(i.flavorId);
-          return this.fragments.get(i.id, [versions[k], flavor], () => JSON.stringify(resourceJson(computeOf(i, flavor))));
+          return this.fragments.get(i.id, [versions[k], flavor], () => collectionItemJson(computeOf(i, flavor)));
         },
       }));
       const out = renderCollection(entities, 'resources', n.as, base);
@@ -61,7 +71,7 @@ export class ComputeHandlers {
     // The same page of the same computes (each item's version and flavor, compared by identity) is sent as
     // it was encoded last time, as the REST front keeps its pages.
     const parts = [...versions, ...items.map((i) => flavors?.get(i.flavorId))];
-    const key = `${n.as} ${base} ${req.originalUrl} ${req.get('category') ?? ''}`;
+    const key = `${n.as} ${base} ${req.originalUrl} ${req.get('category') ?? ''} ${req.get('x-occi-attribute') ?? ''}`;
     send(res, 200, n, this.pages.get(key, parts, render));
   };
 
@@ -109,6 +119,9 @@ export class ComputeHandlers {
         ...(t.flavor && { flavorId: t.flavor.nativeId }),
         ...(str(body.attributes['skygate.zone']) !== undefined && { zone: str(body.attributes['skygate.zone']) }),
         ...(str(body.attributes['occi.core.title']) !== undefined && { name: str(body.attributes['occi.core.title']) }),
+        ...(str(body.attributes['occi.core.summary']) !== undefined && {
+          tags: { [SUMMARY_TAG]: str(body.attributes['occi.core.summary']) as string },
+        }),
         ...(userData !== undefined && { userData: decodeUserData(userData) }),
         ...(str(body.attributes['occi.credentials.ssh.publickey']) !== undefined && {
           keyName: str(body.attributes['occi.credentials.ssh.publickey']),
@@ -125,35 +138,30 @@ export class ComputeHandlers {
 
   /** POST /compute/{id}: an action (`?action=`) or a partial update. */
   post = async (req: Request, res: Response) => {
-    const action = req.query.action;
-    if (action === undefined) return this.update(req, res);
+    if (queryOf(req).action === undefined) return this.update(req, res);
     const n = negotiate(req, false);
     const id = String(req.params.id);
-    if (typeof action !== 'string' || !(action in ACTIONS)) {
-      throw badRequest(`action '${String(action)}': not a compute action (${Object.keys(ACTIONS).join(', ')})`);
-    }
-    const def = ACTIONS[action as ComputeAction];
-    const body = parseRequest(n.input, typeof req.body === 'string' ? req.body : '', req.headers);
-    const named = body.categories.filter((c) => c.class === 'action');
-    if (named.length !== 1 || categoryId(named[0] as { scheme: string; term: string }) !== idOf(def)) {
-      throw badRequest(
-        `the body must name the action ${idOf(def)} (as Category ${def.term};scheme="${def.scheme}";class="action")`,
-      );
-    }
-    checkAttributes(body.attributes, def.attributes ?? {}, 'update', []);
+    const { action, attributes } = readAction(req, n, ACTIONS);
     const caller = callerOf(req, res);
-    switch (action as ComputeAction) {
+    switch (action) {
       case 'start':
       case 'stop':
-        await this.core.resources.instanceAction(id, action as 'start' | 'stop', caller);
+        await this.core.resources.instanceAction(id, action, caller);
         break;
       case 'restart':
         await this.core.resources.instanceAction(id, 'reboot', caller);
         break;
-      case 'suspend':
-        throw new OcciError(501, 'action suspend: no cloud behind skygate offers suspension (use stop)');
+      case 'suspend': {
+        // No core suspend: EC2 would need hibernation configured at launch, nova's suspend has no EC2 or sim
+        // counterpart, and the model has no suspended state. The compute must exist for the answer to be 400.
+        const instance = await this.core.inventory.get('instance', id);
+        throw notApplicable(
+          'suspend',
+          `skygate cannot suspend computes at provider '${instance.provider}' (no cloud behind skygate suspends through it); use stop`,
+        );
+      }
       case 'save': {
-        const name = str(body.attributes.name) ?? `${id.split(':')[1]}-saved-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        const name = str(attributes.name) ?? `${id.split(':')[1]}-saved-${new Date().toISOString().replace(/[:.]/g, '-')}`;
         const op = await this.core.resources.snapshotInstance(id, { name }, caller);
         // GFD.224: save answers the new os_tpl, so wait (bounded) until the provider has named the image.
         const named = await this.core.operations.waitFor(op.id, (o) => o.target !== undefined, CREATE_WAIT_MS);
@@ -169,39 +177,50 @@ export class ComputeHandlers {
   };
 
   /**
-   * PUT (the full set) and POST without an action (partial update): the user mixins (tags) change; no
-   * attribute of a compute can change in place in skygate's core yet.
+   * PUT (the full set) and POST without an action (partial update, GFD.223). `occi.core.title` renames the
+   * instance in place, `occi.core.summary` is kept as a tag, user mixins are tags; what the compute is made
+   * of (templates, provider, cores, memory...) is immutable and may only be repeated as it is. Everything is
+   * checked before anything changes; PUT also removes the user mixins and summary it leaves out.
    */
   update = async (req: Request, res: Response) => {
     const n = negotiate(req, false);
     const body = parseRequest(n.input, typeof req.body === 'string' ? req.body : '', req.headers);
     kindOf(body, KINDS.compute, false);
     const id = String(req.params.id);
-    checkAttributes(body.attributes, { ...defsOf(KINDS.compute), ...PROVIDER_ATTRS }, 'update', ['occi.core.id']);
+    const put = req.method === 'PUT';
+    const [instance, flavors] = await Promise.all([this.core.inventory.get('instance', id), this.flavors()]);
+    const now = computeOf(instance, flavors.get(instance.flavorId));
+    checkAttributes(body.attributes, { ...defsOf(KINDS.compute), ...PROVIDER_ATTRS }, 'update', ['occi.core.id'], now.attributes);
     const terms = userMixinTerms(
       body.categories.filter((c) => c.class === 'mixin'),
-      req.method === 'PUT',
+      now.mixins,
     );
-    if (Object.keys(body.attributes).some((k) => k !== 'occi.core.id')) {
-      throw new OcciError(
-        501,
-        'updating attributes of a compute in place (occi.core.title, occi.core.summary) is not supported yet',
-      );
+    const title = str(body.attributes['occi.core.title']);
+    const summary = str(body.attributes['occi.core.summary']);
+    if (title !== undefined) checkName(title, 'attribute occi.core.title');
+    if (summary !== undefined) checkTags({ [SUMMARY_TAG]: summary }, 'attribute occi.core.summary');
+
+    // Only what differs goes to the provider (a PUT usually sends back most of what it read); a user mixin the
+    // compute carries already keeps its tag's value (set through REST or EC2).
+    const set: Tags = Object.fromEntries(terms.filter((t) => !(t in instance.tags)).map((t) => [t, '']));
+    if (summary !== undefined && instance.tags[SUMMARY_TAG] !== summary) set[SUMMARY_TAG] = summary;
+    // PUT names the whole entity: user mixins (tags) it leaves out go, and so does a summary it leaves out.
+    const remove = put
+      ? [
+          ...tagMixins(instance.tags)
+            .map((m) => m.slice(TAG_SCHEME.length))
+            .filter((t) => !terms.includes(t)),
+          ...(summary === undefined && SUMMARY_TAG in instance.tags ? [SUMMARY_TAG] : []),
+        ].map((key) => ({ key }))
+      : [];
+    let updated = instance;
+    if (title !== undefined && title !== instance.name) {
+      updated = await this.core.resources.renameInstance(id, title, 'attribute occi.core.title');
     }
-    const set = Object.fromEntries(terms.map((t) => [t, '']));
-    // PUT names the whole set of user mixins: tags that are user mixins and not named go.
-    const change =
-      req.method === 'PUT'
-        ? {
-            set,
-            remove: tagMixins((await this.core.inventory.get('instance', id)).tags)
-              .map((m) => m.slice(TAG_SCHEME.length))
-              .filter((t) => !terms.includes(t))
-              .map((key) => ({ key })),
-          }
-        : { set };
-    const instance = await this.core.resources.changeTags('instance', id, change, 'path.id');
-    send(res, 200, n, renderResource(this.render(instance, await this.flavors()), n.as));
+    if (Object.keys(set).length > 0 || remove.length > 0) {
+      updated = await this.core.resources.changeTags('instance', id, { set, remove }, 'path.id');
+    }
+    send(res, 200, n, renderResource(this.render(updated, flavors), n.as));
   };
 
   delete = async (req: Request, res: Response) => {
@@ -212,19 +231,35 @@ export class ComputeHandlers {
 }
 
 /**
- * The user mixins an update names, as tag keys. A PUT repeats the compute's templates and provider mixin
- * (they cannot change, so they are not checked against it); any other mixin is refused.
+ * The user mixins an update names, as tag keys. The compute's own templates and provider mixin may be
+ * repeated (a PUT sends them back); naming another is changing what the compute is made of, which is immutable.
  */
-function userMixinTerms(mixins: Array<{ scheme: string; term: string }>, put: boolean): string[] {
+function userMixinTerms(mixins: Array<{ scheme: string; term: string }>, own: string[]): string[] {
   const terms: string[] = [];
   for (const m of mixins) {
+    const id = categoryId(m);
     if (m.scheme === TAG_SCHEME) terms.push(m.term);
-    else if (!(put && m.scheme.startsWith(SKYGATE))) {
-      throw badRequest(`mixin ${m.scheme}${m.term}: only user mixins (scheme ${TAG_SCHEME}) can be added to a compute`);
+    else if (own.includes(id)) continue;
+    else {
+      const kind = TEMPLATE_KINDS.find((k) => m.scheme.endsWith(k.suffix));
+      if (kind !== undefined) {
+        const same = own.find((o) => o.slice(0, o.indexOf('#') + 1).endsWith(kind.suffix));
+        throw badRequest(
+          `mixin ${id}: the ${kind.name} of a compute is immutable${same ? ` (it is ${same})` : ''}; launch a new compute instead`,
+        );
+      }
+      throw badRequest(`mixin ${id}: only user mixins (scheme ${TAG_SCHEME}) can be added to a compute`);
     }
   }
   return terms;
 }
+
+/** What a skygate template or provider mixin decides, by the end of its scheme. */
+const TEMPLATE_KINDS = [
+  { suffix: '/os_tpl#', name: 'os_tpl' },
+  { suffix: '/resource_tpl#', name: 'resource_tpl' },
+  { suffix: '/provider#', name: 'provider' },
+];
 
 /** occi.compute.userdata is base64 (GFD.224 §3.4.3); the core takes the text. */
 function decodeUserData(b64: string): string {

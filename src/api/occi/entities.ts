@@ -9,6 +9,7 @@ import {
   osTplScheme,
   PROVIDER_SCHEME,
   resourceTplScheme,
+  STORAGE_ACTIONS,
   TAG_SCHEME,
 } from './categories.js';
 
@@ -89,6 +90,12 @@ const ACTIONS_IN: Partial<Record<InstanceState, ComputeAction[]>> = {
   rebooting: ['stop', 'restart'],
 };
 
+/**
+ * A compute's occi.core.summary is kept as this tag (not a term, so not a user mixin), where REST and EC2
+ * show it too; the title is the instance's name.
+ */
+export const SUMMARY_TAG = 'occi.core.summary';
+
 /** Tags whose key is a term are user mixins (`…/tag#<key>`); other tags (`Name`) stay REST's and EC2's. */
 export const TERM = /^[a-z0-9][a-z0-9_-]*$/;
 export const tagMixins = (tags: Record<string, string>) =>
@@ -114,6 +121,8 @@ export function computeOf(i: Instance, flavor: Flavor | undefined, links: OcciLi
     'occi.compute.state.message': i.state,
     'skygate.zone': i.zone,
   };
+  const summary = i.tags[SUMMARY_TAG];
+  if (summary !== undefined) attributes['occi.core.summary'] = summary;
   if (flavor) {
     attributes['occi.compute.cores'] = flavor.vcpus;
     attributes['occi.compute.memory'] = flavor.memoryMiB / 1024;
@@ -129,6 +138,7 @@ export function computeOf(i: Instance, flavor: Flavor | undefined, links: OcciLi
     id: i.id,
     location,
     title: i.name,
+    ...(summary !== undefined && { summary }),
     attributes,
     actions: (ACTIONS_IN[i.state] ?? []).map((a) => ({ id: idOf(ACTIONS[a]), href: `${location}?action=${a}` })),
     links,
@@ -177,13 +187,17 @@ export function storageLinkOf(v: Volume): OcciLink | undefined {
   };
 }
 
+/** The core snapshots a volume while it is available or in use (core/lifecycle.ts). */
+const SNAPSHOT_STATES: VolumeState[] = ['available', 'in-use'];
+
 export function storageOf(v: Volume): OcciResource {
   const link = storageLinkOf(v);
+  const location = locationOf('storage', v.id);
   return {
     kind: idOf(KINDS.storage),
     mixins: [providerMixin(v.provider)],
     id: v.id,
-    location: locationOf('storage', v.id),
+    location,
     title: v.name,
     attributes: {
       'occi.core.id': v.id,
@@ -193,7 +207,9 @@ export function storageOf(v: Volume): OcciResource {
       'occi.storage.state.message': v.state,
       'skygate.zone': v.zone,
     },
-    actions: [],
+    actions: SNAPSHOT_STATES.includes(v.state)
+      ? [{ id: idOf(STORAGE_ACTIONS.snapshot), href: `${location}?action=snapshot` }]
+      : [],
     links: link ? [link] : [],
   };
 }

@@ -38,3 +38,9 @@ export function toOcciError(e: unknown): OcciError & { retryAfter?: number } {
   if (err.retryAfter !== undefined) out.retryAfter = err.retryAfter;
   return out;
 }
+
+/**
+ * GFD.223 answers the usage of an action that does not apply to the entity with 400 Bad Request ("parsing
+ * failures or usage of invalid actions"); the message says why skygate cannot do it there.
+ */
+export const notApplicable = (action: string, why: string) => new OcciError(400, `action ${action}: not applicable: ${why}`);

@@ -1,41 +1,88 @@
 /**
- * GFD.223 collection filtering: the categories a GET names (as `Category` headers, or `?category=scheme#term`)
- * select the computes that carry them: a provider mixin selects its provider, an os_tpl or resource_tpl its
- * image or flavor, a user mixin its tag.
+ * GFD.223 collection filtering. A GET names categories (as `Category` headers, or `?category=scheme#term`)
+ * and attributes (as `X-OCCI-Attribute` headers, or `?attribute=name=value`); an entity is listed when it
+ * carries every category and has every attribute at that value. A provider mixin selects its provider, an
+ * os_tpl or resource_tpl the computes of that image or flavor, a user mixin its tag. The filters go to
+ * `inventory.list` (providers, tags, a predicate), so pages count filtered entities.
  */
 import type { Request } from 'express';
-import type { CoreServices } from '../../core/index.js';
-import { idOf, KINDS, TAG_SCHEME } from './categories.js';
-import { categoryId } from './check.js';
+import type { CoreServices, Instance, Volume } from '../../core/index.js';
+import { type Category, idOf, KINDS, PROVIDER_ATTRS, PROVIDER_SCHEME, TAG_SCHEME } from './categories.js';
+import { categoryId, defsOf } from './check.js';
+import { type AttributeValue, computeOf, type OcciResource, storageOf } from './entities.js';
 import { badRequest } from './errors.js';
+import { queryOf } from './http.js';
 import { type ParsedCategory, parseTextHeaders } from './parse.js';
 import { resolveMixins } from './query-model.js';
 
 type ListQuery = Parameters<CoreServices['inventory']['list']>[1];
-export type ComputeFilter = Pick<ListQuery, 'providers' | 'tags' | 'where'>;
+export type CollectionFilter = Pick<ListQuery, 'providers' | 'tags' | 'where'>;
 
-function queryCategories(req: Request): ParsedCategory[] {
-  const raw = req.query.category;
-  const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-  return values.map((v) => {
-    const s = String(v);
-    const at = s.indexOf('#') + 1;
-    if (at === 0 || at === s.length) throw badRequest(`query category: '${s}' is not a category identifier (scheme#term)`);
-    const scheme = s.slice(0, at);
-    const term = s.slice(at);
-    return { scheme, term, class: scheme === KINDS.compute.scheme && term === 'compute' ? 'kind' : 'mixin' };
-  });
+interface Wanted {
+  categories: ParsedCategory[];
+  /** Compared with the entity's attribute as text (`4` matches the number 4). */
+  attributes: Array<{ name: string; value: string }>;
 }
 
-export async function computeFilter(core: CoreServices, req: Request): Promise<ComputeFilter> {
-  const categories = [...parseTextHeaders(req.headers).categories, ...queryCategories(req)];
-  const tags = typeof req.params.term === 'string' ? [{ key: req.params.term }] : [];
-  const mixins: ParsedCategory[] = [];
+const queryValues = (req: Request, name: string) => {
+  const raw = queryOf(req)[name];
+  return (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]).map(String);
+};
+
+/** What a GET of a `kind` collection filters by, checked: categories are identifiers, attributes the kind's. */
+function wantedOf(req: Request, kind: Category): Wanted {
+  const headers = parseTextHeaders(req.headers);
+  const categories = [
+    ...headers.categories,
+    ...queryValues(req, 'category').map((s): ParsedCategory => {
+      const at = s.indexOf('#') + 1;
+      if (at === 0 || at === s.length) throw badRequest(`query category: '${s}' is not a category identifier (scheme#term)`);
+      const scheme = s.slice(0, at);
+      const term = s.slice(at);
+      return { scheme, term, class: scheme === kind.scheme && term === kind.term ? 'kind' : 'mixin' };
+    }),
+  ];
+  const attributes = [
+    ...Object.entries(headers.attributes).map(([name, v]) => ({ name, value: String(v) })),
+    ...queryValues(req, 'attribute').map((s) => {
+      const eq = s.indexOf('=');
+      if (eq < 1) throw badRequest(`query attribute: '${s}' is not name=value`);
+      return { name: s.slice(0, eq), value: s.slice(eq + 1) };
+    }),
+  ];
+  const defs = { ...defsOf(kind), ...PROVIDER_ATTRS };
+  for (const a of attributes) {
+    if (!(a.name in defs)) throw badRequest(`attribute ${a.name}: ${idOf(kind)} has no such attribute to filter by`);
+  }
   for (const c of categories) {
     if (c.class === 'action') throw badRequest(`category ${categoryId(c)}: a collection is not filtered by action`);
-    if (c.class === 'kind' && categoryId(c) !== idOf(KINDS.compute)) {
-      throw badRequest(`kind ${categoryId(c)}: not the kind of this collection (${idOf(KINDS.compute)})`);
+    if (c.class === 'kind' && categoryId(c) !== idOf(kind)) {
+      throw badRequest(`kind ${categoryId(c)}: not the kind of this collection (${idOf(kind)})`);
     }
+  }
+  return { categories, attributes };
+}
+
+/** An entity's attributes hold every wanted value. */
+function attributeMatch(wanted: Wanted['attributes']): ((attributes: Record<string, AttributeValue>) => boolean) | undefined {
+  if (wanted.length === 0) return undefined;
+  return (attributes) => wanted.every((w) => attributes[w.name] !== undefined && String(attributes[w.name]) === w.value);
+}
+
+/** Whether a GET filters at all (most listings do not: they skip the parsing). */
+const filters = (req: Request) =>
+  req.headers.category !== undefined ||
+  req.headers['x-occi-attribute'] !== undefined ||
+  queryOf(req).category !== undefined ||
+  queryOf(req).attribute !== undefined ||
+  typeof req.params.term === 'string';
+
+export async function computeFilter(core: CoreServices, req: Request): Promise<CollectionFilter> {
+  if (!filters(req)) return {};
+  const wanted = wantedOf(req, KINDS.compute);
+  const tags = typeof req.params.term === 'string' ? [{ key: req.params.term }] : [];
+  const mixins: ParsedCategory[] = [];
+  for (const c of wanted.categories) {
     if (c.class === 'mixin' && c.scheme === TAG_SCHEME) tags.push({ key: c.term });
     else if (c.class === 'mixin') mixins.push(c);
   }
@@ -44,14 +91,53 @@ export async function computeFilter(core: CoreServices, req: Request): Promise<C
     throw badRequest(`mixin ${idOf(t.extras[0] as { scheme: string; term: string })}: computes are not filtered by it`);
   const image = t.image?.id;
   const flavor = t.flavor?.id;
+  const match = attributeMatch(wanted.attributes);
+  // Attributes such as occi.compute.cores come from the flavor, so an attribute filter renders each compute.
+  const flavors = match
+    ? new Map((await core.inventory.list('flavor', { limit: 100_000, shared: true })).items.map((f) => [f.id, f]))
+    : undefined;
   return {
     ...(t.provider !== undefined && { providers: [t.provider] }),
     ...(tags.length > 0 && { tags }),
-    ...((image !== undefined || flavor !== undefined) && {
+    ...((image !== undefined || flavor !== undefined || match) && {
       where: (r) => {
-        const i = r as { imageId?: string; flavorId?: string };
-        return (image === undefined || i.imageId === image) && (flavor === undefined || i.flavorId === flavor);
+        const i = r as Instance;
+        if (image !== undefined && i.imageId !== image) return false;
+        if (flavor !== undefined && i.flavorId !== flavor) return false;
+        return !match || match(computeOf(i, flavors?.get(i.flavorId)).attributes);
       },
     }),
   };
+}
+
+/** Only a provider mixin names a set of storages (they carry no templates and no user mixins). */
+function providerOf(core: CoreServices, wanted: Wanted, what: string): string | undefined {
+  let provider: string | undefined;
+  for (const c of wanted.categories) {
+    if (c.class !== 'mixin') continue;
+    if (c.scheme !== PROVIDER_SCHEME) throw badRequest(`mixin ${categoryId(c)}: ${what} are filtered only by provider mixins`);
+    if (!core.providers.has(c.term)) throw badRequest(`mixin ${categoryId(c)}: unknown (see the query interface at /-/)`);
+    if (provider !== undefined && provider !== c.term) throw badRequest(`mixins: an entity is at one provider, not two`);
+    provider = c.term;
+  }
+  return provider;
+}
+
+export function storageFilter(core: CoreServices, req: Request): CollectionFilter {
+  const wanted = wantedOf(req, KINDS.storage);
+  const provider = providerOf(core, wanted, 'storages');
+  const match = attributeMatch(wanted.attributes);
+  return {
+    ...(provider !== undefined && { providers: [provider] }),
+    ...(match && { where: (v) => match(storageOf(v as Volume).attributes) }),
+  };
+}
+
+/** Networks are few and synthesized, so their filter is a test of each network entity. */
+export function networkFilter(core: CoreServices, req: Request): (network: OcciResource) => boolean {
+  const wanted = wantedOf(req, KINDS.network);
+  const provider = providerOf(core, wanted, 'networks');
+  const match = attributeMatch(wanted.attributes);
+  return (network) =>
+    (provider === undefined || network.mixins.includes(`${PROVIDER_SCHEME}${provider}`)) && (!match || match(network.attributes));
 }

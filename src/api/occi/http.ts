@@ -28,9 +28,28 @@ export interface Negotiated {
   input: Rendering;
 }
 
+const OFFERED = {
+  all: ANSWERS.map(([m]) => m),
+  noUriList: ANSWERS.filter(([, r]) => r !== 'uri-list').map(([m]) => m),
+};
+/** The media type chosen per Accept header: clients send the same few, and matching them is not free. */
+const chosen = new Map<string, string | false>();
+
+function choose(req: Request, offered: string[], accept: string): string | false {
+  const key = `${offered.length} ${accept}`;
+  let media = chosen.get(key);
+  if (media === undefined) {
+    media = req.accepts(offered);
+    if (chosen.size >= 1_000) chosen.clear();
+    chosen.set(key, media);
+  }
+  return media;
+}
+
 export function negotiate(req: Request, allowUriList: boolean): Negotiated {
-  const offered = ANSWERS.filter(([, r]) => allowUriList || r !== 'uri-list').map(([m]) => m);
-  const media = req.get('accept') ? req.accepts(offered) : 'text/plain';
+  const offered = allowUriList ? OFFERED.all : OFFERED.noUriList;
+  const accept = req.get('accept');
+  const media = accept ? choose(req, offered, accept) : 'text/plain';
   if (!media)
     throw new OcciError(
       406,
@@ -96,6 +115,18 @@ export function send(res: Response, status: number, n: Negotiated, rendered: Ren
     return;
   }
   res.send(rendered.body ?? '');
+}
+
+const queries = new WeakMap<Request, Request['query']>();
+
+/** The query string, parsed once per request (Express 5 parses it again on every read of `req.query`). */
+export function queryOf(req: Request): Request['query'] {
+  let query = queries.get(req);
+  if (query === undefined) {
+    query = req.query;
+    queries.set(req, query);
+  }
+  return query;
 }
 
 /** The server's base URL, to make locations absolute where a rendering needs it (text/uri-list, Location). */

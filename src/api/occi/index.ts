@@ -4,11 +4,11 @@
  * call to a core service and renders the answer; see README.md here for the mapping.
  */
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
-import type { CoreServices } from '../../core/index.js';
+import type { CoreServices, Instance } from '../../core/index.js';
 import { ComputeHandlers } from './compute.js';
 import { type Category, TAG_SCHEME } from './categories.js';
 import { badRequest, OcciError, toOcciError } from './errors.js';
-import { parseRequest } from './parse.js';
+import { type ParsedCategory, parseRequest } from './parse.js';
 import { authenticate, checkVersion, negotiate, route, send } from './http.js';
 import { queryModel } from './query-model.js';
 import { renderCategories, renderModel } from './render.js';
@@ -47,8 +47,10 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
   for (const p of ['/-/', '/.well-known/org/ogf/occi/-/']) {
     router.get(p, model);
     router.post(p, route(defineUserMixins));
-    // Deleting a user mixin would untag every resource that carries it.
-    router.delete(p, notImplemented('deleting user mixins'));
+    router.delete(
+      p,
+      route((req, res) => deleteUserMixins(core, req, res)),
+    );
   }
 
   router.get('/compute/', route(compute.list));
@@ -61,6 +63,7 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
   router.get('/storage/', route(storage.list));
   router.post('/storage/', route(storage.create));
   router.get('/storage/:id', route(storage.get));
+  router.post('/storage/:id', route(storage.action));
   router.delete('/storage/:id', route(storage.delete));
 
   router.get('/storagelink/', route(storage.listLinks));
@@ -71,7 +74,9 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
   router.get('/mixin/tag/:term/', route(compute.list));
 
   router.get('/network/', route(storage.listNetworks));
+  router.post('/network/', route(storage.createNetwork));
   router.get('/network/:id', route(storage.getNetwork));
+  router.post('/network/:id', route(storage.networkAction));
   router.get('/networkinterface/:id', route(storage.getInterface));
 
   // A known location with a method it does not take.
@@ -95,13 +100,7 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
  */
 async function defineUserMixins(req: Request, res: Response): Promise<void> {
   const n = negotiate(req, false);
-  const body = parseRequest(n.input, typeof req.body === 'string' ? req.body : '', req.headers);
-  const mixins = body.categories.filter((c) => c.class === 'mixin');
-  if (mixins.length === 0 || mixins.length !== body.categories.length)
-    throw badRequest('POST /-/ defines mixins, and only mixins');
-  for (const m of mixins) {
-    if (m.scheme !== TAG_SCHEME) throw badRequest(`mixin ${m.scheme}${m.term}: user mixins are tags, in scheme ${TAG_SCHEME}`);
-  }
+  const mixins = userMixinsOf(req, n, 'defines');
   const categories = mixins.map(
     (m): Category => ({
       term: m.term,
@@ -114,10 +113,36 @@ async function defineUserMixins(req: Request, res: Response): Promise<void> {
   send(res, 200, n, renderCategories(categories, n.as));
 }
 
-function notImplemented(what: string) {
-  return () => {
-    throw new OcciError(501, `${what} is not supported yet`);
-  };
+/** The user mixins a request names; every one must be of the tag scheme (skygate's own mixins are not the user's). */
+function userMixinsOf(req: Request, n: ReturnType<typeof negotiate>, verb: string): ParsedCategory[] {
+  const body = parseRequest(n.input, typeof req.body === 'string' ? req.body : '', req.headers);
+  const mixins = body.categories.filter((c) => c.class === 'mixin');
+  if (mixins.length === 0 || mixins.length !== body.categories.length)
+    throw badRequest(`${req.method} /-/ ${verb} mixins, and only mixins`);
+  for (const m of mixins) {
+    if (m.scheme !== TAG_SCHEME) throw badRequest(`mixin ${m.scheme}${m.term}: user mixins are tags, in scheme ${TAG_SCHEME}`);
+  }
+  return mixins;
+}
+
+/**
+ * DELETE /-/: a user mixin is deleted by removing its tag from every compute that carries it (one tag change
+ * each, through the core); afterwards no entity shows it. Every mixin is checked before any tag goes.
+ */
+async function deleteUserMixins(core: CoreServices, req: Request, res: Response): Promise<void> {
+  const n = negotiate(req, false);
+  const keys = userMixinsOf(req, n, 'deletes').map((m) => m.term);
+  for (const key of keys) {
+    // Terminated computes keep theirs until they disappear: a provider may refuse to tag what it has let go.
+    const carriers = await core.inventory.list('instance', {
+      limit: 100_000,
+      tags: [{ key }],
+      fresh: true,
+      where: (i) => (i as Instance).state !== 'terminated',
+    });
+    for (const i of carriers.items) await core.resources.changeTags('instance', i.id, { remove: [{ key }] }, 'path.id');
+  }
+  send(res, 200, n, { lines: [] });
 }
 
 /** GFD.223 errors: the status code and a text/plain message. */

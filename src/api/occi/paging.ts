@@ -1,6 +1,7 @@
 /** GFD.223 pagination of collections: `page` (from 1) and `number` (entities per page). */
 import type { Request } from 'express';
 import { badRequest, OcciError } from './errors.js';
+import { queryOf } from './http.js';
 
 /** The REST API's default and ceiling, so both fronts page alike. */
 export const DEFAULT_PAGE_SIZE = 100;
@@ -8,7 +9,7 @@ export const MAX_PAGE_SIZE = 1000;
 
 export function pageOf(req: Request): { limit: number; skip: number } {
   const int = (name: string, fallback: number) => {
-    const raw = req.query[name];
+    const raw = queryOf(req)[name];
     if (raw === undefined) return fallback;
     if (typeof raw !== 'string' || !/^\d+$/.test(raw) || Number(raw) < 1)
       throw badRequest(`query ${name}: must be a whole number from 1`);

@@ -10,10 +10,12 @@ import {
   idOf,
   KINDS,
   MIXINS,
+  NETWORK_ACTIONS,
   osTplScheme,
   PROVIDER_ATTRS,
   PROVIDER_SCHEME,
   resourceTplScheme,
+  STORAGE_ACTIONS,
 } from './categories.js';
 import { osTplCategory, resourceTplCategory, termOf } from './entities.js';
 import { badRequest } from './errors.js';
@@ -42,6 +44,8 @@ export async function queryModel(core: CoreServices): Promise<Category[]> {
   return [
     ...Object.values(KINDS),
     ...Object.values(ACTIONS),
+    ...Object.values(STORAGE_ACTIONS),
+    ...Object.values(NETWORK_ACTIONS),
     ...Object.values(MIXINS),
     ...core.providers.ids().map(providerCategory),
     ...images.items.filter((i) => i.state === 'available').map(osTplCategory),

@@ -112,6 +112,12 @@ export function resourceJson(r: OcciResource): Record<string, unknown> {
   };
 }
 
+/**
+ * A resource as a collection lists it: without its inline links and actions (GET the entity for them), which
+ * are half the bytes of a compute; a listing of thousands is read for what the entities are, not what they do.
+ */
+export const collectionItemJson = (r: OcciResource) => JSON.stringify(resourceJson({ ...r, links: [], actions: [] }));
+
 // --- what the handlers render
 
 /** The query interface: every category, in full. */

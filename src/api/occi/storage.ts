@@ -1,17 +1,19 @@
 /** /storage/, /storagelink/, /network/ and /networkinterface/: volumes, their attachments, and the default networks. */
 import type { Request, Response } from 'express';
-import type { CoreServices, Volume } from '../../core/index.js';
-import { KINDS, PROVIDER_ATTRS } from './categories.js';
+import { type CoreServices, checkName, type Volume } from '../../core/index.js';
+import { readAction } from './action.js';
+import { KINDS, NETWORK_ACTIONS, PROVIDER_ATTRS, STORAGE_ACTIONS } from './categories.js';
 import { checkAttributes, defsOf, kindOf, str } from './check.js';
 import { linkJson } from './render.js';
-import { locationOf, networkInterfaceOf, networkOf, storageLinkOf, storageOf } from './entities.js';
-import { badRequest, OcciError } from './errors.js';
-import { baseOf, callerOf, negotiate, send } from './http.js';
+import { locationOf, networkInterfaceOf, networkOf, type OcciResource, storageLinkOf, storageOf } from './entities.js';
+import { badRequest, notApplicable, OcciError } from './errors.js';
+import { networkFilter, storageFilter } from './filter.js';
+import { baseOf, callerOf, negotiate, queryOf, send } from './http.js';
 import { pageOf } from './paging.js';
 import { parseRequest } from './parse.js';
 import { resolveMixins } from './query-model.js';
 import { CREATE_WAIT_MS } from './compute.js';
-import { renderCollection, renderLink, renderResource, resourceJson } from './render.js';
+import { collectionItemJson, renderCollection, renderLink, renderResource } from './render.js';
 
 const bodyOf = (req: Request) => (typeof req.body === 'string' ? req.body : '');
 
@@ -28,12 +30,16 @@ export class StorageHandlers {
   list = async (req: Request, res: Response) => {
     const n = negotiate(req, true);
     const { limit, skip } = pageOf(req);
-    const listing = await this.core.inventory.list('volume', { limit: skip + limit, shared: true });
+    const listing = await this.core.inventory.list('volume', {
+      limit: skip + limit,
+      shared: true,
+      ...storageFilter(this.core, req),
+    });
     const items = listing.items.slice(skip);
-    if (items.length === 0 && skip > 0) throw new OcciError(404, `page ${req.query.page}: past the last page of /storage/`);
+    if (items.length === 0 && skip > 0) throw new OcciError(404, `page ${queryOf(req).page}: past the last page of /storage/`);
     const entities = items.map((v) => ({
       location: locationOf('storage', v.id),
-      json: () => JSON.stringify(resourceJson(storageOf(v))),
+      json: () => collectionItemJson(storageOf(v)),
     }));
     send(res, 200, n, renderCollection(entities, 'resources', n.as, baseOf(req)));
   };
@@ -74,6 +80,40 @@ export class StorageHandlers {
     const volume = await this.core.inventory.get('volume', named.target);
     res.setHeader('Location', `${baseOf(req)}${locationOf('storage', volume.id)}`);
     send(res, 201, n, renderResource(storageOf(volume), n.as));
+  };
+
+  /**
+   * POST /storage/{id}?action=: snapshot is the core's snapshot create (answered once accepted; the snapshot
+   * is in /v1/snapshots). The other GFD.224 storage actions have no counterpart in skygate's clouds.
+   */
+  action = async (req: Request, res: Response) => {
+    const n = negotiate(req, false);
+    if (queryOf(req).action === undefined) {
+      throw new OcciError(405, `POST ${req.path} takes an action (?action=snapshot); a storage is not updated in place`);
+    }
+    const { action, attributes } = readAction(req, n, STORAGE_ACTIONS);
+    const volume = await this.core.inventory.get('volume', String(req.params.id));
+    const at = `at provider '${volume.provider}'`;
+    switch (action) {
+      case 'snapshot': {
+        const name = str(attributes.name) ?? `${volume.nativeId}-snapshot-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        checkName(name, 'attribute name');
+        await this.core.resources.createSnapshot({ volumeId: volume.id, name }, callerOf(req, res));
+        break;
+      }
+      case 'online':
+        throw notApplicable(action, `a volume ${at} is online for as long as it exists; there is no offline volume to bring up`);
+      case 'offline':
+        throw notApplicable(action, `skygate cannot take a volume ${at} offline; detach it (DELETE its storagelink) instead`);
+      case 'backup':
+        throw notApplicable(action, `skygate keeps no backups apart from snapshots ${at}; use ?action=snapshot`);
+      case 'resize':
+        throw notApplicable(
+          action,
+          `skygate cannot resize volumes ${at} (no adapter resizes them yet); create a larger storage instead`,
+        );
+    }
+    send(res, 200, n, { lines: [] });
   };
 
   delete = async (req: Request, res: Response) => {
@@ -141,16 +181,21 @@ export class StorageHandlers {
 
   // --- the default networks (read only: no adapter port creates networks yet)
 
+  private async networks(): Promise<OcciResource[]> {
+    const nets = await Promise.all(this.core.providers.ids().map((p) => this.core.network.defaults(p)));
+    return nets.map((d) => networkOf(d.provider, d.network.id, d.network.cidr));
+  }
+
   listNetworks = async (req: Request, res: Response) => {
     const n = negotiate(req, true);
-    const nets = await Promise.all(this.core.providers.ids().map((p) => this.core.network.defaults(p)));
-    const entities = nets.map((d) => networkOf(d.provider, d.network.id, d.network.cidr));
+    const wanted = networkFilter(this.core, req);
+    const entities = (await this.networks()).filter(wanted);
     send(
       res,
       200,
       n,
       renderCollection(
-        entities.map((e) => ({ location: e.location, json: () => JSON.stringify(resourceJson(e)) })),
+        entities.map((e) => ({ location: e.location, json: () => collectionItemJson(e) })),
         'resources',
         n.as,
         baseOf(req),
@@ -158,14 +203,40 @@ export class StorageHandlers {
     );
   };
 
+  private async network(id: string): Promise<OcciResource> {
+    const found = (await this.networks()).find((e) => e.id === id);
+    if (!found) throw new OcciError(404, `network '${id}' does not exist`);
+    return found;
+  }
+
   getNetwork = async (req: Request, res: Response) => {
     const n = negotiate(req, true);
-    const id = String(req.params.id);
-    const provider = id.split(':')[0] ?? '';
-    if (!this.core.providers.has(provider)) throw new OcciError(404, `network '${id}' does not exist`);
-    const d = await this.core.network.defaults(provider);
-    if (d.network.id !== id) throw new OcciError(404, `network '${id}' does not exist`);
-    send(res, 200, n, renderResource(networkOf(d.provider, d.network.id, d.network.cidr), n.as));
+    send(res, 200, n, renderResource(await this.network(String(req.params.id)), n.as));
+  };
+
+  createNetwork = async (req: Request) => {
+    negotiate(req, false);
+    throw new OcciError(
+      501,
+      'creating networks is not supported: skygate serves one default network per provider, and no cloud adapter creates networks yet',
+    );
+  };
+
+  /** up is harmless on a network that is always up (as start on a running compute); down does not apply. */
+  networkAction = async (req: Request, res: Response) => {
+    const n = negotiate(req, false);
+    if (queryOf(req).action === undefined) {
+      throw new OcciError(405, `POST ${req.path} takes an action (?action=up|down); a network is not updated in place`);
+    }
+    const { action } = readAction(req, n, NETWORK_ACTIONS);
+    const network = await this.network(String(req.params.id));
+    if (action === 'down') {
+      throw notApplicable(
+        action,
+        `skygate cannot take ${network.title} down: it is the network every compute there is on, and no cloud adapter manages networks yet`,
+      );
+    }
+    send(res, 200, n, { lines: [] });
   };
 
   getInterface = async (req: Request, res: Response) => {

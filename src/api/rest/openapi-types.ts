@@ -1205,6 +1205,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/protection-groups/{groupId}/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A protection group's id. */
+                groupId: components["parameters"]["ProtectionGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A group's health checks, with their recent history
+         * @description What the controller holding the group sees, per site it probes (the primary, warm standbys, a former
+         *     primary waiting to be re-seeded): the verdict (`unknown`, `healthy`, `unhealthy`) with hysteresis
+         *     (`fall` failing rounds in a row to go down, `rise` passing ones to come back), the consecutive counts,
+         *     the last 50 probe rounds and the last 20 verdict changes. `controller` names who holds the group; a
+         *     gateway that does not hold it answers with no sites (ask the holder, or read `status` in the group).
+         */
+        get: operations["getProtectionGroupHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/protection-groups/{groupId}/failover": {
         parameters: {
             query?: never;
@@ -2186,6 +2213,46 @@ export interface components {
         };
         ReplicaList: {
             items: components["schemas"]["Replica"][];
+        };
+        ProtectionGroupHealth: {
+            controller: {
+                /** @description The controller holding the group's lease, if any. */
+                holder: string | null;
+                /** @description Its fencing token. */
+                token?: number;
+                /** @description Whether this gateway's controller is the holder. */
+                heldHere: boolean;
+            };
+            /** @description Per site (provider id) this controller probes. */
+            sites: {
+                [key: string]: components["schemas"]["SiteHealthHistory"];
+            };
+        };
+        SiteHealthHistory: {
+            /** @enum {string} */
+            state: "unknown" | "healthy" | "unhealthy";
+            /** Format: date-time */
+            since: string | null;
+            consecutivePasses: number;
+            consecutiveFails: number;
+            /** @description The last 50 probe rounds, oldest first. */
+            rounds: {
+                /** Format: date-time */
+                at: string;
+                ok: boolean;
+                passing: number;
+                total: number;
+                detail?: string;
+            }[];
+            /** @description The last 20 verdict changes, oldest first. */
+            transitions: {
+                /** Format: date-time */
+                at: string;
+                /** @enum {string} */
+                from: "unknown" | "healthy" | "unhealthy";
+                /** @enum {string} */
+                to: "unknown" | "healthy" | "unhealthy";
+            }[];
         };
         FailoverRequest: {
             /** @description The site to fail over to; default the best healthy standby. */
@@ -4788,6 +4855,35 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getProtectionGroupHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A protection group's id. */
+                groupId: components["parameters"]["ProtectionGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The health checks and their history. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProtectionGroupHealth"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];

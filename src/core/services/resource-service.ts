@@ -35,7 +35,7 @@ export interface TagChange {
 }
 
 export class ResourceService {
-  /** Tag changes of one resource run one after another, so two concurrent changes both land. */
+  /** Tag changes (and renames) of one resource run one after another, so two concurrent changes both land. */
   private readonly tagQueues = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -104,8 +104,13 @@ export class ResourceService {
    * answers the resource as it now is. `field` names the input that carried the id, for the errors.
    */
   changeTags<K extends TaggableKind>(kind: K, id: string, change: TagChange, field = 'resourceId'): Promise<ResourceOf<K>> {
+    return this.queued(id, () => this.applyTags(kind, id, change, field));
+  }
+
+  /** Runs `change` of resource `id` after the ones already queued for it. */
+  private queued<T>(id: string, change: () => Promise<T>): Promise<T> {
     const previous = this.tagQueues.get(id) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.applyTags(kind, id, change, field));
+    const run = previous.catch(() => undefined).then(change);
     this.tagQueues.set(id, run);
     void run
       .finally(() => {
@@ -126,6 +131,23 @@ export class ResourceService {
     if (adapter.setTags) await adapter.setTags(kind, resource.nativeId, tags);
     else throw new SkygateError('unsupported', `provider '${resource.provider}' cannot change tags of ${kind}s`);
     return this.inventory.record(kind, resource.provider, await getNative(adapter, kind, resource.nativeId));
+  }
+
+  /**
+   * Renames an instance in place at its provider (not an operation: providers do it at once) and answers it
+   * as it now is. Runs in the instance's tag queue, since on EC2 the name is a tag. `field` names the input.
+   */
+  renameInstance(id: string, name: string, field = 'body.name'): Promise<Instance> {
+    checkName(name, field);
+    return this.queued(id, async () => {
+      const instance = await this.inventory.get('instance', id, 'path.id');
+      const adapter = this.registry.cloud(instance.provider, 'path.id');
+      if (!adapter.renameInstance) {
+        throw new SkygateError('unsupported', `provider '${instance.provider}' cannot rename instances`, { field });
+      }
+      await adapter.renameInstance(instance.nativeId, name);
+      return this.inventory.record('instance', instance.provider, await getNative(adapter, 'instance', instance.nativeId));
+    });
   }
 
   async snapshotInstance(id: string, input: { name: string; tags?: Tags }, caller: CallerContext): Promise<Operation> {

@@ -63,6 +63,10 @@ export function protectionGroupRoutes(router: Router, core: CoreServices): void 
       reply(res, 200, 'ReplicaList', { items: await protection.listReplicas(groupId(req), filter) });
     }),
   );
+  router.get(
+    `${BASE}/:groupId/health`,
+    route(async (req, res) => reply(res, 200, 'ProtectionGroupHealth', await protection.health(groupId(req)))),
+  );
   router.post(
     `${BASE}/:groupId/failover`,
     route(async (req, res) => {
