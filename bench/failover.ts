@@ -24,10 +24,10 @@ import { freePort, machine, printTable, showSpread, spread, startGateway, stop, 
 
 /** The retry settings the README documents for a failover backend (both HAProxies use them). */
 export const HAPROXY_DEFAULTS = [
-  'timeout connect 1s',
+  'timeout connect 500ms',
   'timeout client 30s',
   'timeout server 30s',
-  'retries 5',
+  'retries 8',
   'option redispatch 1',
   'retry-on conn-failure empty-response response-timeout',
 ];
@@ -166,7 +166,9 @@ async function main(): Promise<void> {
   const edge = await TestHaproxy.start([{ name: 'app', lines: ['balance roundrobin'] }], HAPROXY_DEFAULTS);
   const edgeCold = await TestHaproxy.start([{ name: 'app', lines: ['balance roundrobin'] }], HAPROXY_DEFAULTS);
   const workload = `workload: { port: ${port}, images: [{ id: img-kv-app, name: kv-app }] }`;
-  const serverOptions = 'check inter 1s fall 2 rise 2';
+  // No HAProxy check on the servers skygate manages: skygate probes them; a server HAProxy marked down by itself
+  // would answer 503 at once to the requests that otherwise wait in their retries for the flip.
+  const serverOptions = '';
   const config = [
     'providers:',
     `  - { id: sim-east, type: sim, settings: { latencyMs: 0, addressBlock: 127.61.0.0/16, ${workload} } }`,
@@ -327,7 +329,13 @@ async function main(): Promise<void> {
     }
 
     // ---- unplanned, cold standby (the warm group is set to manual so only the cold one moves)
+    // Switched to automatic only once its primary passes its checks again (the warm rounds' outages hit it too):
+    // a group whose primary is down when it turns automatic fails over at once, before the round's fault.
     await api('PATCH', `/v1/protection-groups/${warm}`, { failoverMode: 'manual' });
+    await until('cold group: primary healthy', 60_000, async () => {
+      const g = await group(cold);
+      return (g.status.sites[g.status.primary] as { health?: string }).health === 'healthy' ? true : undefined;
+    });
     await api('PATCH', `/v1/protection-groups/${cold}`, { failoverMode: 'automatic' });
     const coldRows: string[][] = [];
     const coldFigures: Array<Record<string, unknown>> = [];

@@ -213,8 +213,12 @@ export class HaController implements HaActions {
 
   private async autoFailover(group: ProtectionGroup): Promise<void> {
     const snapshot = this.monitor.snapshot(keyOf(group.id, group.status.primary));
+    // Detection starts at the first failing round of the streak that turned the verdict (a round that passed
+    // since, not yet `rise` of them, does not end it).
     const rounds = snapshot?.rounds ?? [];
+    const turned = snapshot?.transitions.filter((t) => t.to === 'unhealthy').at(-1)?.at;
     let first = rounds.length;
+    while (turned !== undefined && first > 0 && rounds[first - 1]!.at > turned) first--;
     while (first > 0 && !rounds[first - 1]!.ok) first--;
     const failingSince = rounds[first]?.at;
     const reason = `${group.status.primary} failed its health check: ${rounds.at(-1)?.detail ?? 'unhealthy'}`;

@@ -27,7 +27,8 @@ export const CREATE_WAIT_MS = 10_000;
 
 export class ComputeHandlers {
   private readonly fragments = new FragmentCache();
-  private readonly pages = new FragmentCache<Rendered>(1_000);
+  /** Whole encoded listing answers (with their Link header), kept while the computes and flavors stay the same. */
+  private readonly pages = new FragmentCache<{ rendered: Rendered; link?: string }>(1_000);
   private readonly flavorMaps = new FragmentCache<Map<string, Flavor>>(1);
 
   constructor(private readonly core: CoreServices) {}
@@ -43,14 +44,30 @@ export class ComputeHandlers {
     const n = negotiate(req, true);
     const { limit, skip } = pageOf(req);
     const filter = await computeFilter(this.core, req);
+    // An encoded page (JSON, uri-list) is answered as it was sent last time while no compute and no flavor changed
+    // since (the inventory's generations): tools poll the same pages, and listing them again costs per item.
+    const encoded = n.as !== 'plain' && n.as !== 'occi';
+    const key = `${n.as} ${baseOf(req)} ${req.originalUrl} ${req.get('category') ?? ''} ${req.get('x-occi-attribute') ?? ''}`;
+    const generations = encoded
+      ? [await this.core.inventory.generation('instance', filter.providers), await this.core.inventory.generation('flavor')]
+      : [];
+    const kept = encoded ? this.pages.peek(key, generations) : undefined;
+    if (kept !== undefined) {
+      if (kept.link !== undefined) res.setHeader('Link', kept.link);
+      send(res, 200, n, kept.rendered);
+      return;
+    }
     const [listing, flavors] = await Promise.all([
       this.core.inventory.list('instance', { limit: skip + limit, shared: true, ...filter }),
       n.as === 'json' ? this.flavors() : undefined,
     ]);
     const items = listing.items.slice(skip);
     if (items.length === 0 && skip > 0) throw new OcciError(404, `page ${queryOf(req).page}: past the last page of ${req.path}`);
-    if (listing.nextCursor !== undefined)
-      res.setHeader('Link', `<${baseOf(req)}${req.path}?page=${skip / limit + 2}&number=${limit}>; rel="next"`);
+    const link =
+      listing.nextCursor === undefined
+        ? undefined
+        : `<${baseOf(req)}${req.path}?page=${skip / limit + 2}&number=${limit}>; rel="next"`;
+    if (link !== undefined) res.setHeader('Link', link);
     const versions = listing.versions.slice(skip);
     const base = baseOf(req);
     const render = () => {
@@ -64,15 +81,9 @@ export class ComputeHandlers {
       const out = renderCollection(entities, 'resources', n.as, base);
       return out.body === undefined ? out : { ...out, body: Buffer.from(out.body) };
     };
-    if (n.as === 'plain' || n.as === 'occi') {
-      send(res, 200, n, render());
-      return;
-    }
-    // The same page of the same computes (each item's version and flavor, compared by identity) is sent as
-    // it was encoded last time, as the REST front keeps its pages.
-    const parts = [...versions, ...items.map((i) => flavors?.get(i.flavorId))];
-    const key = `${n.as} ${base} ${req.originalUrl} ${req.get('category') ?? ''} ${req.get('x-occi-attribute') ?? ''}`;
-    send(res, 200, n, this.pages.get(key, parts, render));
+    const rendered = render();
+    if (encoded) this.pages.put(key, generations, { rendered, ...(link !== undefined && { link }) });
+    send(res, 200, n, rendered);
   };
 
   get = async (req: Request, res: Response) => {

@@ -11,10 +11,17 @@ export class FragmentCache<T = string> {
 
   /** The fragment of `id` rendered from exactly `parts` (compared by identity), else `render()`'s, kept. */
   get(id: string, parts: readonly unknown[], render: () => T): T {
+    return this.peek(id, parts) ?? this.put(id, parts, render());
+  }
+
+  /** The fragment of `id` if it was rendered from exactly `parts`. */
+  peek(id: string, parts: readonly unknown[]): T | undefined {
     const hit = this.entries.get(id);
-    if (hit && hit.parts.length === parts.length && hit.parts.every((p, i) => p === parts[i])) return hit.text;
+    return hit && hit.parts.length === parts.length && hit.parts.every((p, i) => p === parts[i]) ? hit.text : undefined;
+  }
+
+  put(id: string, parts: readonly unknown[], text: T): T {
     if (this.entries.size >= this.limit) this.entries.clear();
-    const text = render();
     this.entries.set(id, { parts, text });
     return text;
   }

@@ -158,8 +158,8 @@ export class InventoryService {
    * never listed) and answers the view's generation, which changes whenever anything listed of `kind` does: for a
    * front that keeps its own rendering of a listing, and re-renders it only when this changes.
    */
-  async generation(kind: ResourceKind, providers: string[]): Promise<number> {
-    await this.prepare(kind, { providers, limit: 1 });
+  async generation(kind: ResourceKind, providers?: string[]): Promise<number> {
+    await this.prepare(kind, { ...(providers !== undefined && { providers }), limit: 1 });
     return this.view(kind).generation;
   }
 
