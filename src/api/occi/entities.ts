@@ -63,6 +63,8 @@ const COMPUTE_STATE: Record<InstanceState, 'active' | 'inactive' | 'suspended' |
   stopping: 'inactive',
   stopped: 'inactive',
   rebooting: 'active',
+  suspending: 'suspended',
+  suspended: 'suspended',
   terminating: 'inactive',
   terminated: 'inactive',
   error: 'error',
