@@ -136,6 +136,10 @@ export function createEc2Client(s: AwsClientSettings): EC2Client {
 
 export class AwsCloudAdapter implements CloudAdapter {
   readonly type = 'aws';
+  /** No suspendInstance: EC2's only suspend is hibernation, which an instance must be launched with. */
+  readonly capabilityNotes = {
+    suspend: 'EC2 suspends only by hibernating, which needs hibernation configured when the instance is launched; use stop',
+  };
 
   /**
    * Ids this adapter created lately, with when: a not-found read of one is EC2's eventual consistency, not a loss.
@@ -166,6 +170,7 @@ export class AwsCloudAdapter implements CloudAdapter {
       imageUpload: false,
       nativeImageCopy: true,
       idempotentCreate: true,
+      suspend: false,
       extensions: [],
     };
   }

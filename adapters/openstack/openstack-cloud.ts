@@ -123,6 +123,7 @@ export class OpenStackCloudAdapter implements CloudAdapter {
       // Glance's glance-download import could copy between regions of one Keystone: README, "Image copy".
       nativeImageCopy: false,
       idempotentCreate: has('compute'),
+      suspend: has('compute'),
       extensions: [],
     };
   }
@@ -242,9 +243,19 @@ export class OpenStackCloudAdapter implements CloudAdapter {
     return this.toInstance(await this.nova.getServer(id), spec.zone);
   }
 
-  /** Starting a server that runs (or is starting) changes nothing, as on EC2 and the sim. */
+  /**
+   * Starting a server that runs (or is starting) changes nothing, as on EC2 and the sim. A suspended server is
+   * resumed (nova refuses os-start on it), so the one port call covers both.
+   */
   async startInstance(id: string): Promise<void> {
-    await this.action(id, { 'os-start': null }, ['running', 'pending']);
+    const { state } = await this.getInstance(id);
+    const body = state === 'suspended' ? { resume: null } : { 'os-start': null };
+    await this.action(id, body, ['running', 'pending']);
+  }
+
+  /** Nova's suspend (memory to disk on the host); suspending a suspended server changes nothing. */
+  async suspendInstance(id: string): Promise<void> {
+    await this.action(id, { suspend: null }, ['suspended', 'suspending']);
   }
 
   async stopInstance(id: string): Promise<void> {
@@ -638,6 +649,7 @@ function instanceState(s: NovaServer): InstanceState {
       return 'pending';
     case 'ACTIVE':
       if (task.startsWith('reboot')) return 'rebooting';
+      if (task === 'suspending') return 'suspending';
       return task === 'powering-off' ? 'stopping' : 'running';
     case 'REBOOT':
     case 'HARD_REBOOT':
@@ -645,6 +657,7 @@ function instanceState(s: NovaServer): InstanceState {
     case 'SHUTOFF':
       return task === 'powering-on' ? 'pending' : 'stopped';
     case 'SUSPENDED':
+      return task === 'resuming' ? 'pending' : 'suspended';
     case 'PAUSED':
     case 'SHELVED':
     case 'SHELVED_OFFLOADED':

@@ -83,11 +83,14 @@ const DEVICES = [...'fghijklmnop'].map((c) => `/dev/sd${c}`);
 const ATTACHED: ReadonlySet<string> = new Set(['attaching', 'in-use', 'detaching']);
 
 /** From the effective state, what each action does: start a transition, nothing (absent target), or conflict (no entry). */
-const INSTANCE_ACTIONS: Record<'start' | 'stop' | 'reboot', Partial<Record<string, [string, string] | null>>> = {
-  // As EC2: starting a running instance and stopping a stopped one succeed without effect.
-  start: { stopped: ['pending', 'running'], pending: null, running: null, rebooting: null },
+const INSTANCE_ACTIONS: Record<'start' | 'stop' | 'reboot' | 'suspend', Partial<Record<string, [string, string] | null>>> = {
+  // As EC2: starting a running instance and stopping a stopped one succeed without effect. A start resumes a
+  // suspended instance (nova's resume), through pending as EC2 resumes a hibernated one.
+  start: { stopped: ['pending', 'running'], suspended: ['pending', 'running'], pending: null, running: null, rebooting: null },
   stop: { running: ['stopping', 'stopped'], stopping: null, stopped: null },
   reboot: { running: ['rebooting', 'running'], rebooting: null },
+  // As nova's suspend: only a running instance; repeating it is harmless.
+  suspend: { running: ['suspending', 'suspended'], suspending: null, suspended: null },
 };
 
 const KIND: Record<Table, string> = { instances: 'instance', images: 'image', volumes: 'volume', snapshots: 'snapshot' };
@@ -193,6 +196,7 @@ export class SimCloudAdapter implements CloudAdapter {
       imageUpload: true,
       nativeImageCopy: false,
       idempotentCreate: true,
+      suspend: true,
       extensions: Object.keys(this.extensions),
     };
   }
@@ -343,6 +347,11 @@ export class SimCloudAdapter implements CloudAdapter {
   /** A stopping instance's workload stops at once; its data stays on its disk for the next start. */
   stopInstance(id: string): Promise<void> {
     return this.call((now) => this.instanceAction('stop', id, now));
+  }
+
+  /** A suspending instance's workload stops at once, as on a stop; a start resumes it, serving its disk's data again. */
+  suspendInstance(id: string): Promise<void> {
+    return this.call((now) => this.instanceAction('suspend', id, now));
   }
 
   /** A workload is down for the reboot's duration (latencyMs) and serves again from its disk. */

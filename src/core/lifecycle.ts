@@ -4,10 +4,23 @@ import { conflict } from './errors.js';
 const ALLOWED: Record<string, Record<string, string[]>> = {
   instance: {
     // Repeating a start or stop is harmless (as on EC2); the rest would be refused by a real cloud.
-    start: ['stopped', 'running', 'pending'],
+    // A start resumes a suspended instance.
+    start: ['stopped', 'suspended', 'running', 'pending'],
     stop: ['running', 'pending', 'stopping', 'stopped', 'rebooting'],
     reboot: ['running', 'rebooting'],
-    delete: ['pending', 'running', 'stopping', 'stopped', 'rebooting', 'error', 'terminating', 'terminated'],
+    suspend: ['running', 'suspending', 'suspended'],
+    delete: [
+      'pending',
+      'running',
+      'stopping',
+      'stopped',
+      'rebooting',
+      'suspending',
+      'suspended',
+      'error',
+      'terminating',
+      'terminated',
+    ],
     snapshot: ['running', 'stopped'],
     attach: ['running', 'stopped'],
   },
@@ -38,15 +51,18 @@ export function assertActionAllowed(
 /** The state a resource shows as soon as `action` is accepted (as EC2 answers it), before the provider moves it. */
 const TRANSITION: Record<string, Record<string, Record<string, string>>> = {
   instance: {
-    start: { stopped: 'pending' },
+    start: { stopped: 'pending', suspended: 'pending' },
     stop: { running: 'stopping', pending: 'stopping', rebooting: 'stopping' },
     reboot: { running: 'rebooting' },
+    suspend: { running: 'suspending' },
     delete: {
       pending: 'terminating',
       running: 'terminating',
       stopping: 'terminating',
       stopped: 'terminating',
       rebooting: 'terminating',
+      suspending: 'terminating',
+      suspended: 'terminating',
       error: 'terminating',
     },
   },

@@ -2,7 +2,17 @@
 
 export type Tags = Record<string, string>;
 
-export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'rebooting' | 'terminating' | 'terminated' | 'error';
+export type InstanceState =
+  | 'pending'
+  | 'running'
+  | 'stopping'
+  | 'stopped'
+  | 'rebooting'
+  | 'suspending'
+  | 'suspended'
+  | 'terminating'
+  | 'terminated'
+  | 'error';
 export type ImageState = 'pending' | 'available' | 'failed' | 'deleted';
 export type SnapshotState = 'pending' | 'available' | 'failed' | 'deleted';
 export type VolumeState = 'creating' | 'available' | 'attaching' | 'in-use' | 'detaching' | 'deleting' | 'deleted' | 'error';
@@ -106,6 +116,8 @@ export interface Capabilities {
   nativeImageCopy: boolean;
   /** Create calls honour a client token, so a retried create cannot make a second resource. */
   idempotentCreate: boolean;
+  /** Instances can be suspended (memory kept, nova's suspend) and resumed by a start. */
+  suspend: boolean;
   /** Provider-specific extras, reachable only through the explicit extensions surface. */
   extensions: string[];
 }

@@ -121,6 +121,8 @@ export interface CloudAdapter {
   readonly type: string;
   readonly providerId: string;
   capabilities(): Capabilities;
+  /** Why a capability is false, where the adapter can say (the core's refusal repeats it). */
+  readonly capabilityNotes?: Partial<Record<keyof Capabilities, string>>;
   zones(): Promise<string[]>;
   health(): Promise<ProviderHealth>;
 
@@ -139,8 +141,11 @@ export interface CloudAdapter {
   ): Promise<NativeChanges<NativeOfKind[K]>>;
   getInstance(id: string): Promise<NativeInstance>;
   createInstance(spec: CreateInstanceSpec): Promise<NativeInstance>;
+  /** Starts a stopped instance, or resumes a suspended one. */
   startInstance(id: string): Promise<void>;
   stopInstance(id: string): Promise<void>;
+  /** Suspends a running instance (capability suspend); `startInstance` resumes it. Repeating it is harmless. */
+  suspendInstance?(id: string): Promise<void>;
   rebootInstance(id: string): Promise<void>;
   deleteInstance(id: string): Promise<void>;
   /** Renames an instance in place (EC2: its Name tag; nova: the server name). */

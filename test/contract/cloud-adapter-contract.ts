@@ -164,9 +164,11 @@ export function runCloudAdapterContract(name: string, setup: () => Promise<Contr
         'imageDownload',
         'imageUpload',
         'idempotentCreate',
+        'suspend',
       ] as const) {
         assert.equal(typeof caps[key], 'boolean', `capabilities.${key}`);
       }
+      if (caps.suspend) assert.equal(typeof a.suspendInstance, 'function', 'capability suspend comes with suspendInstance');
       assert.ok(Array.isArray(caps.extensions));
       const zones = await a.zones();
       assert.ok(zones.length > 0 && zones.every((z) => typeof z === 'string' && z.length > 0));
@@ -203,6 +205,18 @@ export function runCloudAdapterContract(name: string, setup: () => Promise<Contr
 
       await a.deleteInstance(vm.nativeId);
       await waitGone(`instance ${vm.nativeId} terminated`, () => a.getInstance(vm.nativeId), 'terminated');
+    });
+
+    it('suspends an instance and resumes it on start', async (ctx) => {
+      if (!a.capabilities().suspend || !a.suspendInstance) return ctx.skip('adapter does not claim suspend');
+      const vm = await running();
+      await a.suspendInstance(vm.nativeId);
+      await instanceState(vm.nativeId, 'suspended');
+      await a.suspendInstance(vm.nativeId); // suspending a suspended instance changes nothing
+      assert.equal((await a.getInstance(vm.nativeId)).state, 'suspended');
+      await a.startInstance(vm.nativeId);
+      await instanceState(vm.nativeId, 'running');
+      await a.deleteInstance(vm.nativeId);
     });
 
     it('creates one instance per client token', async (ctx) => {

@@ -10,6 +10,7 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { ACTION, computeCreateText, INFRA, occiClient, SKYGATE, waitComputeState } from '../helpers/occi-client.js';
 import { occiSchemaErrors, type OcciDocument } from '../helpers/occi-schema.js';
 import { parseTextOcci, parseTextPlain, type TextRendering } from '../helpers/occi-text-grammar.js';
+import { startRecordedServer } from '../helpers/recorded-aws-server.js';
 
 let gw: TestGateway;
 let call: ReturnType<typeof occiClient>;
@@ -150,7 +151,7 @@ describe('OCCI computes', () => {
     assert.ok(t.categories.some((c) => c.scheme === `${SKYGATE}sim-east/os_tpl#` && c.term === 'img-debian-12'));
     assert.deepEqual(
       t.links.filter((l) => l.rel[0]?.startsWith(ACTION)).map((l) => l.target),
-      ['stop', 'restart', 'save'].map((a) => `${path}?action=${a}`),
+      ['stop', 'restart', 'suspend', 'save'].map((a) => `${path}?action=${a}`),
     );
     const nic = t.links.find((l) => l.category?.[0] === `${INFRA}networkinterface`);
     assert.equal(nic?.target, '/network/sim-east:default-network');
@@ -162,7 +163,7 @@ describe('OCCI computes', () => {
     assert.ok(listed && listed.actions === undefined && listed.links === undefined);
     assert.deepEqual(
       running.actions,
-      ['stop', 'restart', 'save'].map((a) => `${ACTION}${a}`),
+      ['stop', 'restart', 'suspend', 'save'].map((a) => `${ACTION}${a}`),
     );
     const uris = await call('GET', '/compute/', { accept: 'text/uri-list' });
     assert.ok(uris.text.split('\r\n').includes(`${gw.url}${path}`));
@@ -247,17 +248,99 @@ describe('OCCI computes', () => {
     assert.equal(res.headers.get('location'), `${gw.url}/compute/${String(t.attributes['occi.core.id'])}`);
   });
 
-  it('takes the rOCCI-core action samples as request bodies (suspend: parsed, then 400 not applicable)', async () => {
+  it('suspends a compute with the rOCCI-core action samples as request bodies, shows it suspended, and resumes it on start', async () => {
     const path = await createCompute('sim-east', 'img-debian-12');
     await waitComputeState(call, path, 'running');
+    // Both samples are accepted: the first suspends, the second finds it suspending or suspended (harmless).
     for (const [file, contentType] of [
       ['action_instance.json', 'application/occi+json'],
       ['action_instance.txt', 'text/plain'],
     ] as const) {
       const body = readFileSync(new URL(`../fixtures/occi/examples/${file}`, import.meta.url), 'utf8');
       const res = await call('POST', `${path}?action=suspend`, { contentType, body });
-      assert.equal(res.status, 400, `${file}: ${res.text}`);
-      assert.match(res.text, /action suspend: not applicable: skygate cannot suspend computes at provider 'sim-east'/);
+      assert.equal(res.status, 200, `${file}: ${res.text}`);
+    }
+    const suspended = await waitComputeState(call, path, 'suspended');
+    json('resource', JSON.stringify(suspended));
+    assert.equal((suspended.attributes as Record<string, unknown>)['occi.compute.state'], 'suspended');
+    assert.deepEqual(suspended.actions, [`${ACTION}start`], 'a suspended compute offers start (resume) only');
+    const t = await text(path);
+    assert.equal(t.attributes['occi.compute.state'], 'suspended');
+    assert.equal(t.attributes['occi.compute.state.message'], 'suspended');
+    // The same instance through REST: suspended there too.
+    const id = decodeURIComponent(path.slice('/compute/'.length));
+    assert.equal((await gw.api('get', `/v1/instances/${encodeURIComponent(id)}`)).body.state, 'suspended');
+    // Stopping a suspended compute is the core's conflict; start resumes it.
+    const stop = await call('POST', `${path}?action=stop`, {
+      contentType: 'text/plain',
+      body: `Category: stop;scheme="${ACTION}";class="action"`,
+    });
+    assert.equal(stop.status, 409, stop.text);
+    assert.match(stop.text, /suspended/);
+    const start = await call('POST', `${path}?action=start`, {
+      contentType: 'text/plain',
+      body: `Category: start;scheme="${ACTION}";class="action"`,
+    });
+    assert.equal(start.status, 200, start.text);
+    const resumed = await waitComputeState(call, path, 'running');
+    assert.equal((resumed.attributes as Record<string, unknown>)['occi.compute.state'], 'active');
+    // Suspending a compute that is not running (stopped) is a conflict naming its state.
+    const stopAgain = await call('POST', `${path}?action=stop`, {
+      contentType: 'text/plain',
+      body: `Category: stop;scheme="${ACTION}";class="action"`,
+    });
+    assert.equal(stopAgain.status, 200, stopAgain.text);
+    await waitComputeState(call, path, 'stopped');
+    const late = await call('POST', `${path}?action=suspend`, {
+      contentType: 'text/plain',
+      body: `Category: suspend;scheme="${ACTION}";class="action"`,
+    });
+    assert.equal(late.status, 409, late.text);
+    assert.match(late.text, /while it is stopped/);
+    assert.equal((await call('DELETE', path)).status, 200);
+  });
+
+  it('answers suspend not applicable, saying why, at a provider that cannot suspend (AWS), and does not advertise it', async () => {
+    const server = await startRecordedServer('test/fixtures/aws/ec2', (action) =>
+      action === 'DescribeInstances' ? { file: 'DescribeInstances-one.xml' } : undefined,
+    );
+    const aws = await startTestGateway({
+      providers: [
+        {
+          id: 'aws-rec',
+          type: 'aws',
+          settings: {
+            region: 'eu-west-1',
+            endpoint: server.url,
+            credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
+          },
+        },
+      ],
+    });
+    try {
+      const awsCall = occiClient(aws);
+      const path = '/compute/aws-rec:i-1234567890abcdef0';
+      const shown = await awsCall('GET', path, { accept: 'application/occi+json' });
+      assert.equal(shown.status, 200, shown.text);
+      const doc = json('resource', shown.text);
+      assert.deepEqual(
+        doc.actions,
+        ['stop', 'restart', 'save'].map((a) => `${ACTION}${a}`),
+        'running, but no suspend here',
+      );
+      for (const [file, contentType] of [
+        ['action_instance.json', 'application/occi+json'],
+        ['action_instance.txt', 'text/plain'],
+      ] as const) {
+        const body = readFileSync(new URL(`../fixtures/occi/examples/${file}`, import.meta.url), 'utf8');
+        const res = await awsCall('POST', `${path}?action=suspend`, { contentType, body });
+        assert.equal(res.status, 400, `${file}: ${res.text}`);
+        assert.match(res.text, /action suspend: not applicable: provider 'aws-rec' cannot suspend instances: .*hibernat/);
+      }
+      assert.ok(!server.requests.some((r) => r.action.endsWith('Instances') && r.action !== 'DescribeInstances'));
+    } finally {
+      await aws.close();
+      await server.close();
     }
   });
 

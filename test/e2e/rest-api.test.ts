@@ -3,8 +3,11 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import type { Instance, Operation } from '../../src/core/model.js';
+import { ec2ClientFor } from '../helpers/ec2-client.js';
 import { ADMIN_TOKEN, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startRecordedServer } from '../helpers/recorded-aws-server.js';
 
 let gw: TestGateway;
 const create = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
@@ -317,5 +320,96 @@ describe('operations', () => {
     const page2 = await gw.api('get', `/v1/operations?status=succeeded&limit=2&cursor=${page1.body.nextCursor}`);
     assert.notEqual(page2.body.items[0].id, page1.body.items[0].id);
     assert.equal((await gw.api('get', '/v1/operations/op-unknown')).status, 404);
+  });
+});
+
+describe('suspend and resume', () => {
+  it('suspends a sim instance (EC2 shows it stopped, as a hibernated one), and start resumes it', async () => {
+    const caps = await gw.api('get', '/v1/providers/sim-east/capabilities');
+    assert.equal(caps.body.suspend, true);
+    const vm = await createInstance('suspend-1');
+    const url = `/v1/instances/${encodeURIComponent(vm.id)}`;
+    const res = await gw.api('post', `${url}/suspend`);
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.body.kind, 'instance.suspend');
+    // Read your writes: suspending at once (or suspended already, the sim being quick).
+    assert.ok(['suspending', 'suspended'].includes((await gw.api('get', url)).body.state));
+    const op = await gw.waitOperation(res.body.id);
+    assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+    assert.deepEqual(
+      op.steps.map((s) => [s.name, s.status]),
+      [
+        ['request', 'succeeded'],
+        ['wait-suspended', 'succeeded'],
+      ],
+    );
+    assert.equal((await gw.api('get', url)).body.state, 'suspended');
+    const listed = await gw.api('get', '/v1/instances?state=suspended&provider=sim-east');
+    assert.deepEqual(
+      listed.body.items.map((i: Instance) => i.id),
+      [vm.id],
+    );
+
+    const ec2 = await ec2ClientFor(gw, 'sim-east');
+    const seen = await ec2.send(
+      new DescribeInstancesCommand({ Filters: [{ Name: 'private-ip-address', Values: [String(vm.privateIp)] }] }),
+    );
+    const shown = seen.Reservations?.[0]?.Instances?.[0];
+    assert.deepEqual([shown?.State?.Code, shown?.State?.Name], [80, 'stopped']);
+    assert.equal(shown?.StateReason?.Code, 'Client.UserInitiatedHibernate');
+    ec2.destroy();
+
+    // A suspended instance cannot stop or reboot (nova refuses too); it can be started, which resumes it.
+    for (const action of ['stop', 'reboot']) {
+      const refused = await gw.api('post', `${url}/${action}`);
+      assert.equal(refused.status, 409, action);
+      assert.equal(refused.body.field, 'path.id');
+      assert.match(refused.body.detail, /while it is suspended/);
+    }
+    const start = await gw.api('post', `${url}/start`);
+    assert.equal(start.status, 202);
+    assert.equal((await gw.waitOperation(start.body.id)).status, 'succeeded');
+    assert.equal((await gw.api('get', url)).body.state, 'running');
+
+    const stop = await gw.api('post', `${url}/stop`);
+    assert.equal((await gw.waitOperation(stop.body.id)).status, 'succeeded');
+    const notRunning = await gw.api('post', `${url}/suspend`);
+    assert.equal(notRunning.status, 409);
+    assert.match(notRunning.body.detail, /cannot suspend instance .* while it is stopped/);
+    const del = await gw.api('delete', url);
+    assert.equal((await gw.waitOperation(del.body.id)).status, 'succeeded');
+  });
+
+  it('refuses to suspend at a provider that cannot (AWS: hibernation needs launch-time configuration), calling nothing', async () => {
+    const server = await startRecordedServer('test/fixtures/aws/ec2', (action) =>
+      action === 'DescribeInstances' ? { file: 'DescribeInstances-one.xml' } : undefined,
+    );
+    const aws = await startTestGateway({
+      providers: [
+        {
+          id: 'aws-rec',
+          type: 'aws',
+          settings: {
+            region: 'eu-west-1',
+            endpoint: server.url,
+            credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
+          },
+        },
+      ],
+    });
+    try {
+      assert.equal((await aws.api('get', '/v1/providers/aws-rec/capabilities')).body.suspend, false);
+      const res = await aws.api('post', `/v1/instances/${encodeURIComponent('aws-rec:i-1234567890abcdef0')}/suspend`);
+      assert.equal(res.status, 501, JSON.stringify(res.body));
+      assert.equal(res.body.code, 'unsupported');
+      assert.equal(res.body.field, 'path.id');
+      assert.match(res.body.detail, /provider 'aws-rec' cannot suspend instances: .*hibernat.*launched/);
+      const actions = new Set(server.requests.map((r) => r.action));
+      for (const a of ['StopInstances', 'StartInstances', 'RebootInstances']) assert.ok(!actions.has(a), `no ${a}`);
+      assert.equal((await aws.api('get', '/v1/operations?kind=instance.suspend')).body.items.length, 0, 'no operation');
+    } finally {
+      await aws.close();
+      await server.close();
+    }
   });
 });

@@ -146,6 +146,22 @@ describe('sim workload', () => {
     assert.equal(existsSync(join(dataDir, 'disks', `${vm.nativeId}.raw`)), false, 'the terminated instance disk is gone');
   });
 
+  it('stops serving while suspended and serves its data again once resumed', async () => {
+    const { adapter } = await sim('sim-w', { latencyMs: 200 });
+    const vm = await launch(adapter);
+    await until(async () => (await probe(url(vm, '/healthz'))).status === 200, 5000, 'serving after pending');
+    assert.equal((await put(vm, 'kept', 'through a suspend')).status, 201);
+    await adapter.suspendInstance(vm.nativeId);
+    assert.equal((await adapter.getInstance(vm.nativeId)).state, 'suspending');
+    assert.equal((await probe(url(vm, '/healthz'))).error, 'ECONNREFUSED', 'down as soon as it is suspending');
+    await until(async () => (await adapter.getInstance(vm.nativeId)).state === 'suspended', 5000, 'suspended');
+    assert.equal((await probe(url(vm, '/healthz'))).error, 'ECONNREFUSED', 'down while suspended');
+    await adapter.startInstance(vm.nativeId);
+    await until(async () => (await probe(url(vm, '/healthz'))).status === 200, 5000, 'serving after the resume');
+    assert.equal((await adapter.getInstance(vm.nativeId)).state, 'running');
+    assert.equal(await value(vm, 'kept'), 'through a suspend');
+  });
+
   it('starts serving by itself when a pending instance becomes running, and pauses for a reboot', async () => {
     const { adapter } = await sim('sim-w', { latencyMs: 300 });
     const vm = await launch(adapter);

@@ -97,6 +97,8 @@ describe('aws settings', () => {
     assert.equal(caps.imageUpload, false);
     assert.equal(caps.nativeImageCopy, true);
     assert.equal(caps.idempotentCreate, true);
+    assert.equal(caps.suspend, false, 'EC2 suspends only by hibernating, which is chosen at launch');
+    assert.match(open().capabilityNotes.suspend, /hibernat/);
     assert.deepEqual(caps.extensions, [], 'native image copy is the port method copyImageFrom, not an extension');
     assert.deepEqual(open({ region: 'us-gov-west-1', accountId: 'a' }).imageCopyScope().region, 'us-gov-west-1');
   });

@@ -144,6 +144,43 @@ describe('sim cloud', () => {
     assert.equal((await a.getInstance(vm.nativeId)).privateIp, undefined);
   });
 
+  it('suspends lazily like a stop (suspending, then suspended after latencyMs) and resumes on start', async () => {
+    mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    const a = await sim({ latencyMs: 60 });
+    assert.equal(a.capabilities().suspend, true);
+    const vm = await a.createInstance(spec());
+    const early = await rejection(a.suspendInstance(vm.nativeId));
+    assert.equal(early.code, 'conflict', 'a pending instance cannot be suspended');
+    assert.match(early.message, /pending/);
+    mock.timers.tick(60);
+    await a.suspendInstance(vm.nativeId);
+    assert.equal((await a.getInstance(vm.nativeId)).state, 'suspending');
+    await a.suspendInstance(vm.nativeId); // suspending: no-op
+    mock.timers.tick(59);
+    assert.equal((await a.getInstance(vm.nativeId)).state, 'suspending', 'not before latencyMs');
+    mock.timers.tick(1);
+    assert.equal((await a.getInstance(vm.nativeId)).state, 'suspended');
+    await a.suspendInstance(vm.nativeId); // suspended: no-op
+    for (const [name, call] of [
+      ['stop', () => a.stopInstance(vm.nativeId)],
+      ['reboot', () => a.rebootInstance(vm.nativeId)],
+      ['image', () => a.createImageFromInstance(vm.nativeId, { name: 'susp', clientToken: 's1' })],
+    ] as const) {
+      const err = await rejection(call());
+      assert.equal(err.code, 'conflict', name);
+      assert.match(err.message, /suspended/, name);
+    }
+    await a.startInstance(vm.nativeId);
+    assert.equal((await a.getInstance(vm.nativeId)).state, 'pending', 'a resume goes through pending, as a start');
+    mock.timers.tick(60);
+    assert.equal((await a.getInstance(vm.nativeId)).state, 'running');
+    await a.stopInstance(vm.nativeId);
+    mock.timers.tick(60);
+    const stopped = await rejection(a.suspendInstance(vm.nativeId));
+    assert.equal(stopped.code, 'conflict', 'a stopped instance cannot be suspended');
+    assert.match(stopped.message, /stopped/);
+  });
+
   it('guards volumes: attach in-use, delete in-use, zone mismatch, snapshot restore size', async () => {
     const a = await sim();
     const vm = await a.createInstance(spec({ zone: 'sim-unit-a' }));

@@ -72,9 +72,14 @@ export const ACTIONS = {
   restart: action(COMPUTE_ACTION, 'restart', 'restart the compute', {
     method: { ...attr('string', true), default: 'warm' },
   }),
-  suspend: action(COMPUTE_ACTION, 'suspend', 'suspend the compute (not applicable: skygate cannot suspend; use stop)', {
-    method: { ...attr('string', true), default: 'suspend' },
-  }),
+  suspend: action(
+    COMPUTE_ACTION,
+    'suspend',
+    'suspend the compute, where its provider can (capability suspend); start resumes it',
+    {
+      method: { ...attr('string', true), default: 'suspend' },
+    },
+  ),
   save: action(COMPUTE_ACTION, 'save', 'save the compute as a new image; answers its os_tpl mixin', {
     method: { ...attr('string', true), default: 'hot' },
     name: attr('string', true, false, 'name of the new image'),

@@ -1,6 +1,14 @@
 /** /compute/: list, read, create (launch), delete and the compute actions, each one call to a core service. */
 import type { Request, Response } from 'express';
-import { type CoreServices, checkName, checkTags, type Flavor, type Instance, type Tags } from '../../core/index.js';
+import {
+  type CoreServices,
+  checkName,
+  checkTags,
+  type Flavor,
+  type Instance,
+  type Tags,
+  toSkygateError,
+} from '../../core/index.js';
 import { readAction } from './action.js';
 import { ACTIONS, idOf, KINDS, MIXINS, PROVIDER_ATTRS, TAG_SCHEME } from './categories.js';
 import { categoryId, checkAttributes, defsOf, kindOf, str } from './check.js';
@@ -70,12 +78,24 @@ export class ComputeHandlers {
     if (link !== undefined) res.setHeader('Link', link);
     const versions = listing.versions.slice(skip);
     const base = baseOf(req);
+    // Whether each compute's provider can suspend decides whether `suspend` is advertised; asked once per provider.
+    const byProvider = new Map<string, boolean>();
+    const suspends = (provider: string) => {
+      const known = byProvider.get(provider);
+      if (known !== undefined) return known;
+      const can = this.suspends(provider);
+      byProvider.set(provider, can);
+      return can;
+    };
+    const canSuspend = items.map((i) => suspends(i.provider));
     const render = () => {
       const entities = items.map((i, k) => ({
         location: `/compute/${i.id}`,
         json: () => {
           const flavor = flavors?.get(i.flavorId);
-          return this.fragments.get(i.id, [versions[k], flavor], () => collectionItemJson(computeOf(i, flavor)));
+          return this.fragments.get(i.id, [versions[k], flavor, canSuspend[k]], () =>
+            collectionItemJson(computeOf(i, flavor, [], canSuspend[k])),
+          );
         },
       }));
       const out = renderCollection(entities, 'resources', n.as, base);
@@ -103,7 +123,16 @@ export class ComputeHandlers {
       const l = storageLinkOf(v);
       if (l) links.push(l);
     }
-    return computeOf(i, flavors.get(i.flavorId), links);
+    return computeOf(i, flavors.get(i.flavorId), links, this.suspends(i.provider));
+  }
+
+  /** Whether `provider` can suspend now (OpenStack knows once authenticated); a provider no longer configured cannot. */
+  private suspends(provider: string): boolean {
+    try {
+      return this.core.providers.capabilities(provider).suspend;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -162,15 +191,14 @@ export class ComputeHandlers {
       case 'restart':
         await this.core.resources.instanceAction(id, 'reboot', caller);
         break;
-      case 'suspend': {
-        // No core suspend: EC2 would need hibernation configured at launch, nova's suspend has no EC2 or sim
-        // counterpart, and the model has no suspended state. The compute must exist for the answer to be 400.
-        const instance = await this.core.inventory.get('instance', id);
-        throw notApplicable(
-          'suspend',
-          `skygate cannot suspend computes at provider '${instance.provider}' (no cloud behind skygate suspends through it); use stop`,
-        );
-      }
+      case 'suspend':
+        // A provider that cannot suspend (AWS) is GFD.223's action not applicable, with the core's reason; the
+        // compute must exist first (404), and a compute that is not running is a conflict (409) as for the others.
+        await this.core.resources.instanceAction(id, 'suspend', caller).catch((e: unknown) => {
+          const err = toSkygateError(e);
+          throw err.code === 'unsupported' ? notApplicable('suspend', err.message) : e;
+        });
+        break;
       case 'save': {
         const name = str(attributes.name) ?? `${id.split(':')[1]}-saved-${new Date().toISOString().replace(/[:.]/g, '-')}`;
         const op = await this.core.resources.snapshotInstance(id, { name }, caller);

@@ -63,6 +63,8 @@ const COMPUTE_STATE: Record<InstanceState, 'active' | 'inactive' | 'suspended' |
   stopping: 'inactive',
   stopped: 'inactive',
   rebooting: 'active',
+  suspending: 'suspended',
+  suspended: 'suspended',
   terminating: 'inactive',
   terminated: 'inactive',
   error: 'error',
@@ -80,12 +82,14 @@ const STORAGE_STATE: Record<VolumeState, 'online' | 'offline' | 'error'> = {
 };
 
 /**
- * The actions the core allows in each state (see core/lifecycle.ts: start when stopped, stop when running,
- * reboot when running, snapshot when running or stopped), advertised so clients only see what can work.
+ * The actions the core allows in each state (see core/lifecycle.ts: start when stopped or suspended, stop when
+ * running, reboot when running, suspend when running, snapshot when running or stopped), advertised so clients
+ * only see what can work; suspend only where the provider can (`computeOf`'s `canSuspend`).
  */
 const ACTIONS_IN: Partial<Record<InstanceState, ComputeAction[]>> = {
-  running: ['stop', 'restart', 'save'],
+  running: ['stop', 'restart', 'suspend', 'save'],
   stopped: ['start', 'save'],
+  suspended: ['start'],
   pending: ['stop'],
   rebooting: ['stop', 'restart'],
 };
@@ -111,7 +115,8 @@ export const resourceTplMixin = (provider: string, flavorNativeId: string) =>
 /** Instances refer to their image and flavor by skygate id; templates are named after the native part. */
 const nativeOf = (provider: string, ref: string) => (ref.startsWith(`${provider}:`) ? ref.slice(provider.length + 1) : ref);
 
-export function computeOf(i: Instance, flavor: Flavor | undefined, links: OcciLink[] = []): OcciResource {
+/** `canSuspend`: whether the compute's provider can suspend (capability `suspend`), so `suspend` is advertised. */
+export function computeOf(i: Instance, flavor: Flavor | undefined, links: OcciLink[] = [], canSuspend = false): OcciResource {
   const location = locationOf('compute', i.id);
   const attributes: Record<string, AttributeValue> = {
     'occi.core.id': i.id,
@@ -140,7 +145,9 @@ export function computeOf(i: Instance, flavor: Flavor | undefined, links: OcciLi
     title: i.name,
     ...(summary !== undefined && { summary }),
     attributes,
-    actions: (ACTIONS_IN[i.state] ?? []).map((a) => ({ id: idOf(ACTIONS[a]), href: `${location}?action=${a}` })),
+    actions: (ACTIONS_IN[i.state] ?? [])
+      .filter((a) => canSuspend || a !== 'suspend')
+      .map((a) => ({ id: idOf(ACTIONS[a]), href: `${location}?action=${a}` })),
     links,
   };
 }

@@ -461,7 +461,7 @@ export interface paths {
         put?: never;
         /**
          * Start an instance
-         * @description Starts an operation that powers a stopped instance on. Takes no body (or `{}`).
+         * @description Starts an operation that powers a stopped instance on, or resumes a suspended one. Takes no body (or `{}`).
          */
         post: operations["startInstance"];
         delete?: never;
@@ -487,6 +487,29 @@ export interface paths {
          * @description Starts an operation that powers a running instance off. Takes no body (or `{}`).
          */
         post: operations["stopInstance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/instances/{id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suspend an instance
+         * @description Starts an operation that suspends a running instance (its memory is kept; nova's suspend), which ends when the instance is `suspended`; `start` resumes it. Takes no body (or `{}`). A provider without the `suspend` capability answers 501 naming the provider and why (AWS: EC2 suspends only by hibernating, which needs launch-time configuration); an instance that is not running answers 409.
+         */
+        post: operations["suspendInstance"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1446,7 +1469,7 @@ export interface components {
          */
         Freshness: "fresh" | "stale";
         /** @enum {string} */
-        InstanceState: "pending" | "running" | "stopping" | "stopped" | "rebooting" | "terminating" | "terminated" | "error";
+        InstanceState: "pending" | "running" | "stopping" | "stopped" | "rebooting" | "suspending" | "suspended" | "terminating" | "terminated" | "error";
         /** @enum {string} */
         ImageState: "pending" | "available" | "failed" | "deleted";
         /** @enum {string} */
@@ -1559,6 +1582,8 @@ export interface components {
             nativeImageCopy: boolean;
             /** @description Create calls honour a client token, so a retried create cannot make a second resource. */
             idempotentCreate: boolean;
+            /** @description Instances can be suspended (`POST /v1/instances/{id}/suspend`) and resumed by a start. */
+            suspend: boolean;
             /** @description Provider-specific extras, reachable only through the extensions surface. */
             extensions: string[];
         };
@@ -3379,6 +3404,36 @@ export interface operations {
             409: components["responses"]["Conflict"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    suspendInstance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same request answers the
+                 *     original operation; with a different request it answers `409`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: components["responses"]["OperationAccepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
             503: components["responses"]["Unavailable"];
         };
     };

@@ -2,6 +2,7 @@
  * The lifecycle commands of instances, images, volumes and snapshots: each is a provider call
  * followed by a wait for the state that proves it happened.
  */
+import { SkygateError } from '../errors.js';
 import type { ResourceKind } from '../model.js';
 import type { CommandDefinition, Step, StepContext } from './engine.js';
 import { callStep, createStep, nativeIdOf, waitStep } from './steps.js';
@@ -23,6 +24,15 @@ export const resourceCommands: CommandDefinition[] = [
   command('instance.stop', 'instance', [
     callStep('request', (ctx) => ctx.adapter.stopInstance(nativeIdOf(ctx))),
     waitStep('wait-stopped', 'instance', { until: ['stopped'], failOn: ['error', 'terminated'] }),
+  ]),
+  command('instance.suspend', 'instance', [
+    callStep('request', async (ctx) => {
+      // The service checked the capability; an adapter without the method is refused here too (a resumed operation).
+      if (!ctx.adapter.suspendInstance)
+        throw new SkygateError('unsupported', `provider '${ctx.op.provider}' cannot suspend instances`);
+      await ctx.adapter.suspendInstance(nativeIdOf(ctx));
+    }),
+    waitStep('wait-suspended', 'instance', { until: ['suspended'], failOn: ['error', 'terminated'] }),
   ]),
   command('instance.reboot', 'instance', [
     callStep('request', (ctx) => ctx.adapter.rebootInstance(nativeIdOf(ctx))),

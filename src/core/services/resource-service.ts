@@ -45,13 +45,25 @@ export class ResourceService {
     private readonly attributes?: InstanceAttributeService,
   ) {}
 
-  async instanceAction(id: string, action: InstanceAction | 'delete', caller: CallerContext): Promise<Operation> {
+  async instanceAction(id: string, action: InstanceAction | 'suspend' | 'delete', caller: CallerContext): Promise<Operation> {
     const instance = await this.inventory.get('instance', id);
+    if (action === 'suspend') this.assertCanSuspend(instance);
     assertActionAllowed('instance', action, instance, 'path.id');
     if (action === 'delete') await this.attributes?.assertTerminationAllowed(instance.id);
     const operation = await this.submit(`instance.${action}`, instance.provider, id, {}, { nativeId: instance.nativeId }, caller);
     await this.showAccepted('instance', action, instance);
     return operation;
+  }
+
+  /** A provider that cannot suspend is refused before its state matters, with the adapter's reason when it gives one. */
+  private assertCanSuspend(instance: Instance): void {
+    const adapter = this.registry.cloud(instance.provider, 'path.id');
+    if (adapter.capabilities().suspend && adapter.suspendInstance) return;
+    const why = adapter.capabilityNotes?.suspend;
+    throw new SkygateError('unsupported', `provider '${instance.provider}' cannot suspend instances${why ? `: ${why}` : ''}`, {
+      field: 'path.id',
+      provider: instance.provider,
+    });
   }
 
   /**

@@ -28,6 +28,9 @@ const INSTANCE_STATE: Record<InstanceState, { code: number; name: string }> = {
   terminated: { code: 48, name: 'terminated' },
   stopping: { code: 64, name: 'stopping' },
   stopped: { code: 80, name: 'stopped' },
+  // A suspended instance (another cloud's suspend) shows as EC2 shows a hibernated one: stopped.
+  suspending: { code: 64, name: 'stopping' },
+  suspended: { code: 80, name: 'stopped' },
   error: { code: 80, name: 'stopped' },
 };
 
@@ -113,6 +116,8 @@ function networkInterfaceXml(
 function stateReason(r: Instance): XmlObject | undefined {
   if (r.state === 'error')
     return { code: 'Server.InternalError', message: 'Server.InternalError: the provider reports an error' };
+  if (r.state === 'suspended' || r.state === 'suspending')
+    return { code: 'Client.UserInitiatedHibernate', message: 'Client.UserInitiatedHibernate: User initiated hibernate' };
   if (r.state === 'stopped' || r.state === 'stopping' || r.state === 'terminated' || r.state === 'terminating')
     return { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
   return undefined;
@@ -637,7 +642,7 @@ const describeInstanceStatus = defineAction(
 
 /** The state EC2 reports right after an action is accepted. */
 const AFTER: Record<Exclude<InstanceAction, 'reboot'> | 'delete', (s: InstanceState) => InstanceState> = {
-  start: (s) => (s === 'stopped' ? 'pending' : s),
+  start: (s) => (s === 'stopped' || s === 'suspended' ? 'pending' : s),
   stop: (s) => (s === 'stopped' ? 'stopped' : 'stopping'),
   delete: (s) => (s === 'terminated' ? 'terminated' : 'terminating'),
 };

@@ -35,7 +35,7 @@ export function mutationRoutes(router: Router, core: CoreServices): void {
     '/instances/:id',
     route(async (req, res) => sendAccepted(res, await resources.instanceAction(id(req), 'delete', caller(req, res)))),
   );
-  for (const action of ['start', 'stop', 'reboot'] as const) {
+  for (const action of ['start', 'stop', 'reboot', 'suspend'] as const) {
     router.post(
       `/instances/:id/${action}`,
       route(async (req, res) => sendAccepted(res, await resources.instanceAction(id(req), action, caller(req, res)))),
