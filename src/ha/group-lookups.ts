@@ -38,6 +38,15 @@ export function registryLookups(registry: ProviderRegistry, inventory: Inventory
       let cursor: string | undefined;
       do {
         const page = await inventory.list('instance', { providers: [provider], tags, limit: 1000, cursor, fresh: true });
+        // A selection from a cached listing could protect instances that are gone, or miss new ones.
+        const listing = page.providers.find((p) => p.id === provider);
+        if (listing?.status !== 'fresh') {
+          throw new SkygateError(
+            'provider_unavailable',
+            `instances.selector: cannot list the instances at '${provider}' now (${listing?.error ?? listing?.status ?? 'no answer'})`,
+            { provider, field: 'instances.selector' },
+          );
+        }
         found.push(...page.items);
         cursor = page.nextCursor;
       } while (cursor !== undefined);

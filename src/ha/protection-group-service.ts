@@ -30,6 +30,7 @@ export type GroupServiceStore = Pick<
   | 'updateProtectionGroup'
   | 'deleteProtectionGroup'
   | 'listReplicas'
+  | 'getDesiredPool'
 >;
 
 export interface ProtectionGroupServiceDeps {
@@ -77,6 +78,14 @@ export class ProtectionGroupService {
         'traffic.poolId',
       );
     }
+    const ids = new Set(instances.map((i) => i.id));
+    for (const g of others.map(groupOf)) {
+      const taken = Object.values(g.status.sites).flatMap((site) => Object.values(site.instances));
+      const shared = taken.find((id) => ids.has(id));
+      if (shared !== undefined) {
+        throw conflict(`instance '${shared}' is protected by group '${g.spec.name}' (${g.id}) already`, 'instances');
+      }
+    }
     const members: GroupMember[] = [];
     for (const i of instances) {
       const flavor = await this.deps.lookups.flavor(i.flavorId);
@@ -106,7 +115,11 @@ export class ProtectionGroupService {
       state: 'active',
     }));
     try {
-      await this.deps.reconciler.setDesired(spec.traffic.lbProvider, spec.traffic.poolId, targets);
+      // Conditional on the pool's state as read now: of two groups made at once for one pool, only one gets it.
+      const managed = await this.deps.store.getDesiredPool(spec.traffic.lbProvider, spec.traffic.poolId);
+      await this.deps.reconciler.setDesired(spec.traffic.lbProvider, spec.traffic.poolId, targets, {
+        expectGeneration: managed?.generation ?? 0,
+      });
     } catch (e) {
       // Nothing half-made: a group whose pool could not be recorded is not kept.
       await this.deps.store.deleteProtectionGroup(id);

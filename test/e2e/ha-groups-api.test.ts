@@ -203,6 +203,24 @@ describe('protection groups over REST', () => {
     assert.equal((await gw.api('delete', url(second.body.id))).status, 204);
   });
 
+  it('gives a pool to one of two groups made for it at once', async () => {
+    const make = (name: string) =>
+      gw.api('post', '/v1/protection-groups', {
+        ...good(),
+        name,
+        primary: 'sim-west',
+        instances: { ids: [westVm.id] },
+        standbys: ['sim-east'],
+        traffic: { lbProvider: 'sim-west', poolId: 'spare', port: 8000 },
+      });
+    const answers = await Promise.all([make('race-1'), make('race-2')]);
+    assert.deepEqual(answers.map((r) => r.status).sort(), [201, 409], JSON.stringify(answers.map((r) => r.body)));
+    const names = (await gw.api('get', '/v1/protection-groups')).body.items.map((g: ProtectionGroup) => g.spec.name);
+    assert.equal(names.filter((n: string) => n.startsWith('race-')).length, 1);
+    const winner = answers.find((r) => r.status === 201);
+    assert.equal((await gw.api('delete', url(winner?.body.id))).status, 204);
+  });
+
   it('patches what may change, merging nested fields, and adds a site per new standby', async () => {
     const before = (await gw.api('get', url(groupId))).body as ProtectionGroup;
     const res = await gw.api('patch', url(groupId), {
@@ -250,6 +268,7 @@ describe('protection groups over REST', () => {
       [{ ...good(), name: 'other', colour: 'blue' }, 400, 'body.colour'],
       [{ ...good(), traffic: { ...traffic, poolId: 'spare' } }, 409, 'body.name'],
       [{ ...good(), name: 'other' }, 409, 'body.traffic.poolId'],
+      [{ ...good(), name: 'other', traffic: { ...traffic, poolId: 'spare' } }, 409, 'body.instances'],
     ];
     for (const [body, status, field] of cases) {
       assertProblem(await gw.api('post', '/v1/protection-groups', body), status, field);

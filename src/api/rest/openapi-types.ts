@@ -1150,7 +1150,8 @@ export interface paths {
          *     The group owns its pool: once made, the pool holds exactly the primary's instances
          *     (`privateIp:traffic.port`, active); targets it held before are removed, and the pool is
          *     kept that way by the reconcile loop (a load balancer that forgot its targets gets them
-         *     back). A pool serves one group (`409` otherwise).
+         *     back). A pool serves one group, and an instance is protected by one group (`409`
+         *     otherwise).
          */
         post: operations["createProtectionGroup"];
         delete?: never;
