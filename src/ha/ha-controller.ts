@@ -41,8 +41,9 @@ export interface HaControllerDeps {
 const CONTROLLER: CallerContext = { principal: 'ha-controller' };
 /** How long a claimed move may wait for its operation before the claim is released. */
 const STALE_CLAIM_MS = 60_000;
-/** How long an automatic failover waits after a failed move before it tries again. */
+/** How long an automatic failover waits after a failed move before it tries again; doubled per failure in a row. */
 const RETRY_AFTER_FAILED_MOVE_MS = 5_000;
+const MAX_RETRY_AFTER_FAILED_MOVE_MS = 60_000;
 const keyOf = (groupId: string, site: string) => `${groupId}\u0000${site}`;
 
 export class HaController implements HaActions {
@@ -56,6 +57,8 @@ export class HaController implements HaActions {
   private readonly addresses = new Map<string, string>();
   /** Groups a withheld failover was already announced for (one event per episode). */
   private readonly withheld = new Set<string>();
+  /** Per group, the failed moves in a row, counted by the last failed move seen. */
+  private readonly failedMoves = new Map<string, { operationId: string; count: number }>();
 
   constructor(private readonly deps: HaControllerDeps) {
     this.monitor = new HealthMonitor({
@@ -195,10 +198,8 @@ export class HaController implements HaActions {
     }
     const primaryHealth = this.monitor.state(keyOf(group.id, group.status.primary));
     if (primaryHealth === 'unhealthy' && group.spec.failoverMode === 'automatic') {
-      // After a move that failed, the next try waits a little (a load balancer or cloud that refuses is not hammered).
-      const last = group.status.lastFailover;
-      const failedAt = last?.outcome === 'failed' ? Date.parse(last.finishedAt ?? '') : Number.NaN;
-      if (!(Date.now() - failedAt < RETRY_AFTER_FAILED_MOVE_MS)) await this.autoFailover(group);
+      if (!this.retryDue(group)) return;
+      await this.autoFailover(group);
       return;
     }
     if (group.status.phase === 'no-healthy-site' && primaryHealth === 'healthy') {
@@ -209,6 +210,23 @@ export class HaController implements HaActions {
     for (const [site, status] of Object.entries(group.status.sites)) {
       if (status.needsReseed && site !== group.status.primary) await this.reseed(group, site);
     }
+  }
+
+  /**
+   * After moves that failed in a row, the next automatic try waits 5 s, then 10, 20… up to a minute, so a load
+   * balancer or cloud that keeps refusing is not hammered; a move that succeeds starts the count again.
+   */
+  private retryDue(group: ProtectionGroup): boolean {
+    const last = group.status.lastFailover;
+    if (last?.outcome !== 'failed') {
+      this.failedMoves.delete(group.id);
+      return true;
+    }
+    const seen = this.failedMoves.get(group.id);
+    const count = seen?.operationId === last.operationId ? seen.count : (seen?.count ?? 0) + 1;
+    this.failedMoves.set(group.id, { operationId: last.operationId, count });
+    const wait = Math.min(MAX_RETRY_AFTER_FAILED_MOVE_MS, RETRY_AFTER_FAILED_MOVE_MS * 2 ** (count - 1));
+    return !(Date.now() - Date.parse(last.finishedAt ?? '') < wait);
   }
 
   private async autoFailover(group: ProtectionGroup): Promise<void> {
