@@ -15,11 +15,19 @@ import type { SimState } from './sim-state.js';
 
 const KEY = 'networks';
 
+/** A stored network remembers the client token it was created with, so a retried create returns it. */
+type Stored = NativeNetwork & { clientToken?: string };
+const shown = ({ clientToken: _, ...n }: Stored): NativeNetwork => n;
+
 export class SimNetworks {
   constructor(private readonly state: SimState) {}
 
   list(): NativeNetwork[] {
-    return this.state.getMeta<NativeNetwork[]>(KEY) ?? [];
+    return this.stored().map(shown);
+  }
+
+  private stored(): Stored[] {
+    return this.state.getMeta<Stored[]>(KEY) ?? [];
   }
 
   create(spec: CreateNetworkSpec, now: number): NativeNetwork {
@@ -29,21 +37,29 @@ export class SimNetworks {
     const plan = checkNetworkPlan(spec.cidr, spec.gateway);
     const tags = spec.tags ?? {};
     checkTags(tags, 'tags');
-    const network: NativeNetwork = {
+    if (typeof spec.clientToken !== 'string' || spec.clientToken.length === 0 || spec.clientToken.length > 128)
+      throw invalid('clientToken', 'must be a non-empty string of at most 128 characters');
+    const network: Stored = {
       nativeId: `net-${randomBytes(9).toString('hex').slice(0, 17)}`,
       name: spec.name,
       ...plan,
       state: 'available',
       tags: { ...tags },
       createdAt: new Date(now).toISOString(),
+      clientToken: spec.clientToken,
     };
-    this.state.tx(() => this.state.setMeta(KEY, [...this.list(), network]));
-    return network;
+    return this.state.tx(() => {
+      const all = this.stored();
+      const earlier = all.find((n) => n.clientToken === spec.clientToken);
+      if (earlier) return shown(earlier);
+      this.state.setMeta(KEY, [...all, network]);
+      return shown(network);
+    });
   }
 
   delete(id: string): void {
     this.state.tx(() => {
-      const all = this.list();
+      const all = this.stored();
       if (!all.some((n) => n.nativeId === id)) throw notFound('network', String(id), 'id');
       this.state.setMeta(
         KEY,

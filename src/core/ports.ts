@@ -102,6 +102,8 @@ export interface CreateNetworkSpec {
   cidr: string;
   gateway?: string;
   tags?: Tags;
+  /** Idempotency token: the call policy retries a create that timed out, and the retry returns the first network. */
+  clientToken: string;
 }
 
 /** A network as an adapter reports it (native id). */

@@ -30,12 +30,14 @@ describe('sim networks', () => {
     const a = await sim();
     assert.equal(a.capabilities().networks, true);
     assert.deepEqual(await a.listNetworks(), []);
-    const net = await a.createNetwork({ name: 'backend', cidr: '10.20.0.0/24', tags: { team: 'db' } });
+    const net = await a.createNetwork({ name: 'backend', cidr: '10.20.0.0/24', tags: { team: 'db' }, clientToken: 'tok-1' });
+    const retried = await a.createNetwork({ name: 'backend', cidr: '10.20.0.0/24', tags: { team: 'db' }, clientToken: 'tok-1' });
+    assert.deepEqual(retried, net, 'a retried create (same client token) returns the first network');
     assert.match(net.nativeId, /^net-[0-9a-f]{17}$/);
     assert.equal(net.gateway, '10.20.0.1', 'the gateway defaults to the first host');
     assert.equal(net.state, 'available');
     assert.deepEqual(net.tags, { team: 'db' });
-    const other = await a.createNetwork({ name: 'dmz', cidr: '192.168.8.0/28', gateway: '192.168.8.14' });
+    const other = await a.createNetwork({ name: 'dmz', cidr: '192.168.8.0/28', gateway: '192.168.8.14', clientToken: 'tok-2' });
     assert.equal(other.gateway, '192.168.8.14');
     assert.deepEqual(
       (await a.listNetworks()).map((n) => [n.name, n.cidr]),
@@ -73,6 +75,7 @@ describe('sim networks', () => {
       [{ cidr: '10.0.0.0/24', gateway: '10.0.0.255' }, 'gateway', /host address inside/],
       [{ cidr: '10.0.0.0/24', gateway: 'router' }, 'gateway', /must be an IPv4 address/],
       [{ cidr: '10.0.0.0/24', name: '' }, 'name', /non-empty/],
+      [{ cidr: '10.0.0.0/24', clientToken: '' }, 'clientToken', /non-empty/],
     ];
     for (const [extra, field, reason] of cases) {
       await assert.rejects(a.createNetwork({ name: 'n', ...extra } as never), (e: unknown) => {

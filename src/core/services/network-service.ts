@@ -3,6 +3,7 @@
  * group, as EC2 tools expect to find before they launch anything. No adapter port describes networks
  * yet, so every provider's is synthesized here with stable ids and AWS's default-VPC address plan.
  */
+import { randomUUID } from 'node:crypto';
 import { invalid, SkygateError } from '../errors.js';
 import { formatId, parseId } from '../ids.js';
 import { checkName } from '../name-policy.js';
@@ -98,7 +99,12 @@ export class NetworkService {
     const plan = checkNetworkPlan(input.cidr, input.gateway);
     if (input.tags !== undefined) checkTags(input.tags, 'tags');
     const cloud = this.networkPort(input.provider, 'provider');
-    const native = await cloud.createNetwork!({ name, ...plan, ...(input.tags !== undefined && { tags: input.tags }) });
+    const native = await cloud.createNetwork!({
+      name,
+      ...plan,
+      ...(input.tags !== undefined && { tags: input.tags }),
+      clientToken: randomUUID(),
+    });
     return { ...native, id: formatId(input.provider, native.nativeId), provider: input.provider };
   }
 
