@@ -139,6 +139,7 @@ export class AwsCloudAdapter implements CloudAdapter {
   /** No suspendInstance: EC2's only suspend is hibernation, which an instance must be launched with. */
   readonly capabilityNotes = {
     suspend: 'EC2 suspends only by hibernating, which needs hibernation configured when the instance is launched; use stop',
+    networks: 'the AWS adapter does not manage VPCs yet; every instance is on the default VPC',
   };
 
   /**
@@ -171,6 +172,7 @@ export class AwsCloudAdapter implements CloudAdapter {
       nativeImageCopy: true,
       idempotentCreate: true,
       suspend: false,
+      networks: false,
       extensions: [],
     };
   }

@@ -60,6 +60,10 @@ type Log = AdapterContext['log'];
 
 export class OpenStackCloudAdapter implements CloudAdapter {
   readonly type = 'openstack';
+  /** No network ports yet: instances join the configured network (settings.network). */
+  readonly capabilityNotes = {
+    networks: 'the OpenStack adapter does not create neutron networks yet; instances join the configured one',
+  };
   readonly keystone: Keystone;
   private readonly nova: Nova;
   private readonly glance: Glance;
@@ -124,6 +128,7 @@ export class OpenStackCloudAdapter implements CloudAdapter {
       nativeImageCopy: false,
       idempotentCreate: has('compute'),
       suspend: has('compute'),
+      networks: false,
       extensions: [],
     };
   }

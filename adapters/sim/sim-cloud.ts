@@ -16,6 +16,7 @@ import {
   type CloudAdapter,
   type CreateImageSpec,
   type CreateInstanceSpec,
+  type CreateNetworkSpec,
   type CreateSnapshotSpec,
   type CreateVolumeSpec,
   type ImageState,
@@ -24,6 +25,7 @@ import {
   type NativeImage,
   type NativeChanges,
   type NativeInstance,
+  type NativeNetwork,
   type NativeOfKind,
   type NativePage,
   type NativeSnapshot,
@@ -37,6 +39,7 @@ import {
   type VolumeState,
 } from '../../src/core/index.js';
 import { SimDisks, SEED_DISK_BYTES } from './sim-disks.js';
+import { SimNetworks } from './sim-networks.js';
 import { FaultInjector, TokenBucket, type SimFaults } from './sim-faults.js';
 import { mergeFaults, parseSimSettings, type SimQuotas, type SimSettings, type WorkloadImageSeed } from './sim-settings.js';
 import {
@@ -152,7 +155,10 @@ export class SimCloudAdapter implements CloudAdapter {
     private readonly faults: FaultInjector,
     private readonly workloads: WorkloadHost,
     private readonly log: AdapterContext['log'],
-  ) {}
+  ) {
+    this.networks = new SimNetworks(state);
+  }
+  private readonly networks: SimNetworks;
 
   static async open(ctx: AdapterContext): Promise<SimCloudAdapter> {
     const settings = parseSimSettings(ctx.providerId, ctx.settings, (obj, msg) => ctx.log.warn(obj, msg));
@@ -197,6 +203,7 @@ export class SimCloudAdapter implements CloudAdapter {
       nativeImageCopy: false,
       idempotentCreate: true,
       suspend: true,
+      networks: true,
       extensions: Object.keys(this.extensions),
     };
   }
@@ -570,6 +577,20 @@ export class SimCloudAdapter implements CloudAdapter {
 
   listVolumes(page?: PageRequest): Promise<NativePage<NativeVolume>> {
     return this.call((now) => this.list('volumes', page, now, (r) => this.toVolume(r, now)));
+  }
+
+  // --- networks beside the default one (the sim has no NICs: deleting one never finds it in use)
+
+  createNetwork(spec: CreateNetworkSpec): Promise<NativeNetwork> {
+    return this.call((now) => this.networks.create(spec, now));
+  }
+
+  listNetworks(): Promise<NativeNetwork[]> {
+    return this.call(() => this.networks.list());
+  }
+
+  deleteNetwork(id: string): Promise<void> {
+    return this.call(() => this.networks.delete(id));
   }
 
   getVolume(id: string): Promise<NativeVolume> {

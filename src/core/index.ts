@@ -13,5 +13,6 @@ export { MAX_LAUNCH_COUNT, type LaunchRequest } from './services/launch-service.
 export type { CallerContext } from './operations/engine.js';
 export * from './tag-policy.js';
 export * from './name-policy.js';
+export * from './network-plan.js';
 export * from './device-policy.js';
 export { operationFor, redactSecrets, redactUrl, REDACTED } from './redaction.js';

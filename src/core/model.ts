@@ -118,6 +118,8 @@ export interface Capabilities {
   idempotentCreate: boolean;
   /** Instances can be suspended (memory kept, nova's suspend) and resumed by a start. */
   suspend: boolean;
+  /** Networks beside the default one can be created, listed and deleted (`createNetwork`...). */
+  networks: boolean;
   /** Provider-specific extras, reachable only through the explicit extensions surface. */
   extensions: string[];
 }

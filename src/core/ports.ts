@@ -96,6 +96,27 @@ export interface UploadImageSpec {
   clientToken: string;
 }
 
+/** A network to create (capability networks): an IPv4 block and its gateway (default: the block's first host). */
+export interface CreateNetworkSpec {
+  name: string;
+  cidr: string;
+  gateway?: string;
+  tags?: Tags;
+  /** Idempotency token: the call policy retries a create that timed out, and the retry returns the first network. */
+  clientToken: string;
+}
+
+/** A network as an adapter reports it (native id). */
+export interface NativeNetwork {
+  nativeId: string;
+  name: string;
+  cidr: string;
+  gateway: string;
+  state: 'available';
+  tags: Tags;
+  createdAt: string;
+}
+
 export interface AdapterContext {
   providerId: string;
   /** Adapter-specific settings from the config file, already secret-resolved. */
@@ -185,6 +206,11 @@ export interface CloudAdapter {
   attachVolume(volumeId: string, instanceId: string, device?: string): Promise<void>;
   detachVolume(volumeId: string): Promise<void>;
   deleteVolume(id: string): Promise<void>;
+
+  /** Networks beside the default one (capability networks). */
+  createNetwork?(spec: CreateNetworkSpec): Promise<NativeNetwork>;
+  listNetworks?(): Promise<NativeNetwork[]>;
+  deleteNetwork?(id: string): Promise<void>;
 
   /** Provider-specific extras (Libcloud's `ex_`): never reached by the core by accident. */
   readonly extensions?: Record<string, (...args: unknown[]) => Promise<unknown>>;

@@ -297,11 +297,11 @@ const CASES: Case[] = [
   },
   { name: 'an unknown compute', method: 'GET', path: () => '/compute/sim-east:i-nothere', status: 404, says: /does not exist/ },
   {
-    name: 'creating a network (no adapter creates networks)',
+    name: 'creating a network without its address',
     path: () => '/network/',
-    body: `Category: network;scheme="${INFRA}";class="kind"`,
-    status: 501,
-    says: /creating networks is not supported/,
+    body: `Category: network;scheme="${INFRA}";class="kind"\nCategory: sim-east;scheme="${SKYGATE}provider#";class="mixin"`,
+    status: 400,
+    says: /attribute occi.network.address: is required/,
   },
 ];
 

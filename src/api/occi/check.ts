@@ -58,6 +58,8 @@ const settableAtCreate = new Set([
   'occi.core.source',
   'occi.core.target',
   'occi.storagelink.deviceid',
+  'occi.network.address',
+  'occi.network.gateway',
   'skygate.zone',
 ]);
 

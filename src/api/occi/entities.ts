@@ -1,4 +1,4 @@
-/** skygate's resources as OCCI entities: compute (instance), storage (volume), network (default network) and their links. */
+/** skygate's resources as OCCI entities: compute (instance), storage (volume), network (default and created networks) and their links. */
 import type { Flavor, Image, Instance, InstanceState, Volume, VolumeState } from '../../core/index.js';
 import {
   ACTIONS,
@@ -221,18 +221,21 @@ export function storageOf(v: Volume): OcciResource {
   };
 }
 
-export function networkOf(provider: string, id: string, cidr: string): OcciResource {
+/** A network entity: a provider's default network, or one created beside it (`gateway` then known). */
+export function networkOf(n: { provider: string; id: string; cidr: string; title?: string; gateway?: string }): OcciResource {
+  const title = n.title ?? `default network of ${n.provider}`;
   return {
     kind: idOf(KINDS.network),
-    mixins: [providerMixin(provider)],
-    id,
-    location: locationOf('network', id),
-    title: `default network of ${provider}`,
+    mixins: [providerMixin(n.provider)],
+    id: n.id,
+    location: locationOf('network', n.id),
+    title,
     attributes: {
-      'occi.core.id': id,
-      'occi.core.title': `default network of ${provider}`,
+      'occi.core.id': n.id,
+      'occi.core.title': title,
       'occi.network.state': 'active',
-      'occi.network.address': cidr,
+      'occi.network.address': n.cidr,
+      ...(n.gateway !== undefined && { 'occi.network.gateway': n.gateway }),
     },
     actions: [],
     links: [],

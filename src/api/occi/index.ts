@@ -12,6 +12,7 @@ import { type ParsedCategory, parseRequest } from './parse.js';
 import { authenticate, checkVersion, negotiate, route, send } from './http.js';
 import { queryModel } from './query-model.js';
 import { renderCategories, renderModel } from './render.js';
+import { NetworkHandlers } from './network.js';
 import { StorageHandlers } from './storage.js';
 
 export interface OcciOptions {
@@ -35,6 +36,7 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
   const router = express.Router({ strict: true });
   const compute = new ComputeHandlers(core);
   const storage = new StorageHandlers(core);
+  const network = new NetworkHandlers(core);
 
   router.use(OCCI_PATHS, checkVersion, authenticate(core));
   // Every rendering arrives as text; JSON is parsed by the front itself so errors read as OCCI's.
@@ -73,10 +75,11 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
 
   router.get('/mixin/tag/:term/', route(compute.list));
 
-  router.get('/network/', route(storage.listNetworks));
-  router.post('/network/', route(storage.createNetwork));
-  router.get('/network/:id', route(storage.getNetwork));
-  router.post('/network/:id', route(storage.networkAction));
+  router.get('/network/', route(network.list));
+  router.post('/network/', route(network.create));
+  router.get('/network/:id', route(network.get));
+  router.post('/network/:id', route(network.action));
+  router.delete('/network/:id', route(network.delete));
   router.get('/networkinterface/:id', route(storage.getInterface));
 
   // A known location with a method it does not take.

@@ -1,13 +1,13 @@
-/** /storage/, /storagelink/, /network/ and /networkinterface/: volumes, their attachments, and the default networks. */
+/** /storage/, /storagelink/ and /networkinterface/: volumes, their attachments, and computes' interfaces (networks: network.ts). */
 import type { Request, Response } from 'express';
 import { type CoreServices, checkName, type Volume } from '../../core/index.js';
 import { readAction } from './action.js';
-import { KINDS, NETWORK_ACTIONS, PROVIDER_ATTRS, STORAGE_ACTIONS } from './categories.js';
+import { KINDS, PROVIDER_ATTRS, STORAGE_ACTIONS } from './categories.js';
 import { checkAttributes, defsOf, kindOf, str } from './check.js';
 import { linkJson } from './render.js';
-import { locationOf, networkInterfaceOf, networkOf, type OcciResource, storageLinkOf, storageOf } from './entities.js';
+import { locationOf, networkInterfaceOf, storageLinkOf, storageOf } from './entities.js';
 import { badRequest, notApplicable, OcciError } from './errors.js';
-import { networkFilter, storageFilter } from './filter.js';
+import { storageFilter } from './filter.js';
 import { baseOf, callerOf, negotiate, queryOf, send } from './http.js';
 import { pageOf } from './paging.js';
 import { parseRequest } from './parse.js';
@@ -176,66 +176,6 @@ export class StorageHandlers {
   deleteLink = async (req: Request, res: Response) => {
     const n = negotiate(req, false);
     await this.core.resources.volumeAction(String(req.params.id), 'detach', callerOf(req, res));
-    send(res, 200, n, { lines: [] });
-  };
-
-  // --- the default networks (read only: no adapter port creates networks yet)
-
-  private async networks(): Promise<OcciResource[]> {
-    const nets = await Promise.all(this.core.providers.ids().map((p) => this.core.network.defaults(p)));
-    return nets.map((d) => networkOf(d.provider, d.network.id, d.network.cidr));
-  }
-
-  listNetworks = async (req: Request, res: Response) => {
-    const n = negotiate(req, true);
-    const wanted = networkFilter(this.core, req);
-    const entities = (await this.networks()).filter(wanted);
-    send(
-      res,
-      200,
-      n,
-      renderCollection(
-        entities.map((e) => ({ location: e.location, json: () => collectionItemJson(e) })),
-        'resources',
-        n.as,
-        baseOf(req),
-      ),
-    );
-  };
-
-  private async network(id: string): Promise<OcciResource> {
-    const found = (await this.networks()).find((e) => e.id === id);
-    if (!found) throw new OcciError(404, `network '${id}' does not exist`);
-    return found;
-  }
-
-  getNetwork = async (req: Request, res: Response) => {
-    const n = negotiate(req, true);
-    send(res, 200, n, renderResource(await this.network(String(req.params.id)), n.as));
-  };
-
-  createNetwork = async (req: Request) => {
-    negotiate(req, false);
-    throw new OcciError(
-      501,
-      'creating networks is not supported: skygate serves one default network per provider, and no cloud adapter creates networks yet',
-    );
-  };
-
-  /** up is harmless on a network that is always up (as start on a running compute); down does not apply. */
-  networkAction = async (req: Request, res: Response) => {
-    const n = negotiate(req, false);
-    if (queryOf(req).action === undefined) {
-      throw new OcciError(405, `POST ${req.path} takes an action (?action=up|down); a network is not updated in place`);
-    }
-    const { action } = readAction(req, n, NETWORK_ACTIONS);
-    const network = await this.network(String(req.params.id));
-    if (action === 'down') {
-      throw notApplicable(
-        action,
-        `skygate cannot take ${network.title} down: it is the network every compute there is on, and no cloud adapter manages networks yet`,
-      );
-    }
     send(res, 200, n, { lines: [] });
   };
 

@@ -1585,6 +1585,8 @@ export interface components {
             idempotentCreate: boolean;
             /** @description Instances can be suspended (`POST /v1/instances/{id}/suspend`) and resumed by a start. */
             suspend: boolean;
+            /** @description Networks beside the default one can be created and deleted (OCCI `POST /network/`). */
+            networks: boolean;
             /** @description Provider-specific extras, reachable only through the extensions surface. */
             extensions: string[];
         };

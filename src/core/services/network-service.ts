@@ -3,8 +3,29 @@
  * group, as EC2 tools expect to find before they launch anything. No adapter port describes networks
  * yet, so every provider's is synthesized here with stable ids and AWS's default-VPC address plan.
  */
-import { formatId } from '../ids.js';
+import { randomUUID } from 'node:crypto';
+import { invalid, SkygateError } from '../errors.js';
+import { formatId, parseId } from '../ids.js';
+import { checkName } from '../name-policy.js';
+import { checkNetworkPlan } from '../network-plan.js';
+import type { CloudAdapter, NativeNetwork } from '../ports.js';
 import type { ProviderRegistry } from '../registry.js';
+import { checkTags } from '../tag-policy.js';
+import type { Tags } from '../model.js';
+
+/** A network created beside the default one (capability networks). */
+export interface CreatedNetwork extends NativeNetwork {
+  id: string;
+  provider: string;
+}
+
+export interface CreateNetworkInput {
+  provider: string;
+  name: string;
+  cidr: string;
+  gateway?: string;
+  tags?: Tags;
+}
 
 export interface DefaultSubnet {
   id: string;
@@ -68,5 +89,54 @@ export class NetworkService {
     const zones = await this.registry.cloud(provider, 'provider').zones();
     this.zones.set(provider, { zones, until: Date.now() + ZONES_CACHE_MS });
     return zones;
+  }
+
+  // --- networks beside the default one, where the provider's adapter has the capability
+
+  /** Creates a network at once (no operation: the providers that can answer it synchronously). */
+  async create(input: CreateNetworkInput): Promise<CreatedNetwork> {
+    const name = checkName(input.name, 'name');
+    const plan = checkNetworkPlan(input.cidr, input.gateway);
+    if (input.tags !== undefined) checkTags(input.tags, 'tags');
+    const cloud = this.networkPort(input.provider, 'provider');
+    const native = await cloud.createNetwork!({
+      name,
+      ...plan,
+      ...(input.tags !== undefined && { tags: input.tags }),
+      clientToken: randomUUID(),
+    });
+    return { ...native, id: formatId(input.provider, native.nativeId), provider: input.provider };
+  }
+
+  /** The created networks of every provider that has them (the default networks are `defaults`). */
+  async list(providers: readonly string[]): Promise<CreatedNetwork[]> {
+    const lists = await Promise.all(
+      providers.map(async (p) => {
+        const cloud = this.registry.cloud(p, 'provider');
+        if (!cloud.capabilities().networks || !cloud.listNetworks) return [];
+        return (await cloud.listNetworks()).map((n) => ({ ...n, id: formatId(p, n.nativeId), provider: p }));
+      }),
+    );
+    return lists.flat();
+  }
+
+  /** Deletes a created network; the default network is what every instance there is on, so it stays. */
+  async delete(id: string, field = 'id'): Promise<void> {
+    const ref = parseId(id, field);
+    if (id === formatId(ref.provider, 'default-network'))
+      throw invalid(
+        field,
+        `'${id}' is the default network of ${ref.provider}, which every instance there is on; it cannot be deleted`,
+      );
+    await this.networkPort(ref.provider, field).deleteNetwork!(ref.nativeId);
+  }
+
+  private networkPort(provider: string, field: string): CloudAdapter {
+    const cloud = this.registry.cloud(provider, field);
+    if (cloud.capabilities().networks && cloud.createNetwork && cloud.listNetworks && cloud.deleteNetwork) return cloud;
+    const why = cloud.capabilityNotes?.networks;
+    throw new SkygateError('unsupported', `provider '${provider}' cannot create or delete networks${why ? `: ${why}` : ''}`, {
+      field,
+    });
   }
 }
