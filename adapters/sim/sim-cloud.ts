@@ -985,28 +985,33 @@ export class SimCloudAdapter implements CloudAdapter {
   }
 }
 
+/** The row of an image the sim adds itself (stock or workload): available, raw, its disk file named after it. */
+function seedImageRow(id: string, name: string, opts: { minDiskGiB: number; os: string; tags?: Tags }, now: number): ImageRow {
+  return {
+    id,
+    client_token: null,
+    name,
+    state: 'available',
+    target_state: null,
+    due_at: null,
+    size_bytes: SEED_DISK_BYTES,
+    disk_format: 'raw',
+    min_disk_gib: opts.minDiskGiB,
+    os: opts.os,
+    source_instance_id: null,
+    file: `${id}.raw`,
+    tags: JSON.stringify({ 'sim:seed': 'true', ...opts.tags }),
+    created_at: new Date(now).toISOString(),
+  };
+}
+
 /** Seeds the stock images once (a deleted seed stays deleted) and re-creates any missing seed disk file. */
 function seedImages(state: SimState, disks: SimDisks, now: number): void {
   state.tx(() => {
     if (state.getMeta<boolean>('seeded') === true) return;
     for (const s of SIM_SEED_IMAGES) {
       if (state.get('images', s.id, now) !== undefined) continue;
-      state.insert('images', {
-        id: s.id,
-        client_token: null,
-        name: s.name,
-        state: 'available',
-        target_state: null,
-        due_at: null,
-        size_bytes: SEED_DISK_BYTES,
-        disk_format: 'raw',
-        min_disk_gib: s.minDiskGiB,
-        os: s.os,
-        source_instance_id: null,
-        file: `${s.id}.raw`,
-        tags: JSON.stringify({ 'sim:seed': 'true' }),
-        created_at: new Date(now).toISOString(),
-      });
+      state.insert('images', seedImageRow(s.id, s.name, { minDiskGiB: s.minDiskGiB, os: s.os }, now));
     }
     state.setMeta('seeded', true);
   });
@@ -1045,22 +1050,7 @@ function seedWorkloadImages(state: SimState, disks: SimDisks, seeds: WorkloadIma
     for (const s of seeds) {
       if (state.getMeta<boolean>(`seeded:${s.id}`) === true) continue;
       if (state.get('images', s.id, now) === undefined) {
-        state.insert('images', {
-          id: s.id,
-          client_token: null,
-          name: s.name,
-          state: 'available',
-          target_state: null,
-          due_at: null,
-          size_bytes: SEED_DISK_BYTES,
-          disk_format: 'raw',
-          min_disk_gib: 1,
-          os: 'debian',
-          source_instance_id: null,
-          file: `${s.id}.raw`,
-          tags: JSON.stringify({ 'sim:seed': 'true', [WORKLOAD_TAG]: 'kv' }),
-          created_at: new Date(now).toISOString(),
-        });
+        state.insert('images', seedImageRow(s.id, s.name, { minDiskGiB: 1, os: 'debian', tags: { [WORKLOAD_TAG]: 'kv' } }, now));
       }
       state.setMeta(`seeded:${s.id}`, true);
     }

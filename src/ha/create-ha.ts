@@ -44,19 +44,9 @@ export function createHa(deps: HaDeps): Ha {
     { intervalMs: config.lbReconcileIntervalMs },
   );
   const leases = new GroupLeases(store, config.controllerId, config.leaseTtlMs);
-  // The controller is made first and hands the scheduler the groups it holds; the scheduler's "replicate now" is the
-  // controller's (and the API's) replicate.
-  let controller: HaController | undefined;
-  const replication = createReplication({
-    store,
-    engine,
-    events,
-    portability,
-    leases,
-    groups: async () => controller?.heldGroups() ?? [],
-    log,
-  });
-  controller = new HaController({
+  // Each needs the other only once running: the scheduler keeps the groups the controller holds, and the
+  // controller's (and the API's) replicate is the scheduler's replicate-now.
+  const controller: HaController = new HaController({
     store,
     engine,
     registry,
@@ -67,6 +57,15 @@ export function createHa(deps: HaDeps): Ha {
     log,
     replicate: (groupId, caller) => replication.replicate(groupId, caller),
   });
+  const replication = createReplication({
+    store,
+    engine,
+    events,
+    portability,
+    leases,
+    groups: async () => controller.heldGroups(),
+    log,
+  });
   return {
     reconciler,
     leases,
@@ -76,12 +75,12 @@ export function createHa(deps: HaDeps): Ha {
     start() {
       if (!config.enabled) return;
       reconciler.start();
-      controller?.start();
+      controller.start();
       if (config.scheduleReplication) replication.scheduler.start();
     },
     async stop() {
       await replication.scheduler.stop();
-      await controller?.stop();
+      await controller.stop();
       await reconciler.stop();
     },
   };

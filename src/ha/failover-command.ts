@@ -24,8 +24,7 @@ import type { DesiredTarget, Fence, Store } from '../core/store-port.js';
 import type { HaConfig } from './ha-config.js';
 import { readGroup, updateStatus } from './group-records.js';
 import type { GroupLeases } from './group-leases.js';
-import type { HealthCheckSpec } from './health-check-spec.js';
-import { probeOnce } from './health-probe.js';
+import { untilPassing } from './health-probe.js';
 import type { LbReconciler } from './lb-reconciler.js';
 import type { FailoverTimeline, GroupMember, ProtectionGroup } from './protection-group.js';
 
@@ -269,32 +268,10 @@ async function healthy(deps: FailoverDeps, ctx: StepContext): Promise<void> {
   // The old site is fenced by now, so this wait is time with no server in the pool: a warm standby, which already
   // passed `rise` checks to be chosen, is probed once more; a launched one must pass `rise` in a row.
   const check = plan.every((m) => m.warm) ? { ...group.spec.healthCheck, rise: 1 } : group.spec.healthCheck;
-  await waitHealthy(await addressesOf(ctx, plan), check, deps.config.healthyTimeoutMs);
-}
-
-/** Every address passes `rise` probes in a row, probing faster than the watch interval (this is on the RTO path). */
-export async function waitHealthy(addresses: string[], check: HealthCheckSpec, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const pause = Math.min(check.intervalMs, 200);
-  await Promise.all(
-    addresses.map(async (address) => {
-      let passes = 0;
-      let last = '';
-      while (passes < check.rise) {
-        const r = await probeOnce(address, check);
-        passes = r.ok ? passes + 1 : 0;
-        last = r.detail;
-        if (passes >= check.rise) return;
-        if (Date.now() > deadline) {
-          throw new SkygateError(
-            'timeout',
-            `standby ${address} did not pass its health check within ${timeoutMs} ms (last: ${last})`,
-          );
-        }
-        await sleep(pause);
-      }
-    }),
-  );
+  // Faster than the watch interval: this wait is on the RTO path.
+  const pauseMs = Math.min(check.intervalMs, 200);
+  const addresses = await addressesOf(ctx, plan);
+  await Promise.all(addresses.map((a) => untilPassing(a, check, { timeoutMs: deps.config.healthyTimeoutMs, pauseMs })));
 }
 
 async function flip(deps: FailoverDeps, ctx: StepContext): Promise<void> {

@@ -2,6 +2,8 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SkygateError } from '../core/errors.js';
 import type { HealthCheckSpec } from './health-check-spec.js';
 
 export interface ProbeResult {
@@ -98,4 +100,34 @@ function probeTcp(address: string, check: HealthCheckSpec, finish: Finish, fail:
     finish(true, 'connected');
     socket.destroy();
   });
+}
+
+/**
+ * Resolves once `rise` probes of `address` in a row pass, `pauseMs` apart; at the deadline, a `timeout` that names
+ * the last probe's detail. `probe` is `probeOnce` unless a test gives another.
+ */
+export async function untilPassing(
+  address: string,
+  check: HealthCheckSpec,
+  opts: {
+    timeoutMs: number;
+    pauseMs: number;
+    probe?: (address: string, check: HealthCheckSpec) => Promise<{ ok: boolean; detail: string }>;
+  },
+): Promise<void> {
+  const probe = opts.probe ?? probeOnce;
+  const deadline = Date.now() + opts.timeoutMs;
+  let streak = 0;
+  for (;;) {
+    const result = await probe(address, check);
+    streak = result.ok ? streak + 1 : 0;
+    if (streak >= Math.max(1, check.rise)) return;
+    if (Date.now() + opts.pauseMs > deadline) {
+      throw new SkygateError(
+        'timeout',
+        `standby ${address}:${check.port} did not pass its health check within ${opts.timeoutMs} ms (last: ${result.detail})`,
+      );
+    }
+    await sleep(opts.pauseMs);
+  }
 }

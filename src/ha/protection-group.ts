@@ -4,6 +4,7 @@
  * JSON (`ProtectionGroupRecord`); these are their types.
  */
 import type { HealthCheckSpec } from './health-check-spec.js';
+import type { SiteHealthState } from './site-health.js';
 
 export type StandbyMode = 'cold' | 'warm';
 export type FailoverMode = 'automatic' | 'manual';
@@ -47,7 +48,6 @@ export interface GroupMember {
 }
 
 export type SiteRole = 'primary' | 'standby';
-export type SiteHealthState = 'unknown' | 'healthy' | 'unhealthy';
 
 export interface SiteStatus {
   role: SiteRole;

@@ -8,17 +8,15 @@
  * replicas it launches from are recorded and before retention may delete older ones, and one replication per group
  * at a time means no refresh ever races another.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SkygateError, isSkygateError } from '../core/errors.js';
 import { closestFlavor } from '../core/flavor-match.js';
 import { formatId, parseRefIn } from '../core/ids.js';
 import type { Step, StepContext } from '../core/operations/engine.js';
 import { waitForState } from '../core/operations/steps.js';
 import { readGroup, updateStatus } from './group-records.js';
-import type { HealthCheckSpec } from './health-check-spec.js';
+import { untilPassing } from './health-probe.js';
 import type { GroupMember, ProtectionGroup } from './protection-group.js';
 import {
-  type Probe,
   type RecordedReplica,
   type ReplicateDeps,
   type WarmRefresh,
@@ -130,7 +128,11 @@ async function refreshMember(
       });
       const running = await at.adapter.getInstance(nativeId);
       if (running.privateIp === undefined) throw new SkygateError('conflict', `standby ${r.instanceId} has no private address`);
-      await passes(deps.probe, running.privateIp, group.spec.healthCheck, limitsOf(deps).healthyTimeoutMs);
+      await untilPassing(running.privateIp, group.spec.healthCheck, {
+        timeoutMs: limitsOf(deps).healthyTimeoutMs,
+        pauseMs: group.spec.healthCheck.intervalMs,
+        probe: deps.probe,
+      });
       // What it replaces is noted (and saved) before the status changes: after that, the status names the new one.
       if (r.replaces === undefined) {
         r.replaces = (await readGroup(deps.store, groupId)).status.sites[site]?.instances[key] ?? null;
@@ -178,24 +180,4 @@ async function flavorFor(at: StepContext, member: GroupMember): Promise<string> 
   const match = closestFlavor({ vcpus: member.vcpus, memoryMiB: member.memoryMiB }, await at.adapter.listFlavors());
   if (match === undefined) throw new SkygateError('conflict', `provider '${at.op.provider}' offers no flavor`);
   return match.flavor.nativeId;
-}
-
-/** Resolves once `rise` probes in a row pass, one interval apart; throws with the last probe's detail at the deadline. */
-async function passes(probe: Probe, address: string, check: HealthCheckSpec, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let streak = 0;
-  let last = 'not probed';
-  for (;;) {
-    const result = await probe(address, check);
-    last = result.detail;
-    streak = result.ok ? streak + 1 : 0;
-    if (streak >= Math.max(1, check.rise)) return;
-    if (Date.now() + check.intervalMs > deadline) {
-      throw new SkygateError(
-        'timeout',
-        `standby at ${address}:${check.port} did not pass its health check in ${timeoutMs} ms (${last})`,
-      );
-    }
-    await sleep(check.intervalMs);
-  }
 }

@@ -276,13 +276,7 @@ export class InventoryView<K extends ResourceKind> {
     this.changed();
     for (const id of gone) this.entries.delete(id);
     // Read your own writes: what the gateway recorded or forgot after the listing began is newer than the listing.
-    const forgotten = this.forgotten.get(provider);
-    this.forgotten.delete(provider);
-    const newer = (id: string) => {
-      const existing = this.entries.get(id);
-      const at = forgotten?.get(id);
-      return (existing !== undefined && existing.observedAt > listedSince) || (at !== undefined && at > listedSince);
-    };
+    const newer = this.newerThan(provider, listedSince);
     const changed: ResourceOf<K>[] = [];
     let added = false;
     for (let i = 0; i < items.length; i++) {
@@ -307,6 +301,20 @@ export class InventoryView<K extends ResourceKind> {
   }
 
   /**
+   * Read your own writes: whether the gateway recorded or forgot a resource of `provider` after a listing began at
+   * `listedSince` (then the listing's word on it is older). Takes the provider's forget marks: one refresh reads them.
+   */
+  private newerThan(provider: string, listedSince: string): (id: string) => boolean {
+    const forgotten = this.forgotten.get(provider);
+    this.forgotten.delete(provider);
+    return (id) => {
+      const existing = this.entries.get(id);
+      const at = forgotten?.get(id);
+      return (existing !== undefined && existing.observedAt > listedSince) || (at !== undefined && at > listedSince);
+    };
+  }
+
+  /**
    * Applies what a provider reported as changed since its previous refresh (`items` in their current form, `gone`
    * ids), listed from `listedSince` on, and confirms every other entry of the provider as observed at `observedAt`:
    * the same view as `replaceProvider` with the whole listing would make, at the cost of the changes alone. The
@@ -320,13 +328,7 @@ export class InventoryView<K extends ResourceKind> {
     listedSince: string,
     observedAt: string,
   ): Diff<ResourceOf<K>> {
-    const forgotten = this.forgotten.get(provider);
-    this.forgotten.delete(provider);
-    const newer = (id: string) => {
-      const existing = this.entries.get(id);
-      const at = forgotten?.get(id);
-      return (existing !== undefined && existing.observedAt > listedSince) || (at !== undefined && at > listedSince);
-    };
+    const newer = this.newerThan(provider, listedSince);
     const changed: ResourceOf<K>[] = [];
     const removed: string[] = [];
     let added = 0;
