@@ -12,7 +12,8 @@ import { failoverCommand } from '../../src/ha/failover-command.js';
 import { GroupLeases } from '../../src/ha/group-leases.js';
 import { leaseOf } from '../../src/ha/group-records.js';
 import { HaController } from '../../src/ha/ha-controller.js';
-import type { ProtectionGroupSpec, ProtectionGroupStatus } from '../../src/ha/protection-group.js';
+import type { ProtectionGroupStatus } from '../../src/ha/protection-group.js';
+import { insertOneMemberGroup } from '../helpers/ha-group.js';
 import { startTestGateway, simProviders, type TestGateway } from '../helpers/gateway.js';
 import type { Operation } from '../../src/core/model.js';
 
@@ -39,35 +40,14 @@ describe('two controllers on one store', () => {
       imageId: 'img-kv-app',
     });
     const east = (await gw.waitOperation((created.body as Operation).id, 20_000)).target!;
-    const spec: ProtectionGroupSpec = {
+    const now = new Date().toISOString();
+    await insertOneMemberGroup(store, {
+      id: GROUP,
       name: 'two',
-      primary: 'sim-east',
-      instances: { ids: [east] },
-      standbys: ['sim-west'],
-      standbyMode: 'cold',
-      replication: { rpoSeconds: 60, retain: 2 },
+      member: east,
       healthCheck: { protocol: 'tcp', port: 8000, intervalMs: 200, timeoutMs: 100, fall: 2, rise: 1 },
       traffic: { lbProvider: 'sim-east', poolId: 'default', port: 8000 },
       failoverMode: 'manual',
-    };
-    const status: ProtectionGroupStatus = {
-      primary: 'sim-east',
-      phase: 'protecting',
-      members: [{ key: east, vcpus: 1, memoryMiB: 1024, order: 0, tags: {} }],
-      sites: {
-        'sim-east': { role: 'primary', health: 'unknown', instances: { [east]: east } },
-        'sim-west': { role: 'standby', health: 'unknown', instances: {} },
-      },
-      failovers: 0,
-    };
-    const now = new Date().toISOString();
-    await store.insertProtectionGroup({
-      id: GROUP,
-      name: 'two',
-      spec: spec as never,
-      status: status as never,
-      createdAt: now,
-      updatedAt: now,
     });
     await store.insertReplica({
       id: 'r1',

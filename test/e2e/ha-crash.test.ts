@@ -13,8 +13,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createLoadBalancerAdapter } from '../../adapters/haproxy/index.js';
 import type { Operation } from '../../src/core/model.js';
 import { TEST_CRASH_AFTER_STEP } from '../../src/core/operations/engine.js';
-import type { ProtectionGroupSpec, ProtectionGroupStatus } from '../../src/ha/protection-group.js';
+import type { ProtectionGroupStatus } from '../../src/ha/protection-group.js';
 import { openStore } from '../../src/store/index.js';
+import { fastHttpCheck, insertOneMemberGroup } from '../helpers/ha-group.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { TestHaproxy } from '../helpers/haproxy-process.js';
 import { freePort, probe } from '../helpers/http-probe.js';
@@ -83,46 +84,15 @@ async function crashAfter(step: string): Promise<{ diagnostics: string }> {
     const op = await gw.waitOperation((created.body as Operation).id, 20_000);
     assert.equal(op.status, 'succeeded');
     const east = (await gw.api('get', `/v1/instances/${encodeURIComponent(String(op.target))}`)).body;
-    const spec: ProtectionGroupSpec = {
-      name: `crash-${step}`,
-      primary: 'sim-east',
-      instances: { ids: [east.id] },
-      standbys: ['sim-west'],
-      standbyMode: 'cold',
-      replication: { rpoSeconds: 60, retain: 2 },
-      healthCheck: {
-        protocol: 'http',
-        port,
-        path: '/healthz',
-        expectStatus: 200,
-        intervalMs: 300,
-        timeoutMs: 200,
-        fall: 2,
-        rise: 1,
-      },
-      traffic: { lbProvider: 'edge', poolId: 'app', port },
-      failoverMode: 'automatic',
-    };
-    const status: ProtectionGroupStatus = {
-      primary: 'sim-east',
-      phase: 'protecting',
-      members: [{ key: east.id, name: 'app', vcpus: 1, memoryMiB: 1024, order: 0, tags: {} }],
-      sites: {
-        'sim-east': { role: 'primary', health: 'unknown', instances: { [east.id]: east.id } },
-        'sim-west': { role: 'standby', health: 'unknown', instances: {} },
-      },
-      failovers: 0,
-    };
     // Written beside the running gateway, as a second gateway replica on the same store would.
     const store = await openStore({ dataDir });
     const now = new Date().toISOString();
-    await store.insertProtectionGroup({
+    await insertOneMemberGroup(store, {
       id: GROUP,
-      name: spec.name,
-      spec: spec as never,
-      status: status as never,
-      createdAt: now,
-      updatedAt: now,
+      name: `crash-${step}`,
+      member: east.id,
+      healthCheck: fastHttpCheck(port),
+      traffic: { lbProvider: 'edge', poolId: 'app', port },
     });
     await store.insertReplica({
       id: 'r1',

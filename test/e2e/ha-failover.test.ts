@@ -9,8 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Operation } from '../../src/core/model.js';
 import type { ProviderConfig } from '../../src/core/registry.js';
-import type { ProtectionGroupSpec, ProtectionGroupStatus } from '../../src/ha/protection-group.js';
+import type { ProtectionGroupStatus } from '../../src/ha/protection-group.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { fastHttpCheck, insertOneMemberGroup } from '../helpers/ha-group.js';
 import { TestHaproxy } from '../helpers/haproxy-process.js';
 import { freePort, probe } from '../helpers/http-probe.js';
 
@@ -88,46 +89,14 @@ describe('failover through a real HAProxy', () => {
     const east = await launch('sim-east', 'app');
     const west = await launch('sim-west', 'app-standby');
     const { store } = gw.gateway.internals;
-    const spec: ProtectionGroupSpec = {
-      name: 'shop',
-      primary: 'sim-east',
-      instances: { ids: [east.id] },
-      standbys: ['sim-west'],
-      standbyMode: 'warm',
-      replication: { rpoSeconds: 60, retain: 2 },
-      healthCheck: {
-        protocol: 'http',
-        port,
-        path: '/healthz',
-        expectStatus: 200,
-        intervalMs: 300,
-        timeoutMs: 200,
-        fall: 2,
-        rise: 1,
-      },
-      traffic: { lbProvider: 'edge', poolId: 'app', port },
-      failoverMode: 'automatic',
-    };
-    const initial: ProtectionGroupStatus = {
-      primary: 'sim-east',
-      phase: 'protecting',
-      members: [{ key: east.id, name: 'app', vcpus: 1, memoryMiB: 1024, order: 0, tags: {} }],
-      sites: {
-        'sim-east': { role: 'primary', health: 'unknown', instances: { [east.id]: east.id } },
-        'sim-west': { role: 'standby', health: 'unknown', instances: { [east.id]: west.id } },
-      },
-      failovers: 0,
-    };
-    const now = new Date().toISOString();
-    const asRecord = (x: unknown) => x as Record<string, unknown>;
     assert.ok(
-      await store.insertProtectionGroup({
+      await insertOneMemberGroup(store, {
         id: GROUP,
         name: 'shop',
-        spec: asRecord(spec),
-        status: asRecord(initial),
-        createdAt: now,
-        updatedAt: now,
+        member: east.id,
+        standby: west.id,
+        healthCheck: fastHttpCheck(port),
+        traffic: { lbProvider: 'edge', poolId: 'app', port },
       }),
     );
     await gw.gateway.internals.ha.reconciler.setDesired('edge', 'app', [{ address: east.privateIp, port, state: 'active' }]);
