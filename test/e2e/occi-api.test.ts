@@ -10,7 +10,7 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { ACTION, computeCreateText, INFRA, occiClient, SKYGATE, waitComputeState } from '../helpers/occi-client.js';
 import { occiSchemaErrors, type OcciDocument } from '../helpers/occi-schema.js';
 import { parseTextOcci, parseTextPlain, type TextRendering } from '../helpers/occi-text-grammar.js';
-import { startRecordedServer } from '../helpers/recorded-aws-server.js';
+import { recordedAwsProvider, startRecordedServer } from '../helpers/recorded-aws-server.js';
 
 let gw: TestGateway;
 let call: ReturnType<typeof occiClient>;
@@ -304,19 +304,7 @@ describe('OCCI computes', () => {
     const server = await startRecordedServer('test/fixtures/aws/ec2', (action) =>
       action === 'DescribeInstances' ? { file: 'DescribeInstances-one.xml' } : undefined,
     );
-    const aws = await startTestGateway({
-      providers: [
-        {
-          id: 'aws-rec',
-          type: 'aws',
-          settings: {
-            region: 'eu-west-1',
-            endpoint: server.url,
-            credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
-          },
-        },
-      ],
-    });
+    const aws = await startTestGateway({ providers: [recordedAwsProvider(server.url)] });
     try {
       const awsCall = occiClient(aws);
       const path = '/compute/aws-rec:i-1234567890abcdef0';

@@ -10,7 +10,7 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { INFRA, occiClient, SKYGATE } from '../helpers/occi-client.js';
 import { occiSchemaErrors, type OcciDocument } from '../helpers/occi-schema.js';
 import { parseTextOcci, parseTextPlain } from '../helpers/occi-text-grammar.js';
-import { startRecordedServer } from '../helpers/recorded-aws-server.js';
+import { recordedAwsProvider, startRecordedServer } from '../helpers/recorded-aws-server.js';
 
 let gw: TestGateway;
 let call: ReturnType<typeof occiClient>;
@@ -155,19 +155,7 @@ describe('OCCI network create and delete', () => {
 
   it('answers 501 naming the provider and its reason where the adapter cannot create networks (AWS)', async () => {
     const server = await startRecordedServer('test/fixtures/aws/ec2', () => undefined);
-    const aws = await startTestGateway({
-      providers: [
-        {
-          id: 'aws-rec',
-          type: 'aws',
-          settings: {
-            region: 'eu-west-1',
-            endpoint: server.url,
-            credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
-          },
-        },
-      ],
-    });
+    const aws = await startTestGateway({ providers: [recordedAwsProvider(server.url)] });
     try {
       const res = await occiClient(aws)('POST', '/network/', {
         contentType: 'text/plain',

@@ -7,7 +7,7 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import type { Instance, Operation } from '../../src/core/model.js';
 import { ec2ClientFor } from '../helpers/ec2-client.js';
 import { ADMIN_TOKEN, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startRecordedServer } from '../helpers/recorded-aws-server.js';
+import { recordedAwsProvider, startRecordedServer } from '../helpers/recorded-aws-server.js';
 
 let gw: TestGateway;
 const create = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
@@ -384,19 +384,7 @@ describe('suspend and resume', () => {
     const server = await startRecordedServer('test/fixtures/aws/ec2', (action) =>
       action === 'DescribeInstances' ? { file: 'DescribeInstances-one.xml' } : undefined,
     );
-    const aws = await startTestGateway({
-      providers: [
-        {
-          id: 'aws-rec',
-          type: 'aws',
-          settings: {
-            region: 'eu-west-1',
-            endpoint: server.url,
-            credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
-          },
-        },
-      ],
-    });
+    const aws = await startTestGateway({ providers: [recordedAwsProvider(server.url)] });
     try {
       assert.equal((await aws.api('get', '/v1/providers/aws-rec/capabilities')).body.suspend, false);
       const res = await aws.api('post', `/v1/instances/${encodeURIComponent('aws-rec:i-1234567890abcdef0')}/suspend`);

@@ -70,3 +70,14 @@ export async function startRecordedServer(dir: string, route: Route): Promise<Re
       }),
   };
 }
+
+/** An AWS provider (`aws-rec`, eu-west-1) whose EC2 endpoint is a recorded server: for gateways that must hold one. */
+export const recordedAwsProvider = (endpoint: string) => ({
+  id: 'aws-rec',
+  type: 'aws',
+  settings: {
+    region: 'eu-west-1',
+    endpoint,
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
+  },
+});
