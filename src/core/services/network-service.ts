@@ -120,6 +120,32 @@ export class NetworkService {
     return lists.flat();
   }
 
+  /** One created network by its id (`provider:nativeId`); `not_found` naming `field` when the provider has none such. */
+  async get(id: string, field = 'id'): Promise<CreatedNetwork> {
+    const ref = parseId(id, field);
+    const found = (await this.networkPort(ref.provider, field).listNetworks!()).find((n) => n.nativeId === ref.nativeId);
+    if (!found) throw new SkygateError('not_found', `network '${id}' does not exist`, { field });
+    return { ...found, id, provider: ref.provider };
+  }
+
+  /**
+   * Renames a created network and/or replaces its tags (`tags` is the whole new set). Minimal: the adapter's
+   * `updateNetwork` does it at once, without an operation, like create and delete.
+   */
+  async update(id: string, change: { name?: string; tags?: Tags }, field = 'id'): Promise<CreatedNetwork> {
+    const ref = parseId(id, field);
+    const name = change.name === undefined ? undefined : checkName(change.name, 'name');
+    if (change.tags !== undefined) checkTags(change.tags, 'tags');
+    const cloud = this.networkPort(ref.provider, field);
+    if (!cloud.updateNetwork)
+      throw new SkygateError('unsupported', `provider '${ref.provider}' cannot change its networks`, { field });
+    const native = await cloud.updateNetwork(ref.nativeId, {
+      ...(name !== undefined && { name }),
+      ...(change.tags !== undefined && { tags: change.tags }),
+    });
+    return { ...native, id, provider: ref.provider };
+  }
+
   /** Deletes a created network; the default network is what every instance there is on, so it stays. */
   async delete(id: string, field = 'id'): Promise<void> {
     const ref = parseId(id, field);
