@@ -4,6 +4,7 @@
  * yet, so every provider's is synthesized here with stable ids and AWS's default-VPC address plan.
  */
 import { randomUUID } from 'node:crypto';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import { invalid, SkygateError } from '../errors.js';
 import { formatId, parseId } from '../ids.js';
 import { checkName } from '../name-policy.js';
@@ -118,6 +119,29 @@ export class NetworkService {
       }),
     );
     return lists.flat();
+  }
+
+  /**
+   * One page of the created networks of `providers` (default: all), by id; `nextCursor` is bound to the provider
+   * filter. An unknown provider is `not_found` naming `field`.
+   */
+  async page(
+    q: { providers?: readonly string[]; limit: number; cursor?: string },
+    field = 'provider',
+  ): Promise<{ items: CreatedNetwork[]; nextCursor?: string }> {
+    const providers = q.providers ?? this.registry.ids();
+    for (const p of providers) this.registry.cloud(p, field);
+    const filters = { providers: q.providers };
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 'networks', filters);
+    const all = (await this.list(providers))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .filter((n) => after === undefined || n.id > after);
+    const items = all.slice(0, q.limit);
+    const last = items.at(-1);
+    return {
+      items,
+      ...(all.length > items.length && last !== undefined && { nextCursor: encodeCursor('networks', filters, last.id) }),
+    };
   }
 
   /** One created network by its id (`provider:nativeId`); `not_found` naming `field` when the provider has none such. */
