@@ -1,6 +1,7 @@
 /** The aws cloud adapter: EC2 instances, AMIs, EBS volumes and snapshots through @aws-sdk/client-ec2. */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AttachVolumeCommand,
   CopyImageCommand,
@@ -90,6 +91,8 @@ export const CLIENT_TOKEN_TAG = 'skygate:client-token';
  * for VPCs. Only VPCs with it are listed, changed or deleted: the account's other VPCs are never touched.
  */
 export const NETWORK_TAG = 'skygate:network';
+/** CreateSubnet tries on a VPC EC2 does not show yet (0.5 s, then 1 s between): under the 30 s call deadline. */
+const SUBNET_ATTEMPTS = 3;
 /** EC2 takes a ClientToken of at most 64 ASCII characters. */
 const MAX_CLIENT_TOKEN = 64;
 /** EC2's limit (the core's tag policy); skygate keeps two tags of its own on each resource. */
@@ -593,18 +596,22 @@ export class AwsCloudAdapter implements CloudAdapter {
     const vpcId = vpc.VpcId;
     if (earlier[0] === undefined) this.remember(vpcId);
     if ((await this.subnetsOf(vpcId)).length === 0) {
+      const subnet = new CreateSubnetCommand({
+        VpcId: vpcId,
+        CidrBlock: plan.cidr,
+        TagSpecifications: [networkTags('subnet', name, tags, token, tagValue(vpc.Tags, NETWORK_TAG))],
+      });
       try {
-        await this.call(
-          () =>
-            this.client.send(
-              new CreateSubnetCommand({
-                VpcId: vpcId,
-                CidrBlock: plan.cidr,
-                TagSpecifications: [networkTags('subnet', name, tags, token, tagValue(vpc.Tags, NETWORK_TAG))],
-              }),
-            ),
-          { InvalidSubnet: 'cidr' },
-        );
+        // Right after CreateVpc, EC2 may not know the VPC yet (InvalidVpcID.NotFound): a few short waits bridge that.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.call(() => this.client.send(subnet), { InvalidSubnet: 'cidr' });
+            break;
+          } catch (e) {
+            if (!(e instanceof SkygateError) || e.code !== 'not_found' || attempt >= SUBNET_ATTEMPTS) throw e;
+            await sleep(attempt * 500);
+          }
+        }
       } catch (e) {
         // Nothing half-made: the VPC goes too (best effort; the error of the subnet is the one reported).
         await this.call(() => this.client.send(new DeleteVpcCommand({ VpcId: vpcId }))).catch(() => undefined);

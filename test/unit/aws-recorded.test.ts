@@ -296,6 +296,20 @@ describe('aws networks: a VPC with one subnet covering it', () => {
     assert.equal(server.of('CreateSubnet').length, 1);
   });
 
+  it('waits out a VPC EC2 does not show to CreateSubnet yet (InvalidVpcID.NotFound) instead of failing', async () => {
+    answer('DescribeVpcs', { file: 'DescribeVpcs-none.xml' });
+    answer('CreateVpc', { file: 'CreateVpc-pending.xml' });
+    answer('DescribeSubnets', { file: 'DescribeSubnets-none.xml' });
+    answer(
+      'CreateSubnet',
+      { file: 'CreateSubnet-InvalidVpcID.NotFound.xml', status: 400 },
+      { file: 'CreateSubnet-available.xml' },
+    );
+    assert.deepEqual(await open().createNetwork(spec), NETWORK);
+    assert.equal(server.of('CreateSubnet').length, 2);
+    assert.equal(server.of('DeleteVpc').length, 0);
+  });
+
   it('deletes the VPC it made when the subnet fails, and reports the subnet error', async () => {
     answer('DescribeVpcs', { file: 'DescribeVpcs-none.xml' });
     answer('CreateVpc', { file: 'CreateVpc-pending.xml' });
