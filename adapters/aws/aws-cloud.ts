@@ -1,31 +1,39 @@
 /** The aws cloud adapter: EC2 instances, AMIs, EBS volumes and snapshots through @aws-sdk/client-ec2. */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AttachVolumeCommand,
   CopyImageCommand,
   CreateImageCommand,
   CreateSnapshotCommand,
+  CreateSubnetCommand,
   CreateTagsCommand,
   CreateVolumeCommand,
+  CreateVpcCommand,
   DeleteSnapshotCommand,
+  DeleteSubnetCommand,
   DeleteTagsCommand,
   DeleteVolumeCommand,
+  DeleteVpcCommand,
   DeregisterImageCommand,
   DescribeAvailabilityZonesCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
+  DescribeVpcsCommand,
   DetachVolumeCommand,
   EC2Client,
   type EC2PaginationConfiguration,
   type Image as Ec2Image,
   type Instance as Ec2Instance,
   type Snapshot as Ec2Snapshot,
+  type Subnet as Ec2Subnet,
   type Tag,
   type TagSpecification,
   type Volume as Ec2Volume,
+  type Vpc as Ec2Vpc,
   type InstanceTypeInfo,
   type _InstanceType,
   RebootInstancesCommand,
@@ -37,12 +45,15 @@ import {
   paginateDescribeInstanceTypes,
   paginateDescribeInstances,
   paginateDescribeSnapshots,
+  paginateDescribeSubnets,
   paginateDescribeVolumes,
+  paginateDescribeVpcs,
   waitUntilImageExists,
 } from '@aws-sdk/client-ec2';
 import {
   SkygateError,
   TAG_LIMITS,
+  checkNetworkPlan,
   invalid,
   notFound,
   type AdapterContext,
@@ -50,6 +61,7 @@ import {
   type CloudAdapter,
   type CreateImageSpec,
   type CreateInstanceSpec,
+  type CreateNetworkSpec,
   type CreateSnapshotSpec,
   type CreateVolumeSpec,
   type ImageCopyScope,
@@ -58,6 +70,7 @@ import {
   type NativeFlavor,
   type NativeImage,
   type NativeInstance,
+  type NativeNetwork,
   type NativePage,
   type NativeSnapshot,
   type NativeVolume,
@@ -73,6 +86,13 @@ import { parseAwsSettings, type AwsClientSettings, type AwsSettings } from './aw
 
 /** The tag that carries a create's client token where EC2 takes none (CreateImage, CreateSnapshot). */
 export const CLIENT_TOKEN_TAG = 'skygate:client-token';
+/**
+ * Marks a VPC (and its subnet) as a network skygate created; its value is when, since EC2 keeps no creation time
+ * for VPCs. Only VPCs with it are listed, changed or deleted: the account's other VPCs are never touched.
+ */
+export const NETWORK_TAG = 'skygate:network';
+/** CreateSubnet tries on a VPC EC2 does not show yet (0.5 s, then 1 s between): under the 30 s call deadline. */
+const SUBNET_ATTEMPTS = 3;
 /** EC2 takes a ClientToken of at most 64 ASCII characters. */
 const MAX_CLIENT_TOKEN = 64;
 /** EC2's limit (the core's tag policy); skygate keeps two tags of its own on each resource. */
@@ -139,7 +159,6 @@ export class AwsCloudAdapter implements CloudAdapter {
   /** No suspendInstance: EC2's only suspend is hibernation, which an instance must be launched with. */
   readonly capabilityNotes = {
     suspend: 'EC2 suspends only by hibernating, which needs hibernation configured when the instance is launched; use stop',
-    networks: 'the AWS adapter does not manage VPCs yet; every instance is on the default VPC',
   };
 
   /**
@@ -172,7 +191,7 @@ export class AwsCloudAdapter implements CloudAdapter {
       nativeImageCopy: true,
       idempotentCreate: true,
       suspend: false,
-      networks: false,
+      networks: true,
       extensions: [],
     };
   }
@@ -253,6 +272,7 @@ export class AwsCloudAdapter implements CloudAdapter {
   async createInstance(spec: CreateInstanceSpec): Promise<NativeInstance> {
     const name = text(spec.name, 'name');
     const tags = checkTags(spec.tags);
+    const subnet = spec.networkId === undefined ? undefined : await this.launchSubnet(spec.networkId, spec.zone);
     const out = await this.call(
       () =>
         this.client.send(
@@ -264,13 +284,20 @@ export class AwsCloudAdapter implements CloudAdapter {
             MaxCount: 1,
             ClientToken: clientToken(spec.clientToken),
             ...(spec.zone !== undefined && { Placement: { AvailabilityZone: text(spec.zone, 'zone') } }),
+            ...(subnet !== undefined && { SubnetId: subnet }),
             // The port carries user data as text; the EC2 API wants it base64-encoded.
             ...(spec.userData !== undefined && { UserData: Buffer.from(text(spec.userData, 'userData')).toString('base64') }),
             ...(spec.keyName !== undefined && { KeyName: text(spec.keyName, 'keyName') }),
             TagSpecifications: [tagSpecification('instance', name, tags)],
           }),
         ),
-      { InvalidAMIID: 'imageId', InvalidKeyPair: 'keyName', InvalidAvailabilityZone: 'zone', InvalidUserData: 'userData' },
+      {
+        InvalidAMIID: 'imageId',
+        InvalidKeyPair: 'keyName',
+        InvalidAvailabilityZone: 'zone',
+        InvalidUserData: 'userData',
+        InvalidSubnetID: 'networkId',
+      },
     );
     const instance = out.Instances?.[0];
     if (instance?.InstanceId === undefined) throw this.internal('RunInstances answered without an instance');
@@ -535,6 +562,105 @@ export class AwsCloudAdapter implements CloudAdapter {
     this.recent.delete(id);
   }
 
+  // --- networks beside the default VPC: a VPC with one subnet covering it -----------------------------------
+
+  /**
+   * A VPC with the block and one subnet covering all of it, both tagged with the name, the caller's tags, the
+   * network marker and the client token. CreateVpc takes no ClientToken, so a repeat finds the VPC by its token
+   * tag first (and makes the subnet if the first call stopped before it). A subnet that fails leaves no VPC behind.
+   */
+  async createNetwork(spec: CreateNetworkSpec): Promise<NativeNetwork> {
+    const name = text(spec.name, 'name');
+    const tags = checkTags(spec.tags, 3);
+    const token = clientToken(spec.clientToken);
+    const plan = checkNetworkPlan(spec.cidr, spec.gateway);
+    const router = checkNetworkPlan(plan.cidr, undefined).gateway;
+    if (plan.gateway !== router)
+      throw invalid('gateway', `must be ${router} on AWS: a VPC subnet's first host is always its router (got ${plan.gateway})`);
+    const earlier = await this.vpcs([tokenFilter(token)]);
+    const vpc =
+      earlier[0] ??
+      (
+        await this.call(
+          () =>
+            this.client.send(
+              new CreateVpcCommand({
+                CidrBlock: plan.cidr,
+                TagSpecifications: [networkTags('vpc', name, tags, token, new Date().toISOString())],
+              }),
+            ),
+          { InvalidVpcRange: 'cidr' },
+        )
+      ).Vpc;
+    if (vpc?.VpcId === undefined) throw this.internal('CreateVpc answered without a VPC');
+    const vpcId = vpc.VpcId;
+    if (earlier[0] === undefined) this.remember(vpcId);
+    if ((await this.subnetsOf(vpcId)).length === 0) {
+      const subnet = new CreateSubnetCommand({
+        VpcId: vpcId,
+        CidrBlock: plan.cidr,
+        TagSpecifications: [networkTags('subnet', name, tags, token, tagValue(vpc.Tags, NETWORK_TAG))],
+      });
+      try {
+        // Right after CreateVpc, EC2 may not know the VPC yet (InvalidVpcID.NotFound): a few short waits bridge that.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.call(() => this.client.send(subnet), { InvalidSubnet: 'cidr' });
+            break;
+          } catch (e) {
+            if (!(e instanceof SkygateError) || e.code !== 'not_found' || attempt >= SUBNET_ATTEMPTS) throw e;
+            await sleep(attempt * 500);
+          }
+        }
+      } catch (e) {
+        // Nothing half-made: the VPC goes too (best effort; the error of the subnet is the one reported).
+        await this.call(() => this.client.send(new DeleteVpcCommand({ VpcId: vpcId }))).catch(() => undefined);
+        this.recent.delete(vpcId);
+        throw e;
+      }
+    }
+    return this.toNetwork(vpc);
+  }
+
+  /** The VPCs skygate created (marker tag), never the account's others. */
+  async listNetworks(): Promise<NativeNetwork[]> {
+    return (await this.vpcs([{ Name: 'tag-key', Values: [NETWORK_TAG] }])).map((v) => this.toNetwork(v));
+  }
+
+  /** The subnets first (EC2 refuses to delete a VPC that has any), then the VPC; in use is DependencyViolation: conflict. */
+  async deleteNetwork(id: string): Promise<void> {
+    await this.createdVpc(id);
+    for (const subnet of await this.subnetsOf(id)) {
+      const subnetId = subnet.SubnetId;
+      if (subnetId !== undefined) await this.call(() => this.client.send(new DeleteSubnetCommand({ SubnetId: subnetId })));
+    }
+    await this.call(() => this.client.send(new DeleteVpcCommand({ VpcId: id })));
+    this.recent.delete(id);
+  }
+
+  /** The name is the VPC's Name tag; tags are replaced whole (CreateTags, then DeleteTags for keys left out). */
+  async updateNetwork(id: string, change: { name?: string; tags?: Tags }): Promise<NativeNetwork> {
+    const name = change.name === undefined ? undefined : text(change.name, 'name');
+    const wanted = change.tags === undefined ? undefined : checkTags(change.tags, 3);
+    const vpc = await this.createdVpc(id);
+    const put = [
+      ...(name !== undefined ? [{ Key: 'Name', Value: name }] : []),
+      ...Object.entries(wanted ?? {}).map(([Key, Value]) => ({ Key, Value })),
+    ];
+    const stale =
+      wanted === undefined
+        ? []
+        : (vpc.Tags ?? []).filter((t) => t.Key !== undefined && !(t.Key in wanted) && !isReservedTag(t.Key));
+    if (put.length > 0) await this.call(() => this.client.send(new CreateTagsCommand({ Resources: [id], Tags: put })));
+    if (stale.length > 0)
+      await this.call(() =>
+        this.client.send(new DeleteTagsCommand({ Resources: [id], Tags: stale.map((t) => ({ Key: t.Key })) })),
+      );
+    // What EC2 now holds, without reading it back (tags are eventually consistent on EC2).
+    const kept = (vpc.Tags ?? []).filter((t) => t.Key !== undefined && !stale.includes(t) && !put.some((p) => p.Key === t.Key));
+    return this.toNetwork({ ...vpc, Tags: [...kept, ...put] });
+  }
+
   async close(): Promise<void> {
     this.client.destroy();
   }
@@ -695,6 +821,49 @@ export class AwsCloudAdapter implements CloudAdapter {
     return free;
   }
 
+  /** Every VPC matching `filters`, all pages. */
+  private async vpcs(filters: Array<{ Name: string; Values: string[] }>): Promise<Ec2Vpc[]> {
+    return this.call(async () => {
+      const all: Ec2Vpc[] = [];
+      for await (const page of paginateDescribeVpcs({ client: this.client, pageSize: 1000 }, { Filters: filters }))
+        all.push(...(page.Vpcs ?? []));
+      return all;
+    });
+  }
+
+  private async subnetsOf(vpcId: string): Promise<Ec2Subnet[]> {
+    return this.call(async () => {
+      const all: Ec2Subnet[] = [];
+      const input = { Filters: [{ Name: 'vpc-id', Values: [vpcId] }] };
+      for await (const page of paginateDescribeSubnets({ client: this.client, pageSize: 1000 }, input))
+        all.push(...(page.Subnets ?? []));
+      return all;
+    });
+  }
+
+  /** A VPC skygate created; the account's other VPCs read as not found, so nothing here can change them. */
+  private async createdVpc(id: string): Promise<Ec2Vpc> {
+    const vpc = await this.read('network', id, async () => {
+      const out = await this.call(() =>
+        this.client.send(new DescribeVpcsCommand({ VpcIds: [id], Filters: [{ Name: 'tag-key', Values: [NETWORK_TAG] }] })),
+      );
+      return out.Vpcs?.[0];
+    });
+    if (vpc === undefined) throw notFound('network', id);
+    return vpc;
+  }
+
+  /** The subnet an instance on network `id` is launched into; the network must be one skygate created here. */
+  private async launchSubnet(id: string, zone: string | undefined): Promise<string> {
+    const vpcId = text(id, 'networkId');
+    const subnet = (await this.subnetsOf(vpcId)).find((s) => tagValue(s.Tags, NETWORK_TAG) !== undefined);
+    if (subnet?.SubnetId === undefined)
+      throw invalid('networkId', `'${vpcId}' is not a network skygate created at provider '${this.providerId}'`);
+    if (zone !== undefined && subnet.AvailabilityZone !== undefined && zone !== subnet.AvailabilityZone)
+      throw invalid('zone', `network ${vpcId} is in zone ${subnet.AvailabilityZone} (got ${zone})`);
+    return subnet.SubnetId;
+  }
+
   private internal(message: string): SkygateError {
     return new SkygateError('internal', `${this.providerId}: ${message}`, { provider: this.providerId });
   }
@@ -784,6 +953,20 @@ export class AwsCloudAdapter implements CloudAdapter {
       createdAt: v.CreateTime?.toISOString() ?? EPOCH,
     };
   }
+
+  /** On AWS the router is always the block's first host, so the gateway follows from the CIDR. */
+  private toNetwork(v: Ec2Vpc): NativeNetwork {
+    const cidr = v.CidrBlock ?? '';
+    return {
+      nativeId: v.VpcId ?? '',
+      name: nameOf(v.Tags),
+      cidr,
+      gateway: cidr === '' ? '' : checkNetworkPlan(cidr, undefined, undefined, { min: 0, max: 32 }).gateway,
+      state: 'available',
+      tags: tagsOf(v.Tags),
+      createdAt: tagValue(v.Tags, NETWORK_TAG) ?? EPOCH,
+    };
+  }
 }
 
 /** EC2 reports an attachment's progress on the attachment, not the volume: `in-use` + `detaching` is detaching. */
@@ -805,7 +988,7 @@ function nameOf(tags: Tag[] | undefined): string {
 function tagsOf(tags: Tag[] | undefined): Tags {
   const out: Tags = {};
   for (const t of tags ?? []) {
-    if (t.Key === undefined || t.Key === 'Name' || t.Key === CLIENT_TOKEN_TAG) continue;
+    if (t.Key === undefined || t.Key === 'Name' || t.Key === CLIENT_TOKEN_TAG || t.Key === NETWORK_TAG) continue;
     out[t.Key] = t.Value ?? '';
   }
   return out;
@@ -835,11 +1018,11 @@ function refusedTagSpecification(e: unknown): boolean {
 }
 
 function isReservedTag(key: string): boolean {
-  return key === 'Name' || key === CLIENT_TOKEN_TAG || key.startsWith('aws:');
+  return key === 'Name' || key === CLIENT_TOKEN_TAG || key === NETWORK_TAG || key.startsWith('aws:');
 }
 
 function tagSpecification(
-  type: 'instance' | 'image' | 'snapshot' | 'volume',
+  type: 'instance' | 'image' | 'snapshot' | 'volume' | 'vpc' | 'subnet',
   name: string | undefined,
   tags: Tags,
   token?: string,
@@ -854,18 +1037,32 @@ function tagSpecification(
   };
 }
 
+/** A network's tags: Name, the caller's, the marker (its value: when it was created) and the client token. */
+function networkTags(
+  type: 'vpc' | 'subnet',
+  name: string,
+  tags: Tags,
+  token: string,
+  createdAt: string | undefined,
+): TagSpecification {
+  const spec = tagSpecification(type, name, tags, token);
+  return { ...spec, Tags: [...(spec.Tags ?? []), { Key: NETWORK_TAG, Value: createdAt ?? new Date().toISOString() }] };
+}
+
+const tagValue = (tags: Tag[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
+
 const tokenFilter = (token: string) => ({ Name: `tag:${CLIENT_TOKEN_TAG}`, Values: [token] });
 
-/** EC2's limits on tags, checked up front so a bad tag fails before anything is created. */
-function checkTags(tags: unknown): Tags {
+/** EC2's limits on tags, checked up front so a bad tag fails before anything is created; skygate keeps `kept` of its own. */
+function checkTags(tags: unknown, kept = 2): Tags {
   if (tags === undefined) return {};
   if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) throw invalid('tags', 'must be an object of strings');
   const entries = Object.entries(tags as Record<string, unknown>);
-  if (entries.length > MAX_TAGS - 2)
-    throw invalid('tags', `at most ${MAX_TAGS - 2} tags (EC2 allows ${MAX_TAGS}, skygate keeps two)`);
+  if (entries.length > MAX_TAGS - kept)
+    throw invalid('tags', `at most ${MAX_TAGS - kept} tags (EC2 allows ${MAX_TAGS}, skygate keeps ${kept === 2 ? 'two' : kept})`);
   for (const [key, value] of entries) {
     if (key === 'Name') throw invalid('tags.Name', "is the resource's name on EC2: set the name instead");
-    if (key.startsWith('aws:') || key === CLIENT_TOKEN_TAG) throw invalid(`tags.${key}`, 'is a reserved tag key');
+    if (isReservedTag(key)) throw invalid(`tags.${key}`, 'is a reserved tag key');
     if (key.length === 0 || key.length > 128) throw invalid('tags', `key '${key}' must be 1 to 128 characters`);
     if (typeof value !== 'string' || value.length > 256)
       throw invalid(`tags.${key}`, 'must be a string of at most 256 characters');

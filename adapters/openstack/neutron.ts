@@ -1,10 +1,23 @@
-/** Neutron v2.0, only what booting a server needs: the network a `network` setting names. */
+/** Neutron v2.0: the network a `network` setting names, and the networks (one IPv4 subnet each) skygate creates. */
 import { SkygateError } from '../../src/core/index.js';
 import type { ServiceClient } from './http.js';
 
-interface NeutronNetwork {
+export interface NeutronNetwork {
   id: string;
   name: string;
+  description?: string;
+  /** Plain strings (the `tag` extension, loaded by default); skygate writes `key=value` and its own markers. */
+  tags?: string[];
+  created_at?: string;
+}
+
+export interface NeutronSubnet {
+  id: string;
+  network_id: string;
+  name: string;
+  cidr: string;
+  gateway_ip: string | null;
+  ip_version: number;
 }
 
 export class Neutron {
@@ -23,7 +36,59 @@ export class Neutron {
       errors: [{ field: 'settings.network', reason }],
     });
   }
+
+  /** The networks carrying every one of `tags` (neutron's `tags` filter: all of them). */
+  async networksTagged(tags: string[]): Promise<NeutronNetwork[]> {
+    const { data } = await this.http.json<{ networks: NeutronNetwork[] }>('GET', '/networks', {
+      query: { tags: tags.join(',') },
+    });
+    return data.networks;
+  }
+
+  async getNetwork(id: string): Promise<NeutronNetwork> {
+    return (await this.http.json<{ network: NeutronNetwork }>('GET', `/networks/${enc(id)}`)).data.network;
+  }
+
+  async createNetwork(body: { name: string; description: string }): Promise<NeutronNetwork> {
+    return (await this.http.json<{ network: NeutronNetwork }>('POST', '/networks', { json: { network: body } })).data.network;
+  }
+
+  async renameNetwork(id: string, name: string): Promise<NeutronNetwork> {
+    return (await this.http.json<{ network: NeutronNetwork }>('PUT', `/networks/${enc(id)}`, { json: { network: { name } } }))
+      .data.network;
+  }
+
+  /** Replaces every tag of a network. */
+  async setNetworkTags(id: string, tags: string[]): Promise<void> {
+    await this.http.json('PUT', `/networks/${enc(id)}/tags`, { json: { tags } });
+  }
+
+  async deleteNetwork(id: string): Promise<void> {
+    await this.http.send('DELETE', `/networks/${enc(id)}`);
+  }
+
+  /** The subnets of one network, or of every network this project sees. */
+  async subnets(networkId?: string): Promise<NeutronSubnet[]> {
+    const { data } = await this.http.json<{ subnets: NeutronSubnet[] }>('GET', '/subnets', { query: { network_id: networkId } });
+    return data.subnets;
+  }
+
+  async createSubnet(body: {
+    network_id: string;
+    name: string;
+    ip_version: 4;
+    cidr: string;
+    gateway_ip: string;
+  }): Promise<NeutronSubnet> {
+    return (await this.http.json<{ subnet: NeutronSubnet }>('POST', '/subnets', { json: { subnet: body } })).data.subnet;
+  }
+
+  async deleteSubnet(id: string): Promise<void> {
+    await this.http.send('DELETE', `/subnets/${enc(id)}`);
+  }
 }
 
 /** The catalog lists neutron without its version. */
 export const neutronBase = (endpoint: string) => (/\/v2\.0$/.test(endpoint) ? endpoint : `${endpoint}/v2.0`);
+
+const enc = encodeURIComponent;

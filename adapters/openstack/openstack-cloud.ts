@@ -1,5 +1,5 @@
 /**
- * The OpenStack CloudAdapter: nova, glance and cinder behind the port, used as a tenant (non-admin)
+ * The OpenStack CloudAdapter: nova, glance, cinder and neutron networks behind the port, used as a tenant (non-admin)
  * would use them. Portable methods first, then the private converters from OpenStack's records.
  */
 import { createHash, getHashes } from 'node:crypto';
@@ -7,6 +7,7 @@ import { Transform, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   SkygateError,
+  checkNetworkPlan,
   conflict,
   invalid,
   isSkygateError,
@@ -16,6 +17,7 @@ import {
   type CloudAdapter,
   type CreateImageSpec,
   type CreateInstanceSpec,
+  type CreateNetworkSpec,
   type CreateSnapshotSpec,
   type CreateVolumeSpec,
   type ImageState,
@@ -23,6 +25,7 @@ import {
   type NativeFlavor,
   type NativeImage,
   type NativeInstance,
+  type NativeNetwork,
   type NativePage,
   type NativeSnapshot,
   type NativeVolume,
@@ -40,6 +43,7 @@ import { fetchWithDeadline, ServiceClient } from './http.js';
 import { type Keystone, keystoneFor } from './keystone.js';
 import { Neutron, neutronBase } from './neutron.js';
 import { Nova, novaHeaders, type NovaServer } from './nova.js';
+import { OpenStackNetworks } from './openstack-networks.js';
 import type { OpenStackSettings, ServiceKey } from './openstack-settings.js';
 
 /**
@@ -60,15 +64,12 @@ type Log = AdapterContext['log'];
 
 export class OpenStackCloudAdapter implements CloudAdapter {
   readonly type = 'openstack';
-  /** No network ports yet: instances join the configured network (settings.network). */
-  readonly capabilityNotes = {
-    networks: 'the OpenStack adapter does not create neutron networks yet; instances join the configured one',
-  };
   readonly keystone: Keystone;
   private readonly nova: Nova;
   private readonly glance: Glance;
   private readonly cinder: Cinder;
   private readonly neutron: Neutron;
+  private readonly networks: OpenStackNetworks;
   private zoneCache?: { zones: string[]; at: number };
   private network?: Promise<string>;
   /** Servers nova deleted within the retention, by id (see recentlyDeleted). */
@@ -89,6 +90,15 @@ export class OpenStackCloudAdapter implements CloudAdapter {
     this.glance = new Glance(client('image', { base: glanceBase }));
     this.cinder = new Cinder(client('block-storage', { headers: cinderHeaders(settings.microversions.volume) }));
     this.neutron = new Neutron(client('network', { base: neutronBase }));
+    this.networks = new OpenStackNetworks(this.neutron);
+  }
+
+  /** Why networks are off: the catalog is not known yet, or has no neutron. */
+  get capabilityNotes(): { networks?: string } {
+    const services = this.keystone.services();
+    if (services === undefined)
+      return { networks: 'no authentication at Keystone has succeeded yet, so the service catalog is not known' };
+    return services.has('network') ? {} : { networks: 'the service catalog has no network (neutron) service' };
   }
 
   /**
@@ -128,7 +138,7 @@ export class OpenStackCloudAdapter implements CloudAdapter {
       nativeImageCopy: false,
       idempotentCreate: has('compute'),
       suspend: has('compute'),
-      networks: false,
+      networks: has('network'),
       extensions: [],
     };
   }
@@ -239,12 +249,17 @@ export class OpenStackCloudAdapter implements CloudAdapter {
         flavorRef: spec.flavorId,
         imageRef: spec.imageId,
         metadata,
-        networks: this.settings.network === 'none' ? 'none' : [{ uuid: await this.networkId() }],
+        networks:
+          spec.networkId !== undefined
+            ? [{ uuid: spec.networkId }]
+            : this.settings.network === 'none'
+              ? 'none'
+              : [{ uuid: await this.networkId() }],
         ...(spec.zone !== undefined && { availability_zone: spec.zone }),
         ...(spec.userData !== undefined && { user_data: Buffer.from(spec.userData, 'utf8').toString('base64') }),
         ...(spec.keyName !== undefined && { key_name: spec.keyName }),
       })
-      .catch((e) => Promise.reject(withField(e)));
+      .catch((e) => Promise.reject(withField(e, spec.networkId !== undefined)));
     return this.toInstance(await this.nova.getServer(id), spec.zone);
   }
 
@@ -474,6 +489,25 @@ export class OpenStackCloudAdapter implements CloudAdapter {
 
   async deleteVolume(id: string): Promise<void> {
     await ignoreNotFound(this.cinder.deleteVolume(id));
+  }
+
+  // ---- networks (neutron): a network plus one IPv4 subnet, see openstack-networks.ts ----
+
+  async createNetwork(spec: CreateNetworkSpec): Promise<NativeNetwork> {
+    return this.networks.create(spec, checkNetworkPlan(spec.cidr, spec.gateway));
+  }
+
+  async listNetworks(): Promise<NativeNetwork[]> {
+    if (!(await this.offers('network'))) return [];
+    return this.networks.list();
+  }
+
+  async deleteNetwork(id: string): Promise<void> {
+    await this.networks.delete(id);
+  }
+
+  async updateNetwork(id: string, change: { name?: string; tags?: Tags }): Promise<NativeNetwork> {
+    return this.networks.update(id, change);
   }
 
   // ---- private: lookups ----
@@ -764,10 +798,17 @@ async function ignoreNotFound(p: Promise<void>): Promise<void> {
   }
 }
 
-/** Nova names the flavor or image it could not find; the error then names the input field too. */
-function withField(e: unknown): unknown {
+/** Nova names the flavor, image or network it could not find; the error then names the input field too. */
+function withField(e: unknown, network = false): unknown {
   if (!isSkygateError(e) || e.code !== 'invalid_input' || e.field !== undefined) return e;
-  const field = /flavor/i.test(e.message) ? 'flavorId' : /image/i.test(e.message) ? 'imageId' : undefined;
+  const field =
+    network && /network/i.test(e.message)
+      ? 'networkId'
+      : /flavor/i.test(e.message)
+        ? 'flavorId'
+        : /image/i.test(e.message)
+          ? 'imageId'
+          : undefined;
   if (field === undefined) return e;
   return new SkygateError('invalid_input', e.message, {
     field,

@@ -234,6 +234,187 @@ describe('aws instances', () => {
   });
 });
 
+describe('aws networks: a VPC with one subnet covering it', () => {
+  const NETWORK = {
+    nativeId: 'vpc-1a2b3c4d',
+    name: 'backend',
+    cidr: '10.20.0.0/24',
+    gateway: '10.20.0.1',
+    state: 'available',
+    tags: { team: 'web' },
+    createdAt: '2025-02-03T23:53:18.000Z',
+  };
+  const spec = { name: 'backend', cidr: '10.20.0.0/24', tags: { team: 'web' }, clientToken: 'op-net-1' };
+
+  it('creates after a token lookup: CreateVpc then CreateSubnet over the whole block, both tagged with name, tags, marker and token', async () => {
+    answer('DescribeVpcs', { file: 'DescribeVpcs-none.xml' });
+    answer('CreateVpc', { file: 'CreateVpc-pending.xml' });
+    answer('DescribeSubnets', { file: 'DescribeSubnets-none.xml' });
+    answer('CreateSubnet', { file: 'CreateSubnet-available.xml' });
+    const a = open();
+    assert.equal(a.capabilities().networks, true);
+    assert.deepEqual(await a.createNetwork(spec), NETWORK);
+    assert.deepEqual(list(server.of('DescribeVpcs')[0] ?? new URLSearchParams(), 'Filter.1'), [
+      'Name=tag:skygate:client-token',
+      'Value.1=op-net-1',
+    ]);
+    const vpc = server.of('CreateVpc')[0] ?? new URLSearchParams();
+    assert.equal(vpc.get('CidrBlock'), '10.20.0.0/24');
+    const tags = list(vpc, 'TagSpecification.1');
+    assert.deepEqual(tags.slice(0, 7), [
+      'ResourceType=vpc',
+      'Tag.1.Key=Name',
+      'Tag.1.Value=backend',
+      'Tag.2.Key=team',
+      'Tag.2.Value=web',
+      'Tag.3.Key=skygate:client-token',
+      'Tag.3.Value=op-net-1',
+    ]);
+    assert.equal(tags[7], 'Tag.4.Key=skygate:network');
+    assert.match(tags[8] ?? '', /^Tag\.4\.Value=\d{4}-\d\d-\d\dT/);
+    const subnet = server.of('CreateSubnet')[0] ?? new URLSearchParams();
+    assert.equal(subnet.get('VpcId'), 'vpc-1a2b3c4d');
+    assert.equal(subnet.get('CidrBlock'), '10.20.0.0/24');
+    assert.deepEqual(list(subnet, 'TagSpecification.1').slice(0, 1), ['ResourceType=subnet']);
+    assert.ok(list(subnet, 'TagSpecification.1').includes('Tag.4.Value=2025-02-03T23:53:18.000Z'), "the VPC's creation time");
+  });
+
+  it('a repeat with the same token answers the first VPC and makes nothing', async () => {
+    answer('DescribeVpcs', { file: 'DescribeVpcs-created.xml' });
+    answer('DescribeSubnets', { file: 'DescribeSubnets-created.xml' });
+    assert.deepEqual(await open().createNetwork(spec), NETWORK);
+    assert.equal(server.of('CreateVpc').length, 0);
+    assert.equal(server.of('CreateSubnet').length, 0);
+  });
+
+  it('a repeat after a stop between the two creates makes only the subnet', async () => {
+    answer('DescribeVpcs', { file: 'DescribeVpcs-created.xml' });
+    answer('DescribeSubnets', { file: 'DescribeSubnets-none.xml' });
+    answer('CreateSubnet', { file: 'CreateSubnet-available.xml' });
+    assert.deepEqual(await open().createNetwork(spec), NETWORK);
+    assert.equal(server.of('CreateVpc').length, 0);
+    assert.equal(server.of('CreateSubnet').length, 1);
+  });
+
+  it('waits out a VPC EC2 does not show to CreateSubnet yet (InvalidVpcID.NotFound) instead of failing', async () => {
+    answer('DescribeVpcs', { file: 'DescribeVpcs-none.xml' });
+    answer('CreateVpc', { file: 'CreateVpc-pending.xml' });
+    answer('DescribeSubnets', { file: 'DescribeSubnets-none.xml' });
+    answer(
+      'CreateSubnet',
+      { file: 'CreateSubnet-InvalidVpcID.NotFound.xml', status: 400 },
+      { file: 'CreateSubnet-available.xml' },
+    );
+    assert.deepEqual(await open().createNetwork(spec), NETWORK);
+    assert.equal(server.of('CreateSubnet').length, 2);
+    assert.equal(server.of('DeleteVpc').length, 0);
+  });
+
+  it('deletes the VPC it made when the subnet fails, and reports the subnet error', async () => {
+    answer('DescribeVpcs', { file: 'DescribeVpcs-none.xml' });
+    answer('CreateVpc', { file: 'CreateVpc-pending.xml' });
+    answer('DescribeSubnets', { file: 'DescribeSubnets-none.xml' });
+    answer('CreateSubnet', { file: 'CreateSubnet-InvalidSubnet.Range.xml', status: 400 });
+    answer('DeleteVpc', { file: 'DeleteVpc-true.xml' });
+    const err = await rejection(open().createNetwork(spec));
+    assert.equal(err.code, 'invalid_input');
+    assert.equal(err.field, 'cidr');
+    assert.equal(server.of('DeleteVpc')[0]?.get('VpcId'), 'vpc-1a2b3c4d');
+  });
+
+  it('refuses a gateway other than the first host, reserved tags and a bad block before calling EC2', async () => {
+    const a = open();
+    const gw = await rejection(a.createNetwork({ ...spec, gateway: '10.20.0.254' }));
+    assert.equal(gw.code, 'invalid_input');
+    assert.equal(gw.field, 'gateway');
+    assert.match(gw.message, /must be 10\.20\.0\.1 on AWS: a VPC subnet's first host is always its router/);
+    assert.equal((await rejection(a.createNetwork({ ...spec, tags: { 'skygate:network': 'x' } }))).field, 'tags.skygate:network');
+    assert.equal((await rejection(a.createNetwork({ ...spec, cidr: '10.20.0.0/8' }))).field, 'cidr');
+    assert.equal(server.requests.length, 0);
+  });
+
+  it('lists only the VPCs carrying the marker tag', async () => {
+    answer('DescribeVpcs', { file: 'DescribeVpcs-created.xml' });
+    assert.deepEqual(await open().listNetworks(), [NETWORK]);
+    assert.deepEqual(list(server.of('DescribeVpcs')[0] ?? new URLSearchParams(), 'Filter.1'), [
+      'Name=tag-key',
+      'Value.1=skygate:network',
+    ]);
+  });
+
+  it('deletes the subnets, then the VPC; a subnet in use is a conflict and the VPC stays', async () => {
+    answer('DescribeVpcs', { file: 'DescribeVpcs-created.xml' });
+    answer('DescribeSubnets', { file: 'DescribeSubnets-created.xml' });
+    answer('DeleteSubnet', { file: 'DeleteSubnet-true.xml' });
+    answer('DeleteVpc', { file: 'DeleteVpc-true.xml' });
+    const a = open();
+    await a.deleteNetwork('vpc-1a2b3c4d');
+    assert.deepEqual(
+      server.requests.map((r) => r.action),
+      ['DescribeVpcs', 'DescribeSubnets', 'DeleteSubnet', 'DeleteVpc'],
+    );
+    assert.equal(server.of('DeleteSubnet')[0]?.get('SubnetId'), 'subnet-9d4a7b6c');
+    server.requests.length = 0;
+    answer('DeleteSubnet', { file: 'DeleteSubnet-DependencyViolation.xml', status: 400 });
+    const busy = await rejection(a.deleteNetwork('vpc-1a2b3c4d'));
+    assert.equal(busy.code, 'conflict');
+    assert.match(busy.message, /has dependencies/);
+    assert.equal(server.of('DeleteVpc').length, 0);
+  });
+
+  it('never touches a VPC skygate did not create: not_found', async () => {
+    answer('DescribeVpcs', { file: 'DescribeVpcs-none.xml' });
+    const a = open();
+    assert.equal((await rejection(a.deleteNetwork('vpc-0default'))).code, 'not_found');
+    assert.equal((await rejection(a.updateNetwork('vpc-0default', { name: 'x' }))).code, 'not_found');
+    assert.deepEqual(
+      server.requests.map((r) => r.action),
+      ['DescribeVpcs', 'DescribeVpcs'],
+    );
+  });
+
+  it('renames with the Name tag and replaces the tags: CreateTags for the new set, DeleteTags for keys left out', async () => {
+    answer('DescribeVpcs', { file: 'DescribeVpcs-created.xml' });
+    answer('CreateTags', { file: 'CreateTags-true.xml' });
+    answer('DeleteTags', { file: 'DeleteTags-true.xml' });
+    const changed = await open().updateNetwork('vpc-1a2b3c4d', { name: 'backend-2', tags: { env: 'prod' } });
+    assert.deepEqual(changed, { ...NETWORK, name: 'backend-2', tags: { env: 'prod' } });
+    const put = server.of('CreateTags')[0] ?? new URLSearchParams();
+    assert.deepEqual(list(put, 'ResourceId'), ['1=vpc-1a2b3c4d']);
+    assert.deepEqual(list(put, 'Tag'), ['1.Key=Name', '1.Value=backend-2', '2.Key=env', '2.Value=prod']);
+    assert.deepEqual(list(server.of('DeleteTags')[0] ?? new URLSearchParams(), 'Tag'), ['1.Key=team']);
+    server.requests.length = 0;
+    const renamed = await open().updateNetwork('vpc-1a2b3c4d', { name: 'backend-3' });
+    assert.deepEqual(renamed.tags, { team: 'web' }, 'tags left alone when not given');
+    assert.equal(server.of('DeleteTags').length, 0);
+  });
+
+  it("launches into the network's subnet; a network skygate did not create is invalid on networkId", async () => {
+    answer('DescribeSubnets', { file: 'DescribeSubnets-created.xml' });
+    answer('RunInstances', { file: 'RunInstances-pending.xml' });
+    const a = open();
+    const launch = {
+      name: 'web',
+      flavorId: 't2.micro',
+      imageId: 'ami-bff32ccc',
+      clientToken: 'op-run',
+      networkId: 'vpc-1a2b3c4d',
+    };
+    await a.createInstance(launch);
+    const run = server.of('RunInstances')[0] ?? new URLSearchParams();
+    assert.equal(run.get('SubnetId'), 'subnet-9d4a7b6c');
+    assert.deepEqual(list(server.of('DescribeSubnets')[0] ?? new URLSearchParams(), 'Filter.1'), [
+      'Name=vpc-id',
+      'Value.1=vpc-1a2b3c4d',
+    ]);
+    assert.equal((await rejection(a.createInstance({ ...launch, zone: 'eu-west-1b' }))).field, 'zone');
+    answer('DescribeSubnets', { file: 'DescribeSubnets-none.xml' });
+    const err = await rejection(a.createInstance({ ...launch, networkId: 'vpc-0default' }));
+    assert.equal(err.field, 'networkId');
+    assert.equal(server.of('RunInstances').length, 1);
+  });
+});
+
 describe('aws to aws replication: CopyImage at the destination', () => {
   afterEach(() => mock.timers.reset());
   const spec = { name: 'getting-started', tags: { 'skygate.replicaOf': 'aws-east:ami-1a2b3c4d' }, clientToken: 'op-copy-1' };

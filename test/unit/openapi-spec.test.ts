@@ -17,7 +17,7 @@ import type {
   Volume,
 } from '../../src/core/model.js';
 import type { ApiToken, KeyPair } from '../../src/core/store-port.js';
-import type { DefaultNetwork } from '../../src/core/services/network-service.js';
+import type { CreatedNetwork, DefaultNetwork } from '../../src/core/services/network-service.js';
 import type { components } from '../../src/api/rest/openapi-types.js';
 import {
   allowedMethods,
@@ -56,6 +56,7 @@ same<Same<S['SkygateEvent'], SkygateEvent>>();
 same<Same<S['ApiToken'], ApiToken>>();
 same<Same<S['KeyPair'], KeyPair>>();
 same<Same<S['DefaultNetwork'], DefaultNetwork>>();
+same<Same<S['Network'], CreatedNetwork>>();
 
 // ---------------------------------------------------------------- helpers
 

@@ -121,6 +121,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/networks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List created networks
+         * @description The networks created beside each provider's default one (`POST /v1/networks`), by id, at
+         *     every provider whose adapter can create networks (capability `networks`; the others have
+         *     none to list). The default networks are `GET /v1/providers/{providerId}/network`. Only
+         *     networks skygate made are listed, never a cloud's other networks.
+         */
+        get: operations["listNetworks"];
+        put?: never;
+        /**
+         * Create a network
+         * @description Creates a network beside `provider`'s default one, at once (no operation): an IPv4 block
+         *     (`cidr`, a /16 to /28 at its network address) and its `gateway`, a host inside the block
+         *     (default: the block's first host). At AWS it is a VPC with one subnet covering the block;
+         *     AWS keeps the first host for its router, so another `gateway` is refused there. At
+         *     OpenStack it is a neutron network with one IPv4 subnet. Instances launch on it by its
+         *     native id (`networkId`).
+         *
+         *     Bad input is refused before anything is made, naming the field (`400`); a provider whose
+         *     adapter cannot create networks answers `501` saying why; a create that fails half-way
+         *     leaves nothing behind.
+         */
+        post: operations["createNetwork"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/networks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a created network
+         * @description One network created beside a default one, by skygate id.
+         */
+        get: operations["getNetwork"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a created network
+         * @description Deletes the network (at AWS its subnets, then the VPC; at OpenStack its subnets, then the
+         *     network). A network still in use (instances or ports on it) answers `409` and stays. A
+         *     default network cannot be deleted (`400`).
+         */
+        delete: operations["deleteNetwork"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename or retag a created network
+         * @description Changes `name` and/or `tags` (`tags` is the whole new set: a key left out is removed). The
+         *     block and the gateway cannot change. At AWS the name is the VPC's Name tag; at OpenStack
+         *     tags are neutron tags `key=value` of at most 60 characters.
+         */
+        patch: operations["updateNetwork"];
+        trace?: never;
+    };
     "/v1/providers/{providerId}/key-pairs": {
         parameters: {
             query?: never;
@@ -1960,6 +2031,40 @@ export interface components {
                 description: string;
             };
         };
+        /** @description A network created beside a provider's default one. */
+        Network: {
+            id: components["schemas"]["ResourceId"];
+            provider: components["schemas"]["ProviderId"];
+            /** @description The provider's own id (an AWS VPC id, a neutron network id); a launch's `networkId`. */
+            nativeId: string;
+            name: string;
+            /** @description The network's IPv4 block, such as 10.20.0.0/24. */
+            cidr: string;
+            /** @description The gateway's address, a host of the block. */
+            gateway: string;
+            /** @enum {string} */
+            state: "available";
+            tags: components["schemas"]["Tags"];
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        NetworkPage: {
+            items: components["schemas"]["Network"][];
+            /** @description Present when more items follow. */
+            nextCursor?: string;
+        };
+        CreateNetworkRequest: {
+            provider: components["schemas"]["ProviderId"];
+            name: components["schemas"]["ResourceName"];
+            /** @description An IPv4 block in CIDR notation, /16 to /28, at its network address (`10.20.0.0/24`). */
+            cidr: string;
+            /** @description A host address inside the block (default its first host; at AWS only the first host). */
+            gateway?: string;
+            tags?: components["schemas"]["TagsInput"];
+        };
+        UpdateNetworkRequest: {
+            name?: components["schemas"]["ResourceName"];
+            tags?: components["schemas"]["TagsInput"];
+        };
         /** @example ops-laptop */
         KeyPairName: string;
         /** @enum {string} */
@@ -2711,6 +2816,193 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    listNetworks: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only these providers: comma-separated ids (`aws-east,sim`). Repeating the parameter
+                 *     (`provider=a&provider=b`) means the same.
+                 */
+                provider?: components["parameters"]["ProviderFilter"];
+                /** @description Most items to answer. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description `nextCursor` from the previous page of the same listing, unchanged. A cursor is bound to its
+                 *     collection and filters: one from another listing, or altered, is refused (`400` naming
+                 *     `query.cursor`).
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of created networks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NetworkPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    createNetwork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateNetworkRequest"];
+            };
+        };
+        responses: {
+            /** @description The network; `Location` is its URL. */
+            201: {
+                headers: {
+                    /** @description The new network's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Network"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["QuotaExceeded"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    getNetwork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The network. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Network"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    deleteNetwork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    updateNetwork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A skygate id `providerId:nativeId`, URL-encoded as one path segment. */
+                id: components["parameters"]["ResourceIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateNetworkRequest"];
+            };
+        };
+        responses: {
+            /** @description The network as it is now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Network"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["QuotaExceeded"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Internal"];
+            501: components["responses"]["Unsupported"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["Timeout"];
         };

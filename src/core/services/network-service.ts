@@ -4,6 +4,7 @@
  * yet, so every provider's is synthesized here with stable ids and AWS's default-VPC address plan.
  */
 import { randomUUID } from 'node:crypto';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import { invalid, SkygateError } from '../errors.js';
 import { formatId, parseId } from '../ids.js';
 import { checkName } from '../name-policy.js';
@@ -118,6 +119,55 @@ export class NetworkService {
       }),
     );
     return lists.flat();
+  }
+
+  /**
+   * One page of the created networks of `providers` (default: all), by id; `nextCursor` is bound to the provider
+   * filter. An unknown provider is `not_found` naming `field`.
+   */
+  async page(
+    q: { providers?: readonly string[]; limit: number; cursor?: string },
+    field = 'provider',
+  ): Promise<{ items: CreatedNetwork[]; nextCursor?: string }> {
+    const providers = q.providers ?? this.registry.ids();
+    for (const p of providers) this.registry.cloud(p, field);
+    const filters = { providers: q.providers };
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 'networks', filters);
+    const all = (await this.list(providers))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .filter((n) => after === undefined || n.id > after);
+    const items = all.slice(0, q.limit);
+    const last = items.at(-1);
+    return {
+      items,
+      ...(all.length > items.length && last !== undefined && { nextCursor: encodeCursor('networks', filters, last.id) }),
+    };
+  }
+
+  /** One created network by its id (`provider:nativeId`); `not_found` naming `field` when the provider has none such. */
+  async get(id: string, field = 'id'): Promise<CreatedNetwork> {
+    const ref = parseId(id, field);
+    const found = (await this.networkPort(ref.provider, field).listNetworks!()).find((n) => n.nativeId === ref.nativeId);
+    if (!found) throw new SkygateError('not_found', `network '${id}' does not exist`, { field });
+    return { ...found, id, provider: ref.provider };
+  }
+
+  /**
+   * Renames a created network and/or replaces its tags (`tags` is the whole new set). Minimal: the adapter's
+   * `updateNetwork` does it at once, without an operation, like create and delete.
+   */
+  async update(id: string, change: { name?: string; tags?: Tags }, field = 'id'): Promise<CreatedNetwork> {
+    const ref = parseId(id, field);
+    const name = change.name === undefined ? undefined : checkName(change.name, 'name');
+    if (change.tags !== undefined) checkTags(change.tags, 'tags');
+    const cloud = this.networkPort(ref.provider, field);
+    if (!cloud.updateNetwork)
+      throw new SkygateError('unsupported', `provider '${ref.provider}' cannot change its networks`, { field });
+    const native = await cloud.updateNetwork(ref.nativeId, {
+      ...(name !== undefined && { name }),
+      ...(change.tags !== undefined && { tags: change.tags }),
+    });
+    return { ...native, id, provider: ref.provider };
   }
 
   /** Deletes a created network; the default network is what every instance there is on, so it stays. */
