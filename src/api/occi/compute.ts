@@ -254,7 +254,7 @@ export class ComputeHandlers {
       : [];
     let updated = instance;
     if (title !== undefined && title !== instance.name) {
-      updated = await this.core.resources.renameInstance(id, title, 'attribute occi.core.title');
+      updated = await this.core.resources.rename('instance', id, title, 'attribute occi.core.title');
     }
     if (Object.keys(set).length > 0 || remove.length > 0) {
       updated = await this.core.resources.changeTags('instance', id, { set, remove }, 'path.id');
