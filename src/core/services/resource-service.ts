@@ -194,22 +194,24 @@ export class ResourceService {
   }
 
   /**
-   * Removes tag `key` from every resource of `kinds` that carries it (a fresh listing, then one tag change each,
-   * in its queue), and answers how many changed. Terminated instances keep theirs until they go: a provider may
-   * refuse to tag what it has let go. Stops at the first refusal, with what was removed before it kept.
+   * Removes each tag of `keys` from every resource of `kinds` that carries it (a fresh listing, then one tag change
+   * per resource, in its queue) and answers how many changes were made. Terminated instances keep theirs until they
+   * go: a provider may refuse to tag what it has let go. Stops at the first refusal; what went before it stays gone.
    */
-  async removeTagEverywhere(key: string, kinds: readonly TaggableKind[]): Promise<number> {
+  async removeTagsEverywhere(keys: readonly string[], kinds: readonly TaggableKind[]): Promise<number> {
     let changed = 0;
-    for (const kind of kinds) {
-      const carriers = await this.inventory.list(kind, {
-        limit: 100_000,
-        tags: [{ key }],
-        fresh: true,
-        where: (r) => !(kind === 'instance' && (r as Instance).state === 'terminated'),
-      });
-      for (const r of carriers.items) {
-        await this.changeTags(kind, r.id, { remove: [{ key }] }, 'path.id');
-        changed++;
+    for (const key of keys) {
+      for (const kind of kinds) {
+        const carriers = await this.inventory.list(kind, {
+          limit: 100_000,
+          tags: [{ key }],
+          fresh: true,
+          where: (r) => !(kind === 'instance' && (r as Instance).state === 'terminated'),
+        });
+        for (const r of carriers.items) {
+          await this.changeTags(kind, r.id, { remove: [{ key }] }, 'path.id');
+          changed++;
+        }
       }
     }
     return changed;
