@@ -10,6 +10,7 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { computeCreateText, INFRA, occiClient, SKYGATE, waitComputeState } from '../helpers/occi-client.js';
 import { occiSchemaErrors, type OcciDocument } from '../helpers/occi-schema.js';
 import { parseTextOcci, parseTextPlain, type TextRendering } from '../helpers/occi-text-grammar.js';
+import { recordedAwsProvider, startRecordedServer } from '../helpers/recorded-aws-server.js';
 
 let gw: TestGateway;
 let call: ReturnType<typeof occiClient>;
@@ -232,6 +233,65 @@ describe('OCCI storage updates in place', () => {
     assert.equal(res.status, 400, res.text);
     assert.match(res.text, /occi\.storage\.size: cannot change/);
     assert.deepEqual(await changeable(id), before);
+  });
+});
+
+describe('OCCI storage updates at AWS (recorded EC2 answers)', () => {
+  it('changes the tags, then the Name tag; when EC2 refuses the tags, the name is never sent', async () => {
+    let refuse = true;
+    const server = await startRecordedServer('test/fixtures/aws/ec2', (action) => {
+      if (action === 'DescribeVolumes') return { file: 'DescribeVolumes-renamed.xml' };
+      if (action === 'CreateTags')
+        return refuse ? { file: 'CreateTags-UnauthorizedOperation.xml', status: 403 } : { file: 'CreateTags-true.xml' };
+      if (action === 'DeleteTags') return { file: 'DeleteTags-true.xml' };
+      return undefined;
+    });
+    const aws = await startTestGateway({ providers: [recordedAwsProvider(server.url)] });
+    try {
+      const awsCall = occiClient(aws);
+      const path = '/storage/aws-rec:vol-1234567890abcdef0';
+      const shown = json('resource', (await awsCall('GET', path, { accept: 'application/occi+json' })).text);
+      assert.equal(shown.title, 'data 2');
+      assert.deepEqual(shown.mixins, [`${SKYGATE}provider#aws-rec`, `${TAG}purpose`]);
+      // PUT: the title, and tag web instead of purpose.
+      const put = () =>
+        awsCall('PUT', path, {
+          contentType: 'application/occi+json',
+          accept: 'application/occi+json',
+          body: JSON.stringify({
+            kind: `${INFRA}storage`,
+            mixins: [`${SKYGATE}provider#aws-rec`, `${TAG}web`],
+            attributes: { 'occi.core.title': 'data 3' },
+          }),
+        });
+      const tagWrites = () =>
+        server.requests
+          .filter((r) => r.action === 'CreateTags' || r.action === 'DeleteTags')
+          .map((r) => [
+            r.action,
+            [...r.params.entries()]
+              .filter(([k]) => k.startsWith('Tag.'))
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' '),
+          ]);
+      const refused = await put();
+      assert.equal(refused.status, 403, refused.text);
+      assert.deepEqual(tagWrites(), [['CreateTags', 'Tag.1.Key=web Tag.1.Value=']], 'the rename never reached EC2');
+
+      refuse = false;
+      server.requests.length = 0;
+      const done = await put();
+      assert.equal(done.status, 200, done.text);
+      json('resource', done.text);
+      assert.deepEqual(tagWrites(), [
+        ['CreateTags', 'Tag.1.Key=web Tag.1.Value='],
+        ['DeleteTags', 'Tag.1.Key=purpose'],
+        ['CreateTags', 'Tag.1.Key=Name Tag.1.Value=data 3'],
+      ]);
+    } finally {
+      await aws.close();
+      await server.close();
+    }
   });
 });
 

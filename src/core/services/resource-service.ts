@@ -180,15 +180,15 @@ export class ResourceService {
     return this.queued(id, async () => {
       const resource = await this.inventory.get(kind, id, 'path.id');
       const adapter = this.registry.cloud(resource.provider, 'path.id');
-      const renaming = change.name !== undefined && change.name !== (resource as { name: string }).name;
-      if (renaming && !adapter.rename) {
+      const name = change.name !== (resource as { name: string }).name ? change.name : undefined;
+      if (name !== undefined && !adapter.rename) {
         throw new SkygateError('unsupported', `provider '${resource.provider}' cannot rename ${kind}s`, {
           field: nameField,
           provider: resource.provider,
         });
       }
       if (change.tags !== undefined) await this.setTags(kind, resource, adapter, change.tags);
-      if (renaming && change.name !== undefined) await adapter.rename?.(kind, resource.nativeId, change.name);
+      if (name !== undefined) await adapter.rename?.(kind, resource.nativeId, name);
       return this.inventory.record(kind, resource.provider, await getNative(adapter, kind, resource.nativeId));
     });
   }
