@@ -227,7 +227,11 @@ export class StorageHandlers {
     refuseChanges(
       body.attributes,
       current,
-      Object.fromEntries(Object.keys(defsOf(KINDS.storagelink)).map((name) => [name, fixed])),
+      Object.fromEntries(
+        Object.keys(defsOf(KINDS.storagelink))
+          .filter((name) => name !== 'occi.core.id')
+          .map((name) => [name, fixed]),
+      ),
     );
     checkAttributes(body.attributes, defsOf(KINDS.storagelink), 'update', ['occi.core.id'], current);
     send(res, 200, n, renderLink(link, n.as));
