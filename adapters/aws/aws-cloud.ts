@@ -76,6 +76,7 @@ import {
   type NativeVolume,
   type PageRequest,
   type ProviderHealth,
+  type RenamableKind,
   type SnapshotState,
   type TaggableKind,
   type Tags,
@@ -322,8 +323,8 @@ export class AwsCloudAdapter implements CloudAdapter {
     this.recent.delete(id);
   }
 
-  /** An instance's name on EC2 is its Name tag. */
-  async renameInstance(id: string, name: string): Promise<void> {
+  /** An instance's or a volume's name on EC2 is its Name tag (CreateTags takes either id). */
+  async rename(_kind: RenamableKind, id: string, name: string): Promise<void> {
     const Value = text(name, 'name');
     await this.call(() => this.client.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'Name', Value }] })));
   }

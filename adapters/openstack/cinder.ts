@@ -69,6 +69,10 @@ export class Cinder {
     return (await this.http.json<{ volume: CinderVolume }>('POST', '/volumes', { json: { volume: body } })).data.volume;
   }
 
+  async renameVolume(id: string, name: string): Promise<void> {
+    await this.http.json('PUT', `/volumes/${enc(id)}`, { json: { volume: { name } } });
+  }
+
   async deleteVolume(id: string): Promise<void> {
     await this.http.send('DELETE', `/volumes/${enc(id)}`);
   }

@@ -31,6 +31,7 @@ import {
   type NativeVolume,
   type PageRequest,
   type ProviderHealth,
+  type RenamableKind,
   type SnapshotState,
   type TaggableKind,
   type Tags,
@@ -291,15 +292,17 @@ export class OpenStackCloudAdapter implements CloudAdapter {
     await ignoreNotFound(this.nova.deleteServer(id));
   }
 
+  /** A server is renamed in nova, a volume in cinder (`PUT /volumes/{id}`); both take the new name at once. */
+  async rename(kind: RenamableKind, id: string, name: string): Promise<void> {
+    if (kind === 'volume') await this.cinder.renameVolume(id, name);
+    else await this.nova.renameServer(id, name);
+  }
+
   /**
    * Instance tags are nova server metadata, replaced whole (the client token is kept). Nova refuses metadata
    * changes while a server is being built, so this waits (briefly) for the build to end. Images, volumes and
    * snapshots are not retagged yet.
    */
-  async renameInstance(id: string, name: string): Promise<void> {
-    await this.nova.renameServer(id, name);
-  }
-
   async setTags(kind: TaggableKind, id: string, tags: Tags): Promise<void> {
     if (kind !== 'instance') {
       throw new SkygateError('unsupported', `provider '${this.providerId}' cannot change tags of ${kind}s yet`, {

@@ -33,6 +33,7 @@ import {
   type PageRequest,
   type ProviderHealth,
   type SnapshotState,
+  type RenamableKind,
   type TaggableKind,
   type Tags,
   type UploadImageSpec,
@@ -395,12 +396,13 @@ export class SimCloudAdapter implements CloudAdapter {
     });
   }
 
-  renameInstance(id: string, name: string): Promise<void> {
+  rename(kind: RenamableKind, id: string, name: string): Promise<void> {
     return this.call((now) => {
+      const table = TABLE_OF[kind];
       const checked = checkText(name, 'name', 255);
       this.state.tx(() => {
-        this.mustGet('instances', id, now);
-        this.state.update('instances', id, { name: checked });
+        this.mustGet(table, id, now);
+        this.state.update(table, id, { name: checked });
       });
     });
   }

@@ -11,6 +11,7 @@ export * from './flavor-match.js';
 export type { CoreServices } from './services/index.js';
 export { MAX_LAUNCH_COUNT, type LaunchRequest } from './services/launch-service.js';
 export type { CallerContext } from './operations/engine.js';
+export type { TagChange } from './services/resource-service.js';
 export * from './tag-policy.js';
 export * from './name-policy.js';
 export * from './network-plan.js';

@@ -10,6 +10,9 @@ type Native<T> = Omit<T, 'id' | 'provider' | 'observedAt' | 'freshness'>;
 /** The kinds of resource that carry tags. */
 export type TaggableKind = Exclude<ResourceKind, 'flavor'>;
 
+/** The kinds of resource that can be renamed in place. */
+export type RenamableKind = Extract<ResourceKind, 'instance' | 'volume'>;
+
 /** A resource as an adapter reports it; references (imageId, flavorId, volumeId...) are native ids. */
 export type NativeInstance = Native<Instance>;
 export type NativeImage = Native<Image>;
@@ -171,8 +174,11 @@ export interface CloudAdapter {
   suspendInstance?(id: string): Promise<void>;
   rebootInstance(id: string): Promise<void>;
   deleteInstance(id: string): Promise<void>;
-  /** Renames an instance in place (EC2: its Name tag; nova: the server name). */
-  renameInstance?(id: string, name: string): Promise<void>;
+  /**
+   * Renames an instance or a volume in place (EC2: its Name tag; OpenStack: the nova server's or cinder
+   * volume's name). An adapter that can rename only some kinds throws `unsupported` for the others.
+   */
+  rename?(kind: RenamableKind, id: string, name: string): Promise<void>;
   /** Replaces every tag of one resource with `tags` (a key left out is removed). */
   setTags?(kind: TaggableKind, id: string, tags: Tags): Promise<void>;
 

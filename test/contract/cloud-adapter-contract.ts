@@ -261,9 +261,9 @@ export function runCloudAdapterContract(name: string, setup: () => Promise<Contr
     });
 
     it('renames an instance in place, keeping its tags', async (ctx) => {
-      if (!a.renameInstance) return ctx.skip('adapter cannot rename instances');
+      if (!a.rename) return ctx.skip('adapter cannot rename');
       const vm = await launch({ tags: { env: 'rename' } });
-      await a.renameInstance(vm.nativeId, `${run}-renamed`);
+      await a.rename('instance', vm.nativeId, `${run}-renamed`);
       const read = await waitFor(
         `name of ${vm.nativeId}`,
         () => a.getInstance(vm.nativeId),
@@ -384,6 +384,32 @@ export function runCloudAdapterContract(name: string, setup: () => Promise<Contr
       await a.deleteVolume(vol.nativeId);
       await waitGone(`volume ${vol.nativeId} deleted`, () => a.getVolume(vol.nativeId), 'deleted');
       made.volumes.delete(vol.nativeId);
+    });
+
+    it('renames a volume in place, keeping its size, zone and tags', async (ctx) => {
+      if (!a.capabilities().volumes) return ctx.skip('adapter has no volumes');
+      if (!a.rename) return ctx.skip('adapter cannot rename');
+      const zone = (await a.zones())[0];
+      const vol = await a.createVolume({
+        name: `${run}-vol-before`,
+        sizeGiB: 1,
+        ...(zone !== undefined && { zone }),
+        clientToken: token(),
+        tags: { 'skygate-contract': run },
+      });
+      made.volumes.add(vol.nativeId);
+      await a.rename('volume', vol.nativeId, `${run}-vol-after`);
+      const read = await waitFor(
+        `name of volume ${vol.nativeId}`,
+        () => a.getVolume(vol.nativeId),
+        (v) => v.name === `${run}-vol-after`,
+        t.timeoutMs,
+      );
+      assert.equal(read.sizeGiB, 1);
+      assert.equal(read.zone, vol.zone);
+      assert.equal(read.tags['skygate-contract'], run);
+      const listed = (await walkPages((p) => a.listVolumes(p), 100)).flat().find((v) => v.nativeId === vol.nativeId);
+      assert.equal(listed?.name, `${run}-vol-after`, 'the listing shows the new name');
     });
 
     it('pages listings with markers, every item exactly once', async () => {

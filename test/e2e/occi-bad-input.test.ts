@@ -253,7 +253,7 @@ const CASES: Case[] = [
     method: 'GET',
     path: () => `/storage/?category=${encodeURIComponent(`${SKYGATE}sim-east/os_tpl#img-debian-12`)}`,
     status: 400,
-    says: /filtered only by provider mixins/,
+    says: /storages are filtered only by provider and user mixins/,
   },
   {
     name: 'deleting a mixin that is not a user mixin',

@@ -226,11 +226,25 @@ describe('aws instances', () => {
 
   it('renames an instance in place: CreateTags of its Name tag, nothing else', async () => {
     answer('CreateTags', { file: 'CreateTags-true.xml' });
-    await open().renameInstance('i-1234567890abcdef0', 'web 2');
+    await open().rename('instance', 'i-1234567890abcdef0', 'web 2');
     const params = server.of('CreateTags')[0] ?? new URLSearchParams();
     assert.deepEqual(list(params, 'ResourceId'), ['1=i-1234567890abcdef0']);
     assert.deepEqual(list(params, 'Tag'), ['1.Key=Name', '1.Value=web 2']);
     assert.equal(server.requests.length, 1);
+  });
+
+  it('renames a volume in place: CreateTags of its Name tag, and the volume reads back with the new name', async () => {
+    answer('CreateTags', { file: 'CreateTags-true.xml' });
+    answer('DescribeVolumes', { file: 'DescribeVolumes-renamed.xml' });
+    const a = open();
+    await a.rename('volume', 'vol-1234567890abcdef0', 'data 2');
+    const params = server.of('CreateTags')[0] ?? new URLSearchParams();
+    assert.deepEqual(list(params, 'ResourceId'), ['1=vol-1234567890abcdef0']);
+    assert.deepEqual(list(params, 'Tag'), ['1.Key=Name', '1.Value=data 2']);
+    assert.equal(server.requests.length, 1, 'one call, no DeleteTags: the other tags stay');
+    const read = await a.getVolume('vol-1234567890abcdef0');
+    assert.equal(read.name, 'data 2');
+    assert.deepEqual(read.tags, { purpose: 'db' });
   });
 });
 

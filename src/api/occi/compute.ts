@@ -1,31 +1,16 @@
 /** /compute/: list, read, create (launch), delete and the compute actions, each one call to a core service. */
 import type { Request, Response } from 'express';
-import {
-  type CoreServices,
-  checkName,
-  checkTags,
-  type Flavor,
-  type Instance,
-  type Tags,
-  toSkygateError,
-} from '../../core/index.js';
+import { type CoreServices, type Flavor, type Instance, toSkygateError } from '../../core/index.js';
 import { readAction } from './action.js';
-import { ACTIONS, idOf, KINDS, MIXINS, PROVIDER_ATTRS, TAG_SCHEME } from './categories.js';
-import { categoryId, checkAttributes, defsOf, kindOf, str } from './check.js';
-import {
-  computeOf,
-  networkInterfaceOf,
-  type OcciLink,
-  osTplCategory,
-  SUMMARY_TAG,
-  storageLinkOf,
-  tagMixins,
-} from './entities.js';
+import { ACTIONS, idOf, KINDS, MIXINS, PROVIDER_ATTRS } from './categories.js';
+import { checkAttributes, defsOf, kindOf, str } from './check.js';
+import { computeOf, networkInterfaceOf, type OcciLink, osTplCategory, SUMMARY_TAG, storageLinkOf } from './entities.js';
 import { badRequest, notApplicable, OcciError } from './errors.js';
 import { computeFilter } from './filter.js';
 import { FragmentCache } from './fragment-cache.js';
 import { baseOf, callerOf, negotiate, queryOf, send } from './http.js';
 import { pageOf } from './paging.js';
+import { readBody, readUpdate } from './update.js';
 import { parseRequest } from './parse.js';
 import { resolveMixins } from './query-model.js';
 import { collectionItemJson, type Rendered, renderCategories, renderCollection, renderResource } from './render.js';
@@ -47,7 +32,7 @@ export class ComputeHandlers {
     return this.flavorMaps.get('all', list.versions, () => new Map(list.items.map((f) => [f.id, f])));
   }
 
-  /** `/compute/`, or `/mixin/tag/{term}/`: the computes carrying that user mixin (tag). */
+  /** `/compute/` (a tag mixin's members, computes and storages, are tagged.ts's). */
   list = async (req: Request, res: Response) => {
     const n = negotiate(req, true);
     const { limit, skip } = pageOf(req);
@@ -216,49 +201,25 @@ export class ComputeHandlers {
   };
 
   /**
-   * PUT (the full set) and POST without an action (partial update, GFD.223). `occi.core.title` renames the
-   * instance in place, `occi.core.summary` is kept as a tag, user mixins are tags; what the compute is made
-   * of (templates, provider, cores, memory...) is immutable and may only be repeated as it is. Everything is
-   * checked before anything changes; PUT also removes the user mixins and summary it leaves out.
+   * PUT (the full set) and POST without an action (partial update, GFD.223): read and checked by `readUpdate`
+   * (title = the name, summary and user mixins = tags; templates, provider, cores, memory... are immutable and may
+   * only be repeated as they are), then one core call renames and retags the instance.
    */
   update = async (req: Request, res: Response) => {
     const n = negotiate(req, false);
-    const body = parseRequest(n.input, typeof req.body === 'string' ? req.body : '', req.headers);
-    kindOf(body, KINDS.compute, false);
+    const body = readBody(req, n);
     const id = String(req.params.id);
-    const put = req.method === 'PUT';
     const [instance, flavors] = await Promise.all([this.core.inventory.get('instance', id), this.flavors()]);
-    const now = computeOf(instance, flavors.get(instance.flavorId));
-    checkAttributes(body.attributes, { ...defsOf(KINDS.compute), ...PROVIDER_ATTRS }, 'update', ['occi.core.id'], now.attributes);
-    const terms = userMixinTerms(
-      body.categories.filter((c) => c.class === 'mixin'),
-      now.mixins,
-    );
-    const title = str(body.attributes['occi.core.title']);
-    const summary = str(body.attributes['occi.core.summary']);
-    if (title !== undefined) checkName(title, 'attribute occi.core.title');
-    if (summary !== undefined) checkTags({ [SUMMARY_TAG]: summary }, 'attribute occi.core.summary');
-
-    // Only what differs goes to the provider (a PUT usually sends back most of what it read); a user mixin the
-    // compute carries already keeps its tag's value (set through REST or EC2).
-    const set: Tags = Object.fromEntries(terms.filter((t) => !(t in instance.tags)).map((t) => [t, '']));
-    if (summary !== undefined && instance.tags[SUMMARY_TAG] !== summary) set[SUMMARY_TAG] = summary;
-    // PUT names the whole entity: user mixins (tags) it leaves out go, and so does a summary it leaves out.
-    const remove = put
-      ? [
-          ...tagMixins(instance.tags)
-            .map((m) => m.slice(TAG_SCHEME.length))
-            .filter((t) => !terms.includes(t)),
-          ...(summary === undefined && SUMMARY_TAG in instance.tags ? [SUMMARY_TAG] : []),
-        ].map((key) => ({ key }))
-      : [];
-    let updated = instance;
-    if (title !== undefined && title !== instance.name) {
-      updated = await this.core.resources.renameInstance(id, title, 'attribute occi.core.title');
-    }
-    if (Object.keys(set).length > 0 || remove.length > 0) {
-      updated = await this.core.resources.changeTags('instance', id, { set, remove }, 'path.id');
-    }
+    const change = readUpdate(body, req.method === 'PUT', {
+      kind: KINDS.compute,
+      defs: { ...defsOf(KINDS.compute), ...PROVIDER_ATTRS },
+      now: computeOf(instance, flavors.get(instance.flavorId)),
+      tags: instance.tags,
+    });
+    const updated =
+      change.name === undefined && change.tags === undefined
+        ? instance
+        : await this.core.resources.update('instance', id, change, 'attribute occi.core.title');
     send(res, 200, n, renderResource(this.render(updated, flavors), n.as));
   };
 
@@ -268,37 +229,6 @@ export class ComputeHandlers {
     send(res, 200, n, { lines: [] });
   };
 }
-
-/**
- * The user mixins an update names, as tag keys. The compute's own templates and provider mixin may be
- * repeated (a PUT sends them back); naming another is changing what the compute is made of, which is immutable.
- */
-function userMixinTerms(mixins: Array<{ scheme: string; term: string }>, own: string[]): string[] {
-  const terms: string[] = [];
-  for (const m of mixins) {
-    const id = categoryId(m);
-    if (m.scheme === TAG_SCHEME) terms.push(m.term);
-    else if (own.includes(id)) continue;
-    else {
-      const kind = TEMPLATE_KINDS.find((k) => m.scheme.endsWith(k.suffix));
-      if (kind !== undefined) {
-        const same = own.find((o) => o.slice(0, o.indexOf('#') + 1).endsWith(kind.suffix));
-        throw badRequest(
-          `mixin ${id}: the ${kind.name} of a compute is immutable${same ? ` (it is ${same})` : ''}; launch a new compute instead`,
-        );
-      }
-      throw badRequest(`mixin ${id}: only user mixins (scheme ${TAG_SCHEME}) can be added to a compute`);
-    }
-  }
-  return terms;
-}
-
-/** What a skygate template or provider mixin decides, by the end of its scheme. */
-const TEMPLATE_KINDS = [
-  { suffix: '/os_tpl#', name: 'os_tpl' },
-  { suffix: '/resource_tpl#', name: 'resource_tpl' },
-  { suffix: '/provider#', name: 'provider' },
-];
 
 /** occi.compute.userdata is base64 (GFD.224 §3.4.3); the core takes the text. */
 function decodeUserData(b64: string): string {

@@ -95,8 +95,8 @@ const ACTIONS_IN: Partial<Record<InstanceState, ComputeAction[]>> = {
 };
 
 /**
- * A compute's occi.core.summary is kept as this tag (not a term, so not a user mixin), where REST and EC2
- * show it too; the title is the instance's name.
+ * A compute's or storage's occi.core.summary is kept as this tag (not a term, so not a user mixin), where REST
+ * and EC2 show it too; the title is the instance's or volume's name.
  */
 export const SUMMARY_TAG = 'occi.core.summary';
 
@@ -197,18 +197,22 @@ export function storageLinkOf(v: Volume): OcciLink | undefined {
 /** The core snapshots a volume while it is available or in use (core/lifecycle.ts). */
 const SNAPSHOT_STATES: VolumeState[] = ['available', 'in-use'];
 
+/** A storage carries its tag mixins and summary (tags) as a compute does. */
 export function storageOf(v: Volume): OcciResource {
   const link = storageLinkOf(v);
   const location = locationOf('storage', v.id);
+  const summary = v.tags[SUMMARY_TAG];
   return {
     kind: idOf(KINDS.storage),
-    mixins: [providerMixin(v.provider)],
+    mixins: [providerMixin(v.provider), ...tagMixins(v.tags)],
     id: v.id,
     location,
     title: v.name,
+    ...(summary !== undefined && { summary }),
     attributes: {
       'occi.core.id': v.id,
       'occi.core.title': v.name,
+      ...(summary !== undefined && { 'occi.core.summary': summary }),
       'occi.storage.size': v.sizeGiB,
       'occi.storage.state': STORAGE_STATE[v.state],
       'occi.storage.state.message': v.state,

@@ -110,12 +110,14 @@ export async function computeFilter(core: CoreServices, req: Request): Promise<C
   };
 }
 
-/** Only a provider mixin names a set of storages (they carry no templates and no user mixins). */
-function providerOf(core: CoreServices, wanted: Wanted, what: string): string | undefined {
+/** A provider mixin names a set of storages or networks (they carry no templates); `tagged`: user mixins are the caller's. */
+function providerOf(core: CoreServices, wanted: Wanted, what: string, tagged = false): string | undefined {
   let provider: string | undefined;
   for (const c of wanted.categories) {
-    if (c.class !== 'mixin') continue;
-    if (c.scheme !== PROVIDER_SCHEME) throw badRequest(`mixin ${categoryId(c)}: ${what} are filtered only by provider mixins`);
+    if (c.class !== 'mixin' || (tagged && c.scheme === TAG_SCHEME)) continue;
+    if (c.scheme !== PROVIDER_SCHEME) {
+      throw badRequest(`mixin ${categoryId(c)}: ${what} are filtered only by provider${tagged ? ' and user' : ''} mixins`);
+    }
     if (!core.providers.has(c.term)) throw badRequest(`mixin ${categoryId(c)}: unknown (see the query interface at /-/)`);
     if (provider !== undefined && provider !== c.term) throw badRequest(`mixins: an entity is at one provider, not two`);
     provider = c.term;
@@ -123,14 +125,41 @@ function providerOf(core: CoreServices, wanted: Wanted, what: string): string | 
   return provider;
 }
 
+/** Storages are filtered by provider mixin, user mixins (their tags, and the tag of `/mixin/tag/{term}/`) and attributes. */
 export function storageFilter(core: CoreServices, req: Request): CollectionFilter {
+  if (!filters(req)) return {};
   const wanted = wantedOf(req, KINDS.storage);
-  const provider = providerOf(core, wanted, 'storages');
+  const provider = providerOf(core, wanted, 'storages', true);
+  const tags = [
+    ...(typeof req.params.term === 'string' ? [{ key: req.params.term }] : []),
+    ...wanted.categories.filter((c) => c.class === 'mixin' && c.scheme === TAG_SCHEME).map((c) => ({ key: c.term })),
+  ];
   const match = attributeMatch(wanted.attributes);
   return {
     ...(provider !== undefined && { providers: [provider] }),
+    ...(tags.length > 0 && { tags }),
     ...(match && { where: (v) => match(storageOf(v as Volume).attributes) }),
   };
+}
+
+/**
+ * The one kind a GET names among `kinds` (a `Category` header of class kind, or `?category=` naming a kind), so a
+ * collection of several kinds (a tag mixin's members) lists only that one; undefined when it names none.
+ */
+export function kindNamed(req: Request, kinds: readonly Category[]): Category | undefined {
+  if (!filters(req)) return undefined;
+  const ids = [
+    ...parseTextHeaders(req.headers)
+      .categories.filter((c) => c.class === 'kind')
+      .map(categoryId),
+    ...queryValues(req, 'category').filter((id) => Object.values(KINDS).some((k) => idOf(k) === id)),
+  ];
+  const named = [...new Set(ids)];
+  if (named.length > 1) throw badRequest(`kinds ${named.join(', ')}: an entity has one kind`);
+  if (named[0] === undefined) return undefined;
+  const kind = kinds.find((k) => idOf(k) === named[0]);
+  if (!kind) throw badRequest(`kind ${named[0]}: this collection holds ${kinds.map(idOf).join(' and ')}`);
+  return kind;
 }
 
 /** Networks are few and synthesized, so their filter is a test of each network entity. */

@@ -4,7 +4,7 @@
  * call to a core service and renders the answer; see README.md here for the mapping.
  */
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
-import type { CoreServices, Instance } from '../../core/index.js';
+import type { CoreServices } from '../../core/index.js';
 import { ComputeHandlers } from './compute.js';
 import { type Category, TAG_SCHEME } from './categories.js';
 import { badRequest, OcciError, toOcciError } from './errors.js';
@@ -14,6 +14,7 @@ import { queryModel } from './query-model.js';
 import { renderCategories, renderModel } from './render.js';
 import { NetworkHandlers } from './network.js';
 import { StorageHandlers } from './storage.js';
+import { TAGGED_KINDS, TaggedHandlers } from './tagged.js';
 
 export interface OcciOptions {
   bodyLimitBytes: number;
@@ -37,6 +38,7 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
   const compute = new ComputeHandlers(core);
   const storage = new StorageHandlers(core);
   const network = new NetworkHandlers(core);
+  const tagged = new TaggedHandlers(core);
 
   router.use(OCCI_PATHS, checkVersion, authenticate(core));
   // Every rendering arrives as text; JSON is parsed by the front itself so errors read as OCCI's.
@@ -65,15 +67,18 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
   router.get('/storage/', route(storage.list));
   router.post('/storage/', route(storage.create));
   router.get('/storage/:id', route(storage.get));
-  router.post('/storage/:id', route(storage.action));
+  router.post('/storage/:id', route(storage.post));
+  router.put('/storage/:id', route(storage.update));
   router.delete('/storage/:id', route(storage.delete));
 
   router.get('/storagelink/', route(storage.listLinks));
   router.post('/storagelink/', route(storage.createLink));
   router.get('/storagelink/:id', route(storage.getLink));
+  router.post('/storagelink/:id', route(storage.updateLink));
+  router.put('/storagelink/:id', route(storage.updateLink));
   router.delete('/storagelink/:id', route(storage.deleteLink));
 
-  router.get('/mixin/tag/:term/', route(compute.list));
+  router.get('/mixin/tag/:term/', route(tagged.list));
 
   router.get('/network/', route(network.list));
   router.post('/network/', route(network.create));
@@ -129,22 +134,16 @@ function userMixinsOf(req: Request, n: ReturnType<typeof negotiate>, verb: strin
 }
 
 /**
- * DELETE /-/: a user mixin is deleted by removing its tag from every compute that carries it (one tag change
- * each, through the core); afterwards no entity shows it. Every mixin is checked before any tag goes.
+ * DELETE /-/: a user mixin is deleted by removing its tag from every entity of every tagged kind that carries it
+ * (the core's removeTagsEverywhere); afterwards no entity shows it. Every mixin is checked before any tag goes.
  */
 async function deleteUserMixins(core: CoreServices, req: Request, res: Response): Promise<void> {
   const n = negotiate(req, false);
   const keys = userMixinsOf(req, n, 'deletes').map((m) => m.term);
-  for (const key of keys) {
-    // Terminated computes keep theirs until they disappear: a provider may refuse to tag what it has let go.
-    const carriers = await core.inventory.list('instance', {
-      limit: 100_000,
-      tags: [{ key }],
-      fresh: true,
-      where: (i) => (i as Instance).state !== 'terminated',
-    });
-    for (const i of carriers.items) await core.resources.changeTags('instance', i.id, { remove: [{ key }] }, 'path.id');
-  }
+  await core.resources.removeTagsEverywhere(
+    keys,
+    TAGGED_KINDS.map((k) => k.kind),
+  );
   send(res, 200, n, { lines: [] });
 }
 

@@ -5,12 +5,13 @@ import { readAction } from './action.js';
 import { KINDS, PROVIDER_ATTRS, STORAGE_ACTIONS } from './categories.js';
 import { checkAttributes, defsOf, kindOf, str } from './check.js';
 import { linkJson } from './render.js';
-import { locationOf, networkInterfaceOf, storageLinkOf, storageOf } from './entities.js';
+import { locationOf, networkInterfaceOf, SUMMARY_TAG, storageLinkOf, storageOf } from './entities.js';
 import { badRequest, notApplicable, OcciError } from './errors.js';
 import { storageFilter } from './filter.js';
 import { baseOf, callerOf, negotiate, queryOf, send } from './http.js';
 import { pageOf } from './paging.js';
 import { parseRequest } from './parse.js';
+import { readBody, readUpdate, refuseChanges } from './update.js';
 import { resolveMixins } from './query-model.js';
 import { CREATE_WAIT_MS } from './compute.js';
 import { collectionItemJson, renderCollection, renderLink, renderResource } from './render.js';
@@ -23,6 +24,10 @@ function idAt(location: string | undefined, kind: 'compute' | 'storage', field: 
   if (!m?.[1]) throw badRequest(`attribute ${field}: must be the location of a ${kind} (/${kind}/{id})`);
   return decodeURIComponent(m[1]);
 }
+
+/** Why a storage's size cannot change: the same reason the resize action gives. */
+const noResize = (provider: string) =>
+  `skygate cannot resize volumes at provider '${provider}' (no adapter resizes them yet); create a larger storage instead`;
 
 export class StorageHandlers {
   constructor(private readonly core: CoreServices) {}
@@ -70,6 +75,9 @@ export class StorageHandlers {
         name: str(body.attributes['occi.core.title']) ?? `occi-${Date.now()}`,
         sizeGiB: size,
         ...(str(body.attributes['skygate.zone']) !== undefined && { zone: str(body.attributes['skygate.zone']) }),
+        ...(str(body.attributes['occi.core.summary']) !== undefined && {
+          tags: { [SUMMARY_TAG]: str(body.attributes['occi.core.summary']) as string },
+        }),
       },
       callerOf(req, res),
     );
@@ -83,14 +91,13 @@ export class StorageHandlers {
   };
 
   /**
-   * POST /storage/{id}?action=: snapshot is the core's snapshot create (answered once accepted; the snapshot
-   * is in /v1/snapshots). The other GFD.224 storage actions have no counterpart in skygate's clouds.
+   * POST /storage/{id}: a partial update without `?action=`; with it, an action. snapshot is the core's snapshot
+   * create (answered once accepted; the snapshot is in /v1/snapshots). The other GFD.224 storage actions have no
+   * counterpart in skygate's clouds.
    */
-  action = async (req: Request, res: Response) => {
+  post = async (req: Request, res: Response) => {
+    if (queryOf(req).action === undefined) return this.update(req, res);
     const n = negotiate(req, false);
-    if (queryOf(req).action === undefined) {
-      throw new OcciError(405, `POST ${req.path} takes an action (?action=snapshot); a storage is not updated in place`);
-    }
     const { action, attributes } = readAction(req, n, STORAGE_ACTIONS);
     const volume = await this.core.inventory.get('volume', String(req.params.id));
     const at = `at provider '${volume.provider}'`;
@@ -108,12 +115,33 @@ export class StorageHandlers {
       case 'backup':
         throw notApplicable(action, `skygate keeps no backups apart from snapshots ${at}; use ?action=snapshot`);
       case 'resize':
-        throw notApplicable(
-          action,
-          `skygate cannot resize volumes ${at} (no adapter resizes them yet); create a larger storage instead`,
-        );
+        throw notApplicable(action, noResize(volume.provider));
     }
     send(res, 200, n, { lines: [] });
+  };
+
+  /**
+   * PUT (the full set) and POST without an action (partial update, GFD.223), read and checked as a compute's
+   * (`readUpdate`): the title renames the volume, summary and user mixins are tags; state, zone and the provider
+   * mixin are immutable, and the size cannot change for the resize action's reason. One core call applies it.
+   */
+  update = async (req: Request, res: Response) => {
+    const n = negotiate(req, false);
+    const body = readBody(req, n);
+    const id = String(req.params.id);
+    const volume = await this.core.inventory.get('volume', id);
+    const change = readUpdate(body, req.method === 'PUT', {
+      kind: KINDS.storage,
+      defs: { ...defsOf(KINDS.storage), ...PROVIDER_ATTRS },
+      now: storageOf(volume),
+      tags: volume.tags,
+      reasons: { 'occi.storage.size': `not applicable: ${noResize(volume.provider)}` },
+    });
+    const updated =
+      change.name === undefined && change.tags === undefined
+        ? volume
+        : await this.core.resources.update('volume', id, change, 'attribute occi.core.title');
+    send(res, 200, n, renderResource(storageOf(updated), n.as));
   };
 
   delete = async (req: Request, res: Response) => {
@@ -171,6 +199,42 @@ export class StorageHandlers {
     );
     res.setHeader('Location', `${baseOf(req)}${locationOf('storagelink', volumeId)}`);
     send(res, 201, n, { lines: [], body: '' });
+  };
+
+  /**
+   * PUT and POST on a storagelink: what a link is (its compute, storage and device) is fixed once attached here,
+   * so repeating it is a 200 and changing any of it a 400 naming the attribute. Moving an attachment is a detach
+   * then an attach, which is not atomic: the client does both, seeing each answer.
+   */
+  updateLink = async (req: Request, res: Response) => {
+    const n = negotiate(req, false);
+    const body = readBody(req, n);
+    kindOf(body, KINDS.storagelink, false);
+    const volume = await this.core.inventory.get('volume', String(req.params.id));
+    const link = storageLinkOf(volume);
+    if (!link) throw new OcciError(404, `storagelink '${volume.id}' does not exist (the storage is not attached)`);
+    if (body.categories.some((c) => c.class !== 'kind')) throw badRequest('a storagelink takes no mixin and, here, no action');
+    const fixed = 'a storagelink is fixed once attached; DELETE it and POST a new one to /storagelink/ to change it';
+    const current = { ...link.attributes };
+    // Clients send back the locations they read, relative or absolute: compare the ids they name.
+    for (const [name, kind] of [
+      ['occi.core.source', 'compute'],
+      ['occi.core.target', 'storage'],
+    ] as const) {
+      const v = str(body.attributes[name]);
+      if (v !== undefined && idAt(v, kind, name) === idAt(str(current[name]), kind, name)) current[name] = v;
+    }
+    refuseChanges(
+      body.attributes,
+      current,
+      Object.fromEntries(
+        Object.keys(defsOf(KINDS.storagelink))
+          .filter((name) => name !== 'occi.core.id')
+          .map((name) => [name, fixed]),
+      ),
+    );
+    checkAttributes(body.attributes, defsOf(KINDS.storagelink), 'update', ['occi.core.id'], current);
+    send(res, 200, n, renderLink(link, n.as));
   };
 
   deleteLink = async (req: Request, res: Response) => {

@@ -10,7 +10,7 @@ import { checkName } from '../name-policy.js';
 import { checkTags } from '../tag-policy.js';
 import type { Instance, Operation, ResourceOf, Tags } from '../model.js';
 import type { CallerContext, OperationEngine } from '../operations/engine.js';
-import type { CreateVolumeSpec, TaggableKind } from '../ports.js';
+import type { CloudAdapter, CreateVolumeSpec, RenamableKind, TaggableKind } from '../ports.js';
 import type { ProviderRegistry } from '../registry.js';
 import { getNative, listAllNative } from '../resources.js';
 import { DEFAULT_INSTANCE_ATTRIBUTES, type InstanceAttributeService, type ModifiableAttributes } from './instance-attributes.js';
@@ -135,31 +135,86 @@ export class ResourceService {
   private async applyTags<K extends TaggableKind>(kind: K, id: string, change: TagChange, field: string): Promise<ResourceOf<K>> {
     const resource = await this.inventory.get(kind, id, field);
     const adapter = this.registry.cloud(resource.provider, field);
-    const tags: Tags = { ...(change.replace ? {} : (resource as { tags: Tags }).tags), ...change.set };
+    await this.setTags(kind, resource, adapter, change);
+    return this.inventory.record(kind, resource.provider, await getNative(adapter, kind, resource.nativeId));
+  }
+
+  /** Applies `change` to the tags `resource` has now, checked whole before the provider is called. */
+  private async setTags(
+    kind: TaggableKind,
+    resource: { provider: string; nativeId: string; tags?: Tags },
+    adapter: CloudAdapter,
+    change: TagChange,
+  ): Promise<void> {
+    const tags: Tags = { ...(change.replace ? {} : resource.tags), ...change.set };
     for (const { key, value } of change.remove ?? []) {
       if (key in tags && (value === undefined || tags[key] === value)) delete tags[key];
     }
     checkTags(tags, 'tags');
-    if (adapter.setTags) await adapter.setTags(kind, resource.nativeId, tags);
-    else throw new SkygateError('unsupported', `provider '${resource.provider}' cannot change tags of ${kind}s`);
-    return this.inventory.record(kind, resource.provider, await getNative(adapter, kind, resource.nativeId));
+    if (!adapter.setTags) throw new SkygateError('unsupported', `provider '${resource.provider}' cannot change tags of ${kind}s`);
+    await adapter.setTags(kind, resource.nativeId, tags);
   }
 
   /**
-   * Renames an instance in place at its provider (not an operation: providers do it at once) and answers it
-   * as it now is. Runs in the instance's tag queue, since on EC2 the name is a tag. `field` names the input.
+   * Renames an instance or a volume in place at its provider (not an operation: providers do it at once) and
+   * answers it as it now is. Runs in the resource's tag queue, since on EC2 the name is a tag. `field` names the
+   * input that carried the name; a provider that cannot rename that kind is `unsupported`.
    */
-  renameInstance(id: string, name: string, field = 'body.name'): Promise<Instance> {
-    checkName(name, field);
+  rename<K extends RenamableKind>(kind: K, id: string, name: string, field = 'body.name'): Promise<ResourceOf<K>> {
+    return this.update(kind, id, { name }, field);
+  }
+
+  /**
+   * Renames a resource and changes its tags as one request (an OCCI PUT or partial update), in its tag queue. What
+   * can be refused is refused before anything changes: the name and the new tags are checked, a provider without
+   * renames is `unsupported` before the tags move, and the tags (which a provider may refuse for a kind: nova
+   * keeps metadata on servers only) change before the name. `nameField` names the input that carried the name.
+   */
+  update<K extends RenamableKind>(
+    kind: K,
+    id: string,
+    change: { name?: string; tags?: TagChange },
+    nameField = 'body.name',
+  ): Promise<ResourceOf<K>> {
+    if (change.name !== undefined) checkName(change.name, nameField);
     return this.queued(id, async () => {
-      const instance = await this.inventory.get('instance', id, 'path.id');
-      const adapter = this.registry.cloud(instance.provider, 'path.id');
-      if (!adapter.renameInstance) {
-        throw new SkygateError('unsupported', `provider '${instance.provider}' cannot rename instances`, { field });
+      const resource = await this.inventory.get(kind, id, 'path.id');
+      const adapter = this.registry.cloud(resource.provider, 'path.id');
+      const name = change.name !== (resource as { name: string }).name ? change.name : undefined;
+      if (name !== undefined && !adapter.rename) {
+        throw new SkygateError('unsupported', `provider '${resource.provider}' cannot rename ${kind}s`, {
+          field: nameField,
+          provider: resource.provider,
+        });
       }
-      await adapter.renameInstance(instance.nativeId, name);
-      return this.inventory.record('instance', instance.provider, await getNative(adapter, 'instance', instance.nativeId));
+      if (change.tags !== undefined) await this.setTags(kind, resource, adapter, change.tags);
+      if (name !== undefined) await adapter.rename?.(kind, resource.nativeId, name);
+      return this.inventory.record(kind, resource.provider, await getNative(adapter, kind, resource.nativeId));
     });
+  }
+
+  /**
+   * Removes each tag of `keys` from every resource of `kinds` that carries it (a fresh listing, then one tag change
+   * per resource, in its queue) and answers how many changes were made. Terminated instances keep theirs until they
+   * go: a provider may refuse to tag what it has let go. Stops at the first refusal; what went before it stays gone.
+   */
+  async removeTagsEverywhere(keys: readonly string[], kinds: readonly TaggableKind[]): Promise<number> {
+    let changed = 0;
+    for (const key of keys) {
+      for (const kind of kinds) {
+        const carriers = await this.inventory.list(kind, {
+          limit: 100_000,
+          tags: [{ key }],
+          fresh: true,
+          where: (r) => !(kind === 'instance' && (r as Instance).state === 'terminated'),
+        });
+        for (const r of carriers.items) {
+          await this.changeTags(kind, r.id, { remove: [{ key }] }, 'path.id');
+          changed++;
+        }
+      }
+    }
+    return changed;
   }
 
   async snapshotInstance(id: string, input: { name: string; tags?: Tags }, caller: CallerContext): Promise<Operation> {
