@@ -36,7 +36,7 @@ async function cinderVolume(nativeId: string): Promise<{ name: string; size: num
 }
 
 async function restVolume(id: string): Promise<Volume> {
-  const res = await gw.api('get', `/v1/volumes/${encodeURIComponent(id)}?fresh=true`);
+  const res = await gw.api('get', `/v1/volumes/${encodeURIComponent(id)}`);
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body as Volume;
 }
