@@ -57,6 +57,8 @@ export interface CreateInstanceSpec {
   tags?: Tags;
   userData?: string;
   keyName?: string;
+  /** The native id of a network created beside the default one (capability networks); absent: the default network. */
+  networkId?: string;
   /**
    * Idempotency token: a second create with the same token returns the first instance.
    * The operations engine always passes its operation id, which is what makes a resumed
@@ -211,6 +213,8 @@ export interface CloudAdapter {
   createNetwork?(spec: CreateNetworkSpec): Promise<NativeNetwork>;
   listNetworks?(): Promise<NativeNetwork[]>;
   deleteNetwork?(id: string): Promise<void>;
+  /** Renames a created network and/or replaces its tags (`tags`: the whole new set, a key left out is removed). */
+  updateNetwork?(id: string, change: { name?: string; tags?: Tags }): Promise<NativeNetwork>;
 
   /** Provider-specific extras (Libcloud's `ex_`): never reached by the core by accident. */
   readonly extensions?: Record<string, (...args: unknown[]) => Promise<unknown>>;

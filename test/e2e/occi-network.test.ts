@@ -148,7 +148,10 @@ describe('OCCI network create and delete', () => {
   it('keeps the default network, saying why', async () => {
     const res = await call('DELETE', '/network/sim-east:default-network');
     assert.equal(res.status, 400);
-    assert.match(res.text, /is the default network of sim-east, which every instance there is on; it cannot be deleted/);
+    assert.match(
+      res.text,
+      /is the default network of sim-east, the network of every instance there that names no other; it cannot be deleted/,
+    );
     assert.equal((await call('DELETE', '/network/sim-north:default-network')).status, 404);
     assert.deepEqual(await listedIds(), ['sim-east:default-network', 'sim-west:default-network']);
   });

@@ -4,7 +4,7 @@
  * yet, so every provider's is synthesized here with stable ids and AWS's default-VPC address plan.
  */
 import { randomUUID } from 'node:crypto';
-import { invalid, SkygateError } from '../errors.js';
+import { invalid, notFound, SkygateError } from '../errors.js';
 import { formatId, parseId } from '../ids.js';
 import { checkName } from '../name-policy.js';
 import { checkNetworkPlan } from '../network-plan.js';
@@ -24,6 +24,12 @@ export interface CreateNetworkInput {
   name: string;
   cidr: string;
   gateway?: string;
+  tags?: Tags;
+}
+
+/** What `update` changes: the name, and/or the whole tag set (a key left out is removed). */
+export interface NetworkChange {
+  name?: string;
   tags?: Tags;
 }
 
@@ -120,15 +126,55 @@ export class NetworkService {
     return lists.flat();
   }
 
-  /** Deletes a created network; the default network is what every instance there is on, so it stays. */
+  /** One created network; `field` names the input at fault when it does not exist or its provider has no networks. */
+  async get(id: string, field = 'id'): Promise<CreatedNetwork> {
+    const ref = parseId(id, field);
+    const cloud = this.networkPort(ref.provider, field);
+    const found = (await cloud.listNetworks!()).find((n) => n.nativeId === ref.nativeId);
+    if (!found) throw notFound('network', id, field);
+    return { ...found, id, provider: ref.provider };
+  }
+
+  /**
+   * Renames a created network and/or replaces its tags, checked before the provider is called. The default
+   * network is synthesized by skygate (no provider holds it), so there is nothing to change: an invalid input.
+   */
+  async update(id: string, change: NetworkChange, field = 'id'): Promise<CreatedNetwork> {
+    const ref = parseId(id, field);
+    this.refuseDefault(id, ref.provider, field, 'changed');
+    const name = change.name === undefined ? undefined : checkName(change.name, 'name');
+    if (change.tags !== undefined) checkTags(change.tags, 'tags');
+    const cloud = this.networkPort(ref.provider, field);
+    if (!cloud.updateNetwork) {
+      throw new SkygateError('unsupported', `provider '${ref.provider}' cannot rename networks or change their tags`, { field });
+    }
+    const native = await cloud.updateNetwork(ref.nativeId, {
+      ...(name !== undefined && { name }),
+      ...(change.tags !== undefined && { tags: change.tags }),
+    });
+    return { ...native, id, provider: ref.provider };
+  }
+
+  /** Deletes a created network (the adapter refuses one in use); the default network is what launches default to, so it stays. */
   async delete(id: string, field = 'id'): Promise<void> {
     const ref = parseId(id, field);
-    if (id === formatId(ref.provider, 'default-network'))
-      throw invalid(
-        field,
-        `'${id}' is the default network of ${ref.provider}, which every instance there is on; it cannot be deleted`,
-      );
+    this.refuseDefault(id, ref.provider, field, 'deleted');
     await this.networkPort(ref.provider, field).deleteNetwork!(ref.nativeId);
+  }
+
+  /** Whether `id` is its provider's (synthesized) default network. */
+  isDefault(id: string): boolean {
+    const at = id.indexOf(':');
+    return at > 0 && id === formatId(id.slice(0, at), 'default-network');
+  }
+
+  private refuseDefault(id: string, provider: string, field: string, what: 'changed' | 'deleted'): void {
+    if (id !== formatId(provider, 'default-network')) return;
+    const why =
+      what === 'deleted'
+        ? 'the network of every instance there that names no other'
+        : 'synthesized by skygate, not held by the provider';
+    throw invalid(field, `'${id}' is the default network of ${provider}, ${why}; it cannot be ${what}`);
   }
 
   private networkPort(provider: string, field: string): CloudAdapter {
