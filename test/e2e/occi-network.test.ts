@@ -28,6 +28,7 @@ function json(doc: OcciDocument, text: string): Record<string, unknown> {
   return value;
 }
 
+const IP_NETWORK = 'http://schemas.ogf.org/occi/infrastructure/network#ipnetwork';
 const networkKind = `Category: network;scheme="${INFRA}";class="kind"`;
 const providerMixin = (p: string) => `Category: ${p};scheme="${SKYGATE}provider#";class="mixin"`;
 
@@ -57,12 +58,13 @@ describe('OCCI network create and delete', () => {
     const id = String(doc.id);
     assert.match(id, /^sim-east:net-[0-9a-f]{17}$/);
     assert.equal(created.headers.get('location'), `${gw.url}/network/${id}`);
-    assert.deepEqual(doc.mixins, [`${SKYGATE}provider#sim-east`]);
+    assert.deepEqual(doc.mixins, [`${SKYGATE}provider#sim-east`, IP_NETWORK], 'every network carries GFD.224 ipnetwork');
     const attrs = doc.attributes as Record<string, unknown>;
     assert.equal(attrs['occi.core.title'], 'backend');
     assert.equal(attrs['occi.network.address'], '10.20.0.0/24');
     assert.equal(attrs['occi.network.gateway'], '10.20.0.254');
     assert.equal(attrs['occi.network.state'], 'active');
+    assert.equal(attrs['occi.network.allocation'], 'dynamic');
 
     assert.deepEqual(await listedIds(), ['sim-east:default-network', 'sim-west:default-network', id]);
     const uris = await call('GET', '/network/', { accept: 'text/uri-list' });

@@ -12,6 +12,7 @@ import {
 import { readAction } from './action.js';
 import { ACTIONS, idOf, KINDS, MIXINS, PROVIDER_ATTRS, TAG_SCHEME } from './categories.js';
 import { categoryId, checkAttributes, defsOf, kindOf, str } from './check.js';
+import { networkOfLinks } from './create-links.js';
 import {
   computeOf,
   networkInterfaceOf,
@@ -152,6 +153,7 @@ export class ComputeHandlers {
     if (!t.image || !t.provider)
       throw badRequest(`mixin os_tpl: a compute needs one (an image); see ${idOf(MIXINS.os_tpl)} in /-/`);
     const userData = str(body.attributes['occi.compute.userdata']);
+    const network = networkOfLinks(body.links);
     const op = await this.core.launches.launch(
       {
         provider: t.provider,
@@ -166,6 +168,7 @@ export class ComputeHandlers {
         ...(str(body.attributes['occi.credentials.ssh.publickey']) !== undefined && {
           keyName: str(body.attributes['occi.credentials.ssh.publickey']),
         }),
+        ...(network !== undefined && { network }),
       },
       callerOf(req, res),
     );
