@@ -33,12 +33,14 @@ export function networkOfLinks(links: ParsedLink[]): string | undefined {
       if (l.attributes[name] !== undefined)
         throw badRequest(`${l.where}: attribute ${name}: is assigned by the provider; a create cannot choose it`);
     }
+    // The target is checked against the link's above, the allocation below; the rest are echoes of what was read.
     checkAttributes(l.attributes, defsOf(KINDS.networkinterface, MIXINS.ipnetworkinterface), 'create', [
       'occi.core.id',
       'occi.core.title',
       'occi.core.source',
       'occi.core.target',
       'occi.networkinterface.state',
+      'occi.networkinterface.allocation',
     ]);
     const allocation = l.attributes['occi.networkinterface.allocation'];
     if (allocation !== undefined && allocation !== 'dynamic')
