@@ -472,6 +472,19 @@ describe('OCCI computes on a created network (sim)', () => {
       assert.equal(res.status, 400, `${JSON.stringify(links)}: ${res.text}`);
       assert.match(res.text, message);
     }
+    // The ipnetwork mixins are a network's and a link's: named on the compute itself, they are a 400 too.
+    for (const mixin of [IP_NETWORK, IP_INTERFACE]) {
+      const res = await call('POST', '/compute/', {
+        contentType: JSON_TYPE,
+        body: JSON.stringify({
+          kind: `${INFRA}compute`,
+          mixins: [`${SKYGATE}sim-east/os_tpl#img-cirros-0-6`, mixin],
+          attributes: mixin === IP_NETWORK ? { 'occi.network.address': '10.72.0.0/24' } : {},
+        }),
+      });
+      assert.equal(res.status, 400, res.text);
+      assert.match(res.text, /: applies to .*, not to a compute/);
+    }
     assert.deepEqual(await holdings(gw), before, 'nothing was created');
     for (const l of [west, east]) assert.equal((await call('DELETE', l)).status, 200);
   });

@@ -149,6 +149,9 @@ export class ComputeHandlers {
       this.core,
       body.categories.filter((c) => c.class === 'mixin'),
     );
+    // ipnetwork and ipnetworkinterface are static mixins too, but of a network and of a link (inline, below).
+    const elsewhere = t.extras.find((m) => m.applies !== undefined && !m.applies.includes(idOf(KINDS.compute)));
+    if (elsewhere) throw badRequest(`mixin ${idOf(elsewhere)}: applies to ${elsewhere.applies?.join(' ')}, not to a compute`);
     checkAttributes(body.attributes, { ...defsOf(KINDS.compute, ...t.extras), ...PROVIDER_ATTRS }, 'create');
     if (!t.image || !t.provider)
       throw badRequest(`mixin os_tpl: a compute needs one (an image); see ${idOf(MIXINS.os_tpl)} in /-/`);
