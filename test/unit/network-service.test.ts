@@ -106,6 +106,30 @@ describe('a launch on a created network', () => {
     assert.equal(onDefault?.networkId, undefined);
     assert.match(onDefault?.privateIp ?? '', /^127\./);
 
+    // REST's launch body takes `network` (the request and answers checked against the spec).
+    const viaRest = await gw.api('post', '/v1/instances', {
+      provider: 'sim-west',
+      name: 'rest-on-net',
+      flavorId: 'sim.small',
+      imageId: 'img-cirros-0-6',
+      network: net.id,
+    });
+    assert.equal(viaRest.status, 202, JSON.stringify(viaRest.body));
+    const done = await gw.waitOperation(viaRest.body.id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    const restInstance = await gw.api('get', `/v1/instances/${done.target}`);
+    assert.equal(restInstance.body.networkId, net.id);
+    const badRest = await gw.api('post', '/v1/instances', {
+      provider: 'sim-west',
+      name: 'rest-bad-net',
+      flavorId: 'sim.small',
+      imageId: 'img-cirros-0-6',
+      network: 'sim-west:net-00000000000000000',
+    });
+    assert.equal(badRest.status, 400);
+    assert.match(JSON.stringify(badRest.body), /body.network/);
+    instances.push(restInstance.body);
+
     const inUse = await refusal(core.network.delete(net.id));
     assert.equal(inUse.code, 'conflict');
     for (const i of [...instances, onDefault]) await core.resources.instanceAction(String(i?.id), 'delete', caller);
