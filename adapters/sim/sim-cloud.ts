@@ -282,6 +282,8 @@ export class SimCloudAdapter implements CloudAdapter {
       if (spec.userData !== undefined && (typeof spec.userData !== 'string' || spec.userData.length > 65_536)) {
         throw invalid('userData', 'must be a string of at most 64 KiB');
       }
+      if (spec.networkId !== undefined && (typeof spec.networkId !== 'string' || spec.networkId.length === 0))
+        throw invalid('networkId', 'must be the native id of a network');
       const id = newId('i');
       // A workload image needs a disk copy, made outside the transaction (it is file I/O) and before the row, so a
       // crash never leaves a row without its disk (at worst a copy without a row, which the next open removes). The
@@ -304,6 +306,9 @@ export class SimCloudAdapter implements CloudAdapter {
               );
             }
             const workload = workloadOf(image);
+            // A workload serves on its instance's own loopback address, which only the default network hands out.
+            if (workload !== undefined && spec.networkId !== undefined)
+              throw invalid('networkId', `image ${image.id} runs a workload, which the sim serves on the default network only`);
             if (workload !== undefined && copy?.workload !== workload) return { copyFrom: image, workload };
             this.checkQuota('instances', 1);
             this.checkQuota('vcpus', flavor.vcpus);
@@ -316,7 +321,11 @@ export class SimCloudAdapter implements CloudAdapter {
               flavor_id: flavor.nativeId,
               image_id: image.id,
               zone: zone ?? this.settings.zones[n % this.settings.zones.length]!,
-              private_ip: this.allocateAddress(n, now),
+              private_ip:
+                spec.networkId === undefined
+                  ? this.allocateAddress(n, now)
+                  : this.networks.allocate(spec.networkId, now, this.providerId),
+              network_id: spec.networkId ?? null,
               key_name: keyName,
               user_data: spec.userData ?? null,
               tags: JSON.stringify(tags),
@@ -581,7 +590,7 @@ export class SimCloudAdapter implements CloudAdapter {
     return this.call((now) => this.list('volumes', page, now, (r) => this.toVolume(r, now)));
   }
 
-  // --- networks beside the default one (the sim has no NICs: deleting one never finds it in use)
+  // --- networks beside the default one (an instance launched on one keeps it from being deleted)
 
   createNetwork(spec: CreateNetworkSpec): Promise<NativeNetwork> {
     return this.call((now) => this.networks.create(spec, now));
@@ -593,6 +602,10 @@ export class SimCloudAdapter implements CloudAdapter {
 
   deleteNetwork(id: string): Promise<void> {
     return this.call(() => this.networks.delete(id));
+  }
+
+  updateNetwork(id: string, change: { name?: string; tags?: Tags }): Promise<NativeNetwork> {
+    return this.call(() => this.networks.update(id, change));
   }
 
   getVolume(id: string): Promise<NativeVolume> {
@@ -937,6 +950,7 @@ export class SimCloudAdapter implements CloudAdapter {
       zone: r.zone,
       // A terminated instance has released its address, as on EC2.
       ...(state !== 'terminated' && { privateIp: r.private_ip }),
+      ...(r.network_id !== null && r.network_id !== undefined && { networkId: r.network_id }),
       tags: JSON.parse(r.tags) as Tags,
       createdAt: r.created_at,
     };

@@ -1,15 +1,19 @@
 /**
  * The sim's networks beside the default one: kept in its state (meta `networks`), so they survive a restart.
- * The sim has no NICs, so deleting a network never finds one in use.
+ * An instance launched on one gets an address inside its block; a network with a live instance on it stays.
  */
 import { randomBytes } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
 import {
   checkNetworkPlan,
   checkTags,
+  conflict,
   invalid,
   notFound,
+  SkygateError,
   type CreateNetworkSpec,
   type NativeNetwork,
+  type Tags,
 } from '../../src/core/index.js';
 import type { SimState } from './sim-state.js';
 
@@ -30,9 +34,13 @@ export class SimNetworks {
     return this.state.getMeta<Stored[]>(KEY) ?? [];
   }
 
+  get(id: string): NativeNetwork | undefined {
+    const found = this.stored().find((n) => n.nativeId === id);
+    return found && shown(found);
+  }
+
   create(spec: CreateNetworkSpec, now: number): NativeNetwork {
-    if (typeof spec.name !== 'string' || spec.name.length === 0 || spec.name.length > 255)
-      throw invalid('name', 'must be a non-empty string of at most 255 characters');
+    checkNetworkName(spec.name);
     // IPv4, /16 to /28: the range the core accepts too.
     const plan = checkNetworkPlan(spec.cidr, spec.gateway);
     const tags = spec.tags ?? {};
@@ -57,14 +65,68 @@ export class SimNetworks {
     });
   }
 
+  /** Renames and/or replaces the tags (the whole new set); everything is checked before anything is written. */
+  update(id: string, change: { name?: string; tags?: Tags }): NativeNetwork {
+    if (typeof change !== 'object' || change === null) throw invalid('change', 'must be an object');
+    if (change.name !== undefined) checkNetworkName(change.name);
+    if (change.tags !== undefined) {
+      if (typeof change.tags !== 'object' || change.tags === null || Array.isArray(change.tags))
+        throw invalid('tags', 'must be an object of strings');
+      checkTags(change.tags, 'tags');
+    }
+    return this.state.tx(() => {
+      const all = this.stored();
+      const at = all.findIndex((n) => n.nativeId === id);
+      const found = all[at];
+      if (found === undefined) throw notFound('network', String(id), 'id');
+      const updated: Stored = {
+        ...found,
+        ...(change.name !== undefined && { name: change.name }),
+        ...(change.tags !== undefined && { tags: { ...change.tags } }),
+      };
+      this.state.setMeta(
+        KEY,
+        all.map((n, k) => (k === at ? updated : n)),
+      );
+      return shown(updated);
+    });
+  }
+
+  /**
+   * The address an instance launched on network `id` gets: the block's first host that is neither the gateway nor
+   * held by an instance not yet forgotten there. Call inside the launch's transaction, so two launches differ.
+   */
+  allocate(id: unknown, now: number, providerId: string): string {
+    if (typeof id !== 'string' || id.length === 0) throw invalid('networkId', 'must be the native id of a network');
+    const network = this.get(id);
+    if (network === undefined) throw invalid('networkId', `network '${id}' does not exist`);
+    const [addr, prefix] = ipaddr.IPv4.parseCIDR(network.cidr);
+    const base = addr.toByteArray().reduce((n, o) => n * 256 + o, 0);
+    const held = this.state.addressesOn(id, now);
+    for (let host = base + 1; host < base + 2 ** (32 - prefix) - 1; host++) {
+      const ip = [host >>> 24, (host >>> 16) & 255, (host >>> 8) & 255, host & 255].join('.');
+      if (ip !== network.gateway && !held.has(ip)) return ip;
+    }
+    throw new SkygateError('quota_exceeded', `sim: network ${id} (${network.cidr}) has no free address left`, {
+      provider: providerId,
+    });
+  }
+
   delete(id: string): void {
     this.state.tx(() => {
       const all = this.stored();
       if (!all.some((n) => n.nativeId === id)) throw notFound('network', String(id), 'id');
+      const user = this.state.liveInstanceOn(id);
+      if (user !== undefined) throw conflict(`network ${id} is in use by instance ${user}; delete the instance first`, 'id');
       this.state.setMeta(
         KEY,
         all.filter((n) => n.nativeId !== id),
       );
     });
   }
+}
+
+function checkNetworkName(name: unknown): void {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 255)
+    throw invalid('name', 'must be a non-empty string of at most 255 characters');
 }

@@ -21,6 +21,8 @@ export interface InstanceRow {
   workload: string | null;
   /** The instance's own copy of its image's disk, made only for workload instances. */
   disk_file: string | null;
+  /** The created network the instance is on (see sim-networks.ts); null: the default network. */
+  network_id: string | null;
 }
 
 export interface ImageRow {
@@ -123,6 +125,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
 const ADDED_COLUMNS: Array<[Table, string, string]> = [
   ['instances', 'workload', 'TEXT'],
   ['instances', 'disk_file', 'TEXT'],
+  ['instances', 'network_id', 'TEXT'],
   // The change sequence number of a row's last write (see `changes`); null for rows written before it existed.
   ['instances', 'rev', 'INTEGER'],
   ['images', 'rev', 'INTEGER'],
@@ -134,6 +137,7 @@ const ADDED_COLUMNS: Array<[Table, string, string]> = [
 const LATER_INDEXES = `
 CREATE INDEX IF NOT EXISTS instances_private_ip ON instances (private_ip);
 CREATE INDEX IF NOT EXISTS instances_workload ON instances (id) WHERE workload IS NOT NULL;
+CREATE INDEX IF NOT EXISTS instances_network ON instances (network_id) WHERE network_id IS NOT NULL;
 ${(['instances', 'images', 'volumes', 'snapshots'] as const)
   .map(
     (t) =>
@@ -318,6 +322,23 @@ export class SimState {
       this.stmt('SELECT 1 FROM instances WHERE private_ip = ? AND (gone_at IS NULL OR gone_at > ?) LIMIT 1').get(ip, now) !==
       undefined
     );
+  }
+
+  /** The addresses instances not yet forgotten hold on created network `networkId` (a terminated one keeps its own until purged). */
+  addressesOn(networkId: string, now: number): Set<string> {
+    const rows = this.stmt('SELECT private_ip FROM instances WHERE network_id = ? AND (gone_at IS NULL OR gone_at > ?)').all(
+      networkId,
+      now,
+    ) as Array<{ private_ip: string }>;
+    return new Set(rows.map((r) => r.private_ip));
+  }
+
+  /** An instance on created network `networkId` that is not being deleted (no `gone_at` yet), if any. */
+  liveInstanceOn(networkId: string): string | undefined {
+    const row = this.stmt('SELECT id FROM instances WHERE network_id = ? AND gone_at IS NULL LIMIT 1').get(networkId) as
+      | { id: string }
+      | undefined;
+    return row?.id;
   }
 
   /** Every instance that runs a workload and is not forgotten yet; a partial index keeps this cheap among plain ones. */

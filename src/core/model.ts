@@ -40,6 +40,8 @@ export interface Instance extends Owned {
   zone: string;
   privateIp?: string;
   publicIp?: string;
+  /** The network created beside the default one that the instance is on (capability networks); absent: the default network. */
+  networkId?: string;
   tags: Tags;
   createdAt: string;
 }

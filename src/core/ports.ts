@@ -60,7 +60,7 @@ export interface CreateInstanceSpec {
   tags?: Tags;
   userData?: string;
   keyName?: string;
-  /** The native id of a network made by `createNetwork` to launch on (default: the provider's default network). */
+  /** The native id of a network created beside the default one (capability networks); absent: the default network. */
   networkId?: string;
   /**
    * Idempotency token: a second create with the same token returns the first instance.
@@ -219,7 +219,7 @@ export interface CloudAdapter {
   createNetwork?(spec: CreateNetworkSpec): Promise<NativeNetwork>;
   listNetworks?(): Promise<NativeNetwork[]>;
   deleteNetwork?(id: string): Promise<void>;
-  /** Renames a created network and/or replaces its tags (`tags`: the whole new set). */
+  /** Renames a created network and/or replaces its tags (`tags`: the whole new set, a key left out is removed). */
   updateNetwork?(id: string, change: { name?: string; tags?: Tags }): Promise<NativeNetwork>;
 
   /** Provider-specific extras (Libcloud's `ex_`): never reached by the core by accident. */

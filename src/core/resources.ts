@@ -26,7 +26,7 @@ export type NativeOf<K extends ResourceKind> = K extends 'instance'
 
 /** Native reference fields per kind, which get the provider prefix like the resource's own id. */
 const REFERENCES: Record<ResourceKind, string[]> = {
-  instance: ['flavorId', 'imageId'],
+  instance: ['flavorId', 'imageId', 'networkId'],
   image: ['sourceInstanceId'],
   snapshot: ['volumeId'],
   volume: ['attachedTo', 'snapshotId'],

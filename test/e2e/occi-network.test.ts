@@ -27,6 +27,7 @@ function json(doc: OcciDocument, text: string): Record<string, unknown> {
   return value;
 }
 
+const IP_NETWORK = 'http://schemas.ogf.org/occi/infrastructure/network#ipnetwork';
 const networkKind = `Category: network;scheme="${INFRA}";class="kind"`;
 const providerMixin = (p: string) => `Category: ${p};scheme="${SKYGATE}provider#";class="mixin"`;
 
@@ -56,12 +57,13 @@ describe('OCCI network create and delete', () => {
     const id = String(doc.id);
     assert.match(id, /^sim-east:net-[0-9a-f]{17}$/);
     assert.equal(created.headers.get('location'), `${gw.url}/network/${id}`);
-    assert.deepEqual(doc.mixins, [`${SKYGATE}provider#sim-east`]);
+    assert.deepEqual(doc.mixins, [`${SKYGATE}provider#sim-east`, IP_NETWORK], 'every network carries GFD.224 ipnetwork');
     const attrs = doc.attributes as Record<string, unknown>;
     assert.equal(attrs['occi.core.title'], 'backend');
     assert.equal(attrs['occi.network.address'], '10.20.0.0/24');
     assert.equal(attrs['occi.network.gateway'], '10.20.0.254');
     assert.equal(attrs['occi.network.state'], 'active');
+    assert.equal(attrs['occi.network.allocation'], 'dynamic');
 
     assert.deepEqual(await listedIds(), ['sim-east:default-network', 'sim-west:default-network', id]);
     const uris = await call('GET', '/network/', { accept: 'text/uri-list' });
@@ -147,7 +149,10 @@ describe('OCCI network create and delete', () => {
   it('keeps the default network, saying why', async () => {
     const res = await call('DELETE', '/network/sim-east:default-network');
     assert.equal(res.status, 400);
-    assert.match(res.text, /is the default network of sim-east, which every instance there is on; it cannot be deleted/);
+    assert.match(
+      res.text,
+      /is the default network of sim-east, the network of every instance there that names no other; it cannot be deleted/,
+    );
     assert.equal((await call('DELETE', '/network/sim-north:default-network')).status, 404);
     assert.deepEqual(await listedIds(), ['sim-east:default-network', 'sim-west:default-network']);
   });

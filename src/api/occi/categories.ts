@@ -108,6 +108,12 @@ export const NETWORK_ACTIONS = {
 } as const;
 export type NetworkAction = keyof typeof NETWORK_ACTIONS;
 
+/** GFD.224's ipnetwork attributes; the network kind defines address and gateway too, as skygate did before the mixin. */
+const IP_NETWORK_ATTRS = {
+  'occi.network.address': attr('string', false, true, 'the IPv4 block in CIDR notation, at create only'),
+  'occi.network.gateway': attr('string', false, false, 'IPv4 gateway inside the block, at create only (default: its first host)'),
+};
+
 export const KINDS = {
   entity: { term: 'entity', scheme: CORE, class: 'kind', title: 'entity', attributes: ENTITY_ATTRS } as Category,
   resource: {
@@ -162,13 +168,8 @@ export const KINDS = {
     attributes: {
       ...RESOURCE_ATTRS,
       'occi.network.state': attr('string', false),
-      'occi.network.address': attr('string', false, true, 'the IPv4 block in CIDR notation, at create only'),
-      'occi.network.gateway': attr(
-        'string',
-        false,
-        false,
-        'IPv4 gateway inside the block, at create only (default: its first host)',
-      ),
+      // Compatibility: the canonical place of these two is the ipnetwork mixin (GFD.224), which every network carries.
+      ...IP_NETWORK_ATTRS,
     },
     actions: Object.values(NETWORK_ACTIONS).map(idOf),
   } as Category,
@@ -176,7 +177,7 @@ export const KINDS = {
     term: 'networkinterface',
     scheme: INFRA,
     class: 'kind',
-    title: "a compute's interface on its provider's default network (read only)",
+    title: "a compute's interface on its network: its provider's default one, or the created one it was launched on (read only)",
     parent: `${CORE}link`,
     location: '/networkinterface/',
     attributes: {
@@ -234,6 +235,37 @@ export const MIXINS = {
     location: '/mixin/ssh_key/',
     attributes: {
       'occi.credentials.ssh.publickey': attr('string', false, false, 'the key pair name (skygate key pairs), at create only'),
+    },
+  } as Category,
+  ipnetwork: {
+    term: 'ipnetwork',
+    scheme: 'http://schemas.ogf.org/occi/infrastructure/network#',
+    class: 'mixin',
+    title: 'IP network: the address block and gateway of a network (every network carries it)',
+    applies: [idOf(KINDS.network)],
+    location: '/mixin/ipnetwork/',
+    attributes: {
+      ...IP_NETWORK_ATTRS,
+      'occi.network.allocation': {
+        ...attr('string', false, false, 'dynamic: the provider assigns each interface an address from the block'),
+        default: 'dynamic',
+      },
+    },
+  } as Category,
+  ipnetworkinterface: {
+    term: 'ipnetworkinterface',
+    scheme: 'http://schemas.ogf.org/occi/infrastructure/networkinterface#',
+    class: 'mixin',
+    title: "IP network interface: the address the provider gave a compute's interface",
+    applies: [idOf(KINDS.networkinterface)],
+    location: '/mixin/ipnetworkinterface/',
+    attributes: {
+      'occi.networkinterface.address': attr('string', false, false, 'IPv4 address, assigned by the provider'),
+      'occi.networkinterface.gateway': attr('string', false, false, "the network's gateway, where skygate knows it"),
+      'occi.networkinterface.allocation': {
+        ...attr('string', false, false, 'dynamic: the provider assigns the address'),
+        default: 'dynamic',
+      },
     },
   } as Category,
   tag: {

@@ -60,6 +60,7 @@ const settableAtCreate = new Set([
   'occi.storagelink.deviceid',
   'occi.network.address',
   'occi.network.gateway',
+  'occi.network.allocation',
   'skygate.zone',
 ]);
 

@@ -4,6 +4,7 @@ import { type CoreServices, type Flavor, type Instance, toSkygateError } from '.
 import { readAction } from './action.js';
 import { ACTIONS, idOf, KINDS, MIXINS, PROVIDER_ATTRS } from './categories.js';
 import { checkAttributes, defsOf, kindOf, str } from './check.js';
+import { networkOfLinks } from './create-links.js';
 import { computeOf, networkInterfaceOf, type OcciLink, osTplCategory, SUMMARY_TAG, storageLinkOf } from './entities.js';
 import { badRequest, notApplicable, OcciError } from './errors.js';
 import { computeFilter } from './filter.js';
@@ -133,10 +134,14 @@ export class ComputeHandlers {
       this.core,
       body.categories.filter((c) => c.class === 'mixin'),
     );
+    // ipnetwork and ipnetworkinterface are static mixins too, but of a network and of a link (inline, below).
+    const elsewhere = t.extras.find((m) => m.applies !== undefined && !m.applies.includes(idOf(KINDS.compute)));
+    if (elsewhere) throw badRequest(`mixin ${idOf(elsewhere)}: applies to ${elsewhere.applies?.join(' ')}, not to a compute`);
     checkAttributes(body.attributes, { ...defsOf(KINDS.compute, ...t.extras), ...PROVIDER_ATTRS }, 'create');
     if (!t.image || !t.provider)
       throw badRequest(`mixin os_tpl: a compute needs one (an image); see ${idOf(MIXINS.os_tpl)} in /-/`);
     const userData = str(body.attributes['occi.compute.userdata']);
+    const network = networkOfLinks(body.links);
     const op = await this.core.launches.launch(
       {
         provider: t.provider,
@@ -151,6 +156,7 @@ export class ComputeHandlers {
         ...(str(body.attributes['occi.credentials.ssh.publickey']) !== undefined && {
           keyName: str(body.attributes['occi.credentials.ssh.publickey']),
         }),
+        ...(network !== undefined && { network }),
       },
       callerOf(req, res),
     );

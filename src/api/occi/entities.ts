@@ -6,6 +6,7 @@ import {
   idOf,
   INFRA,
   KINDS,
+  MIXINS,
   osTplScheme,
   PROVIDER_SCHEME,
   resourceTplScheme,
@@ -152,12 +153,13 @@ export function computeOf(i: Instance, flavor: Flavor | undefined, links: OcciLi
   };
 }
 
-/** A compute's interface on its provider's default network (every instance has one). */
+/** A compute's interface: on the created network it was launched on, else on its provider's default network. */
 export function networkInterfaceOf(i: Instance): OcciLink {
-  const target = locationOf('network', `${i.provider}:default-network`);
+  const target = locationOf('network', i.networkId ?? `${i.provider}:default-network`);
   return {
     kind: idOf(KINDS.networkinterface),
-    mixins: [],
+    // GFD.224's ipnetworkinterface where the provider has given the interface an address.
+    mixins: i.privateIp !== undefined ? [idOf(MIXINS.ipnetworkinterface)] : [],
     id: i.id,
     location: locationOf('networkinterface', i.id),
     source: { location: locationOf('compute', i.id), kind: idOf(KINDS.compute) },
@@ -167,7 +169,10 @@ export function networkInterfaceOf(i: Instance): OcciLink {
       'occi.core.source': locationOf('compute', i.id),
       'occi.core.target': target,
       'occi.networkinterface.state': i.state === 'running' ? 'active' : 'inactive',
-      ...(i.privateIp !== undefined && { 'occi.networkinterface.address': i.privateIp }),
+      ...(i.privateIp !== undefined && {
+        'occi.networkinterface.address': i.privateIp,
+        'occi.networkinterface.allocation': 'dynamic',
+      }),
     },
   };
 }
@@ -225,21 +230,37 @@ export function storageOf(v: Volume): OcciResource {
   };
 }
 
-/** A network entity: a provider's default network, or one created beside it (`gateway` then known). */
-export function networkOf(n: { provider: string; id: string; cidr: string; title?: string; gateway?: string }): OcciResource {
+/**
+ * A network entity: a provider's default network, or one created beside it (`gateway` then known). Every network
+ * carries GFD.224's ipnetwork mixin (its block, gateway and allocation); tags whose key is a term are user mixins and
+ * `occi.core.summary` is kept as that tag, as on computes.
+ */
+export function networkOf(n: {
+  provider: string;
+  id: string;
+  cidr: string;
+  title?: string;
+  gateway?: string;
+  tags?: Record<string, string>;
+}): OcciResource {
   const title = n.title ?? `default network of ${n.provider}`;
+  const tags = n.tags ?? {};
+  const summary = tags[SUMMARY_TAG];
   return {
     kind: idOf(KINDS.network),
-    mixins: [providerMixin(n.provider)],
+    mixins: [providerMixin(n.provider), idOf(MIXINS.ipnetwork), ...tagMixins(tags)],
     id: n.id,
     location: locationOf('network', n.id),
     title,
+    ...(summary !== undefined && { summary }),
     attributes: {
       'occi.core.id': n.id,
       'occi.core.title': title,
+      ...(summary !== undefined && { 'occi.core.summary': summary }),
       'occi.network.state': 'active',
       'occi.network.address': n.cidr,
       ...(n.gateway !== undefined && { 'occi.network.gateway': n.gateway }),
+      'occi.network.allocation': 'dynamic',
     },
     actions: [],
     links: [],

@@ -7,7 +7,7 @@
  */
 import type { Request } from 'express';
 import type { CoreServices, Instance, Volume } from '../../core/index.js';
-import { type Category, idOf, KINDS, PROVIDER_ATTRS, PROVIDER_SCHEME, TAG_SCHEME } from './categories.js';
+import { type Category, idOf, KINDS, MIXINS, PROVIDER_ATTRS, PROVIDER_SCHEME, TAG_SCHEME } from './categories.js';
 import { categoryId, defsOf } from './check.js';
 import { type AttributeValue, computeOf, type OcciResource, storageOf } from './entities.js';
 import { badRequest } from './errors.js';
@@ -162,11 +162,27 @@ export function kindNamed(req: Request, kinds: readonly Category[]): Category | 
   return kind;
 }
 
-/** Networks are few and synthesized, so their filter is a test of each network entity. */
+/**
+ * Networks are few, so their filter is a test of each network entity: a provider mixin selects the provider, a user
+ * mixin (tag) or the ipnetwork mixin (every network carries it) must be among the entity's mixins.
+ */
 export function networkFilter(core: CoreServices, req: Request): (network: OcciResource) => boolean {
   const wanted = wantedOf(req, KINDS.network);
-  const provider = providerOf(core, wanted, 'networks');
+  const carried: string[] = [];
+  for (const c of wanted.categories) {
+    if (c.class !== 'mixin' || c.scheme === PROVIDER_SCHEME) continue;
+    if (c.scheme !== TAG_SCHEME && categoryId(c) !== idOf(MIXINS.ipnetwork))
+      throw badRequest(`mixin ${categoryId(c)}: networks are filtered by provider, user (tag) and ipnetwork mixins only`);
+    carried.push(categoryId(c));
+  }
+  const provider = providerOf(
+    core,
+    { ...wanted, categories: wanted.categories.filter((c) => !carried.includes(categoryId(c))) },
+    'networks',
+  );
   const match = attributeMatch(wanted.attributes);
   return (network) =>
-    (provider === undefined || network.mixins.includes(`${PROVIDER_SCHEME}${provider}`)) && (!match || match(network.attributes));
+    (provider === undefined || network.mixins.includes(`${PROVIDER_SCHEME}${provider}`)) &&
+    carried.every((m) => network.mixins.includes(m)) &&
+    (!match || match(network.attributes));
 }

@@ -83,7 +83,8 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
   router.get('/network/', route(network.list));
   router.post('/network/', route(network.create));
   router.get('/network/:id', route(network.get));
-  router.post('/network/:id', route(network.action));
+  router.post('/network/:id', route(network.post));
+  router.put('/network/:id', route(network.update));
   router.delete('/network/:id', route(network.delete));
   router.get('/networkinterface/:id', route(storage.getInterface));
 

@@ -15,14 +15,27 @@ export interface ParsedCategory {
   location?: string;
 }
 
+/** An inline link of a resource request (GFD.229 `Link:` line, GFD.225 `links` entry); action links are left out. */
+export interface ParsedLink {
+  /** The target's location as given (relative or absolute). */
+  target: string;
+  /** The link's kind (category identifier), where the request names one. */
+  kind?: string;
+  mixins: string[];
+  attributes: Record<string, AttributeValue>;
+  /** Where it was in the request, for messages (`Link 1`, `links[0]`). */
+  where: string;
+}
+
 export interface OcciRequest {
   categories: ParsedCategory[];
   attributes: Record<string, AttributeValue>;
   /** X-OCCI-Location lines or a JSON list of locations (mixin association). */
   locations: string[];
+  links: ParsedLink[];
 }
 
-export const EMPTY_REQUEST: OcciRequest = { categories: [], attributes: {}, locations: [] };
+export const EMPTY_REQUEST: OcciRequest = { categories: [], attributes: {}, locations: [], links: [] };
 
 const TERM = /^[a-z0-9][a-z0-9_-]*$/;
 const ATTR_NAME = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/i;
@@ -96,9 +109,46 @@ function parseAttribute(value: string): [string, AttributeValue] {
   throw badRequest(`X-OCCI-Attribute ${name}: '${raw}' is neither a quoted string, a number nor a boolean`);
 }
 
+const CATEGORY_ID = /^[^\s#]+#[a-z0-9][a-z0-9_-]*$/;
+
+/**
+ * `<target>;rel="<kind>";self="…";category="<kind> <mixin>…";name=value…` (GFD.229 §5.5). A link whose rel is an
+ * action (`…/action#…`, as a client sends back with what it read) names no link: undefined.
+ */
+function parseLink(value: string, where: string): ParsedLink | undefined {
+  const [head, ...params] = splitOutsideQuotes(value, ';');
+  const m = /^\s*<([^<>\s]+)>\s*$/.exec(head ?? '');
+  if (!m?.[1]) throw badRequest(`${where} '${value}': expected <target> first`);
+  const link: ParsedLink = { target: m[1], mixins: [], attributes: {}, where };
+  let rel: string | undefined;
+  for (const param of params) {
+    if (param.trim() === '') continue;
+    const eq = param.indexOf('=');
+    if (eq < 0) throw badRequest(`${where} '${value}': parameter '${param.trim()}' has no value`);
+    const name = param.slice(0, eq).trim();
+    if (name === 'rel') rel = unquote(param.slice(eq + 1), `${where} rel`);
+    else if (name === 'self') unquote(param.slice(eq + 1), `${where} self`);
+    else if (name === 'category') {
+      const ids = unquote(param.slice(eq + 1), `${where} category`)
+        .split(/\s+/)
+        .filter((id) => id !== '');
+      for (const id of ids)
+        if (!CATEGORY_ID.test(id)) throw badRequest(`${where} category: '${id}' is not a category identifier`);
+      // GFD.229: the link's kind first, then its mixins.
+      [link.kind, ...link.mixins] = ids;
+    } else {
+      const [k, v] = parseAttribute(param.trim());
+      if (k in link.attributes) throw badRequest(`${where} attribute ${k}: given twice`);
+      link.attributes[k] = v;
+    }
+  }
+  if (rel === undefined) throw badRequest(`${where} '${value}': rel is required`);
+  return /\/action#/.test(rel) ? undefined : link;
+}
+
 /** Text lines (`Name: value`) from a text/plain body or from text/occi headers, into the request. */
 export function parseTextLines(lines: Array<[string, string]>): OcciRequest {
-  const req: OcciRequest = { categories: [], attributes: {}, locations: [] };
+  const req: OcciRequest = { categories: [], attributes: {}, locations: [], links: [] };
   for (const [name, value] of lines) {
     const lower = name.toLowerCase();
     // text/occi may fold several values into one header, comma-separated (outside quotes).
@@ -111,6 +161,10 @@ export function parseTextLines(lines: Array<[string, string]>): OcciRequest {
         if (k in req.attributes) throw badRequest(`X-OCCI-Attribute ${k}: given twice`);
         req.attributes[k] = val;
       } else if (lower === 'x-occi-location') req.locations.push(v);
+      else if (lower === 'link') {
+        const link = parseLink(v, `Link ${req.links.length + 1}`);
+        if (link) req.links.push(link);
+      }
     }
   }
   return req;
@@ -127,8 +181,6 @@ export function parseTextBody(body: string): OcciRequest {
     const name = colon < 0 ? '' : line.slice(0, colon).trim();
     if (!TEXT_HEADERS.includes(name.toLowerCase()))
       throw badRequest(`line ${n + 1}: '${line}' is not a Category, X-OCCI-Attribute, Link or X-OCCI-Location line`);
-    // Links in a request (GFD.229 inline links) are not read: skygate creates links through /storagelink/.
-    if (name.toLowerCase() === 'link') continue;
     lines.push([name, line.slice(colon + 1).trim()]);
   }
   return parseTextLines(lines);
@@ -136,7 +188,7 @@ export function parseTextBody(body: string): OcciRequest {
 
 export function parseTextHeaders(headers: Record<string, string | string[] | undefined>): OcciRequest {
   const lines: Array<[string, string]> = [];
-  for (const name of ['category', 'x-occi-attribute', 'x-occi-location']) {
+  for (const name of ['category', 'x-occi-attribute', 'x-occi-location', 'link']) {
     const v = headers[name];
     for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) lines.push([name, one]);
   }
@@ -167,7 +219,7 @@ export function parseJson(body: string): OcciRequest {
     return { ...EMPTY_REQUEST, locations: doc as string[] };
   }
   if (!isObject(doc)) throw badRequest('the body must be a JSON object');
-  const req: OcciRequest = { categories: [], attributes: {}, locations: [] };
+  const req: OcciRequest = { categories: [], attributes: {}, locations: [], links: [] };
   if (doc.kind !== undefined) req.categories.push(splitCategoryId(doc.kind, 'kind', 'kind'));
   if (doc.action !== undefined) req.categories.push(splitCategoryId(doc.action, 'action', 'action'));
   if (doc.mixins !== undefined) {
@@ -193,8 +245,40 @@ export function parseJson(body: string): OcciRequest {
       req.attributes[k] = v;
     }
   }
+  if (doc.links !== undefined) {
+    if (!Array.isArray(doc.links)) throw badRequest('links: must be an array');
+    for (const [i, l] of doc.links.entries()) req.links.push(jsonLink(l, `links[${i}]`));
+  }
   return req;
 }
+
+/** A GFD.225 link in a resource: kind, mixins, attributes and `target: { location, kind }` (a bare location too). */
+function jsonLink(l: unknown, where: string): ParsedLink {
+  if (!isObject(l)) throw badRequest(`${where}: must be an object`);
+  const target = isObject(l.target)
+    ? l.target.location
+    : (l.target ?? (isObject(l.attributes) ? l.attributes['occi.core.target'] : undefined));
+  if (typeof target !== 'string' || target === '')
+    throw badRequest(`${where}.target: the location of the link's target is required`);
+  const link: ParsedLink = { target, mixins: [], attributes: {}, where };
+  if (l.kind !== undefined) link.kind = categoryIdOf(splitCategoryId(l.kind, 'kind', `${where}.kind`));
+  if (l.mixins !== undefined) {
+    if (!Array.isArray(l.mixins)) throw badRequest(`${where}.mixins: must be an array`);
+    link.mixins = l.mixins.map((m, k) => categoryIdOf(splitCategoryId(m, 'mixin', `${where}.mixins[${k}]`)));
+  }
+  if (l.attributes !== undefined) {
+    if (!isObject(l.attributes)) throw badRequest(`${where}.attributes: must be an object`);
+    for (const [k, v] of Object.entries(l.attributes)) {
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+        throw badRequest(`${where}.attributes.${k}: skygate takes strings, numbers and booleans only`);
+      }
+      link.attributes[k] = v;
+    }
+  }
+  return link;
+}
+
+const categoryIdOf = (c: ParsedCategory) => `${c.scheme}${c.term}`;
 
 /** The request in the rendering its Content-Type names; text/occi reads the headers only. */
 export function parseRequest(as: Rendering, body: string, headers: Record<string, string | string[] | undefined>): OcciRequest {
@@ -216,5 +300,6 @@ export function parseRequest(as: Rendering, body: string, headers: Record<string
     categories: [...fromHeaders.categories, ...fromBody.categories],
     attributes: { ...fromHeaders.attributes, ...fromBody.attributes },
     locations: [...fromHeaders.locations, ...fromBody.locations],
+    links: [...fromHeaders.links, ...fromBody.links],
   };
 }

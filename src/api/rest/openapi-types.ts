@@ -1573,6 +1573,11 @@ export interface components {
             zone: string;
             privateIp?: string;
             publicIp?: string;
+            /**
+             * @description The network created beside the default one that the instance is on (`network` at launch;
+             *     providers with the `networks` capability); absent: the provider's default network.
+             */
+            networkId?: components["schemas"]["ResourceId"];
             tags: components["schemas"]["Tags"];
             createdAt: components["schemas"]["Timestamp"];
         };
@@ -1752,6 +1757,13 @@ export interface components {
             userData?: string;
             /** @description The name of an SSH key pair registered at the provider. */
             keyName?: string;
+            /**
+             * @description A network created beside the default one at `provider` (providers with the `networks`
+             *     capability; the OCCI front creates them at `/network/`), checked once for the whole launch:
+             *     every instance gets an address inside its block. Left out (or the default network named): the
+             *     provider's default network.
+             */
+            network?: components["schemas"]["ResourceId"];
             /**
              * @description How many instances to launch, all alike, all or nothing: the operation succeeds with
              *     exactly `count` instances (listed in `result.resourceIds`) or fails leaving none.

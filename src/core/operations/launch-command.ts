@@ -22,6 +22,8 @@ export interface LaunchInput {
   imageId: string;
   zone?: string;
   keyName?: string;
+  /** The native id of a created network (absent: the default network). */
+  networkId?: string;
   /** Cloud-init user data as text (attributes keep it base64, as EC2 shows it). */
   userData?: string;
   tags: Record<string, string>;
@@ -87,6 +89,7 @@ async function createAll(ctx: StepContext, recordLaunch: RecordLaunch): Promise<
         tags: launch.tags,
         userData: launch.userData,
         keyName: launch.keyName,
+        ...(launch.networkId !== undefined && { networkId: launch.networkId }),
         clientToken: launch.maxCount > 1 ? `${ctx.op.id}-${i}` : ctx.op.id,
       });
       const id = formatId(provider, native.nativeId);

@@ -4,7 +4,7 @@
  * then one `instance.create` operation that creates, waits and rolls back below the minimum count.
  */
 import { SkygateError, invalid, toSkygateError } from '../errors.js';
-import { parseRefIn } from '../ids.js';
+import { parseId, parseRefIn } from '../ids.js';
 import type { Instance, Operation, Tags } from '../model.js';
 import type { CallerContext, OperationEngine } from '../operations/engine.js';
 import { LAUNCH_KIND, type LaunchInput, launchedSoFar } from '../operations/launch-command.js';
@@ -39,6 +39,8 @@ export interface LaunchRequest {
   /** Cloud-init user data as text. */
   userData?: string;
   tags?: Tags;
+  /** A network created beside the default one (skygate id, at `provider`); absent or the default network: the default. */
+  network?: string;
   /** Security groups (skygate ids); only the default one exists for now. */
   securityGroups?: string[];
   attributes?: Pick<
@@ -92,7 +94,7 @@ export class LaunchService {
 
     const adapter = this.registry.cloud(req.provider, 'body.provider');
     const imageId = parseRefIn(req.provider, req.imageId, 'body.imageId');
-    const [image, flavorId, zone] = await Promise.all([
+    const [image, flavorId, zone, , networkId] = await Promise.all([
       adapter.getImage(imageId).catch((e) => {
         throw this.missing(e, 'body.imageId', `image '${req.imageId}' does not exist at provider '${req.provider}'`);
       }),
@@ -103,6 +105,7 @@ export class LaunchService {
             throw this.missing(e, 'body.keyName', `key pair '${req.keyName}' does not exist at provider '${req.provider}'`);
           })
         : undefined,
+      this.networkOf(req),
       this.checkGroups(req),
     ]);
     if (image.state !== 'available') throw invalid('body.imageId', `image '${req.imageId}' is ${image.state}, not available`);
@@ -115,6 +118,7 @@ export class LaunchService {
       ...(zone !== undefined && { zone }),
       ...(req.keyName !== undefined && { keyName: req.keyName }),
       ...(userData !== undefined && { userData }),
+      ...(networkId !== undefined && { networkId }),
       tags: req.tags ?? {},
       minCount,
       maxCount,
@@ -191,6 +195,27 @@ export class LaunchService {
       throw invalid('body.zone', `zone '${zone}' does not exist at provider '${req.provider}'`);
     }
     return zone;
+  }
+
+  /**
+   * The native id of the created network asked for, checked once for the whole batch: it exists and is at the
+   * launch's provider. The default network is what a launch gets anyway, so naming it is the same as naming none.
+   */
+  private async networkOf(req: LaunchRequest): Promise<string | undefined> {
+    if (req.network === undefined) return undefined;
+    if (typeof req.network !== 'string') throw invalid('body.network', 'must be a network id (providerId:nativeId)');
+    if (this.network.isDefault(req.network)) return undefined;
+    const ref = parseId(req.network, 'body.network');
+    if (ref.provider !== req.provider) {
+      throw invalid(
+        'body.network',
+        `network '${req.network}' is at provider '${ref.provider}', not at '${req.provider}' where the launch is`,
+      );
+    }
+    const found = await this.network.get(req.network, 'body.network').catch((e) => {
+      throw this.missing(e, 'body.network', `network '${req.network}' does not exist at provider '${req.provider}'`);
+    });
+    return found.nativeId;
   }
 
   private async checkGroups(req: LaunchRequest): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { invalid, SkygateError } from '../errors.js';
+import { invalid, notFound, SkygateError } from '../errors.js';
 import { formatId, parseId } from '../ids.js';
 import { checkName } from '../name-policy.js';
 import { checkNetworkPlan } from '../network-plan.js';
@@ -25,6 +25,12 @@ export interface CreateNetworkInput {
   name: string;
   cidr: string;
   gateway?: string;
+  tags?: Tags;
+}
+
+/** What `update` changes: the name, and/or the whole tag set (a key left out is removed). */
+export interface NetworkChange {
+  name?: string;
   tags?: Tags;
 }
 
@@ -144,25 +150,28 @@ export class NetworkService {
     };
   }
 
-  /** One created network by its id (`provider:nativeId`); `not_found` naming `field` when the provider has none such. */
+  /** One created network; `field` names the input at fault when it does not exist or its provider has no networks. */
   async get(id: string, field = 'id'): Promise<CreatedNetwork> {
     const ref = parseId(id, field);
-    const found = (await this.networkPort(ref.provider, field).listNetworks!()).find((n) => n.nativeId === ref.nativeId);
-    if (!found) throw new SkygateError('not_found', `network '${id}' does not exist`, { field });
+    const cloud = this.networkPort(ref.provider, field);
+    const found = (await cloud.listNetworks!()).find((n) => n.nativeId === ref.nativeId);
+    if (!found) throw notFound('network', id, field);
     return { ...found, id, provider: ref.provider };
   }
 
   /**
-   * Renames a created network and/or replaces its tags (`tags` is the whole new set). Minimal: the adapter's
-   * `updateNetwork` does it at once, without an operation, like create and delete.
+   * Renames a created network and/or replaces its tags, checked before the provider is called. The default
+   * network is synthesized by skygate (no provider holds it), so there is nothing to change: an invalid input.
    */
-  async update(id: string, change: { name?: string; tags?: Tags }, field = 'id'): Promise<CreatedNetwork> {
+  async update(id: string, change: NetworkChange, field = 'id'): Promise<CreatedNetwork> {
     const ref = parseId(id, field);
+    this.refuseDefault(id, ref.provider, field, 'changed');
     const name = change.name === undefined ? undefined : checkName(change.name, 'name');
     if (change.tags !== undefined) checkTags(change.tags, 'tags');
     const cloud = this.networkPort(ref.provider, field);
-    if (!cloud.updateNetwork)
-      throw new SkygateError('unsupported', `provider '${ref.provider}' cannot change its networks`, { field });
+    if (!cloud.updateNetwork) {
+      throw new SkygateError('unsupported', `provider '${ref.provider}' cannot rename networks or change their tags`, { field });
+    }
     const native = await cloud.updateNetwork(ref.nativeId, {
       ...(name !== undefined && { name }),
       ...(change.tags !== undefined && { tags: change.tags }),
@@ -170,15 +179,26 @@ export class NetworkService {
     return { ...native, id, provider: ref.provider };
   }
 
-  /** Deletes a created network; the default network is what every instance there is on, so it stays. */
+  /** Deletes a created network (the adapter refuses one in use); the default network is what launches default to, so it stays. */
   async delete(id: string, field = 'id'): Promise<void> {
     const ref = parseId(id, field);
-    if (id === formatId(ref.provider, 'default-network'))
-      throw invalid(
-        field,
-        `'${id}' is the default network of ${ref.provider}, which every instance there is on; it cannot be deleted`,
-      );
+    this.refuseDefault(id, ref.provider, field, 'deleted');
     await this.networkPort(ref.provider, field).deleteNetwork!(ref.nativeId);
+  }
+
+  /** Whether `id` is its provider's (synthesized) default network. */
+  isDefault(id: string): boolean {
+    const at = id.indexOf(':');
+    return at > 0 && id === formatId(id.slice(0, at), 'default-network');
+  }
+
+  private refuseDefault(id: string, provider: string, field: string, what: 'changed' | 'deleted'): void {
+    if (id !== formatId(provider, 'default-network')) return;
+    const why =
+      what === 'deleted'
+        ? 'the network of every instance there that names no other'
+        : 'synthesized by skygate, not held by the provider';
+    throw invalid(field, `'${id}' is the default network of ${provider}, ${why}; it cannot be ${what}`);
   }
 
   private networkPort(provider: string, field: string): CloudAdapter {
