@@ -5,6 +5,25 @@
 import { invalid } from './errors.js';
 import type { Tags } from './model.js';
 
+/**
+ * A change to a resource's tags: keys to set, then keys to remove (only where the value matches, when
+ * one is given). With `replace`, `set` is the whole new set and every other key goes.
+ */
+export interface TagChange {
+  set?: Tags;
+  replace?: boolean;
+  remove?: Array<{ key: string; value?: string }>;
+}
+
+/** The tags `change` leaves of `tags` (neither is modified). */
+export function applyTagChange(tags: Tags, change: TagChange): Tags {
+  const next: Tags = { ...(change.replace ? {} : tags), ...change.set };
+  for (const { key, value } of change.remove ?? []) {
+    if (key in next && (value === undefined || next[key] === value)) delete next[key];
+  }
+  return next;
+}
+
 export const TAG_LIMITS = { maxTags: 50, maxKeyLength: 128, maxValueLength: 256 } as const;
 
 /** Throws `invalid_input` naming `field` (e.g. `body.tags`) and the first rule `tags` breaks. */

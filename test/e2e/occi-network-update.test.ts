@@ -318,6 +318,18 @@ describe('OCCI computes on a created network (sim)', () => {
     assert.match(secondIp.privateIp, /^10\.50\.0\.\d+$/);
     assert.notEqual(secondIp.privateIp, address);
 
+    // An update may carry the compute's links back as read; a link elsewhere is a new link, refused, nothing moved.
+    const asRead = await call('PUT', compute, { contentType: JSON_TYPE, accept: JSON_TYPE, body: JSON.stringify(doc) });
+    assert.equal(asRead.status, 200, asRead.text);
+    const moved = await call('POST', compute, {
+      contentType: 'text/plain',
+      body: `Link: <${gw.url}/network/sim-east:default-network>;rel="${INFRA}network";category="${INFRA}networkinterface"`,
+    });
+    assert.equal(moved.status, 400, moved.text);
+    assert.match(moved.text, /an update does not add or move links/);
+    assert.ok(moved.text.includes(`links to ${netLocation}`), moved.text);
+    assert.equal((await gw.api('get', `/v1/instances/${computeId}`)).body.networkId, netId, 'still on its network');
+
     // A network in use stays: the sim's 409, and the network is still there.
     const inUse = await call('DELETE', netLocation);
     assert.equal(inUse.status, 409, inUse.text);

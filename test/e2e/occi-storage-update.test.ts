@@ -295,6 +295,24 @@ describe('OCCI storage updates at AWS (recorded EC2 answers)', () => {
   });
 });
 
+/** Creates a network at `provider` carrying the user mixins `tags`; answers its location path. */
+async function createNetwork(provider: string, cidr: string, tags: string[]): Promise<string> {
+  const res = await call('POST', '/network/', {
+    contentType: 'application/occi+json',
+    body: JSON.stringify({
+      kind: `${INFRA}network`,
+      mixins: [
+        `${SKYGATE}provider#${provider}`,
+        'http://schemas.ogf.org/occi/infrastructure/network#ipnetwork',
+        ...tags.map((t) => `${TAG}${t}`),
+      ],
+      attributes: { 'occi.core.title': `tagged-${cidr.split('.')[1]}`, 'occi.network.address': cidr },
+    }),
+  });
+  assert.equal(res.status, 201, res.text);
+  return new URL(res.headers.get('location') ?? '').pathname;
+}
+
 describe('OCCI tag mixins across kinds', () => {
   it('lists the computes and storages carrying a tag, filters and pages them, and filters storages by tag', async () => {
     const compute = await createCompute('sim-east', 'img-debian-12');
@@ -340,9 +358,14 @@ describe('OCCI tag mixins across kinds', () => {
     assert.deepEqual(await uris(`/mixin/tag/diskonly/?category=${encodeURIComponent(`${SKYGATE}provider#sim-west`)}`), [
       `${gw.url}${other.path}`,
     ]);
-    const network = await call('GET', `/mixin/tag/shared/?category=${encodeURIComponent(`${INFRA}network`)}`);
-    assert.equal(network.status, 400);
-    assert.match(network.text, /holds .*#compute and .*#storage/);
+    // A created network carrying the tag is listed after the storages, and by its kind alone.
+    const net = await createNetwork('sim-east', '10.61.0.0/24', ['shared']);
+    assert.deepEqual(await uris('/mixin/tag/shared/'), [`${gw.url}${compute}`, `${gw.url}${disk.path}`, `${gw.url}${net}`]);
+    assert.deepEqual(await uris(`/mixin/tag/shared/?category=${encodeURIComponent(`${INFRA}network`)}`), [`${gw.url}${net}`]);
+    const links = await call('GET', `/mixin/tag/shared/?category=${encodeURIComponent(`${INFRA}storagelink`)}`);
+    assert.equal(links.status, 400);
+    assert.match(links.text, /holds .*#compute and .*#storage and .*#network/);
+    await call('DELETE', net);
 
     // Paging across kinds: the compute, then the storage, then past the end.
     const first = await call('GET', '/mixin/tag/shared/?page=1&number=1', { accept: 'text/uri-list' });
@@ -376,22 +399,23 @@ describe('OCCI tag mixins across kinds', () => {
     assert.match(wrong.text, /storages are filtered only by provider and user mixins/);
   });
 
-  it('deletes a tag mixin from every compute and storage that carries it, other tags stay', async () => {
+  it('deletes a tag mixin from every compute, storage and network that carries it, other tags stay', async () => {
     const compute = await createCompute('sim-west', 'img-cirros-0-6');
     const disk = await createStorage('sim-west');
+    const net = await createNetwork('sim-west', '10.62.0.0/24', ['doomed', 'survivor']);
     for (const [p, body] of [
       [compute, tagLine('doomed')],
       [disk.path, `${tagLine('doomed')}\n${tagLine('survivor')}`],
     ] as const) {
       assert.equal((await call('POST', p, { contentType: 'text/plain', body })).status, 200);
     }
-    assert.equal((await uris('/mixin/tag/doomed/')).length, 2);
+    assert.equal((await uris('/mixin/tag/doomed/')).length, 3);
     const refused = await call('DELETE', '/-/', {
       contentType: 'text/plain',
       body: `${tagLine('doomed')}\nCategory: sim-west;scheme="${SKYGATE}provider#";class="mixin"`,
     });
     assert.equal(refused.status, 400);
-    assert.equal((await uris('/mixin/tag/doomed/')).length, 2, 'a refused DELETE removes nothing');
+    assert.equal((await uris('/mixin/tag/doomed/')).length, 3, 'a refused DELETE removes nothing');
 
     const deleted = await call('DELETE', '/-/', {
       contentType: 'application/occi+json',
@@ -404,6 +428,10 @@ describe('OCCI tag mixins across kinds', () => {
     assert.equal(instance.tags.doomed, undefined);
     const diskDoc = json('resource', (await call('GET', disk.path, { accept: 'application/occi+json' })).text);
     assert.deepEqual(diskDoc.mixins, [`${SKYGATE}provider#sim-west`, `${TAG}survivor`]);
+    const netDoc = json('resource', (await call('GET', net, { accept: 'application/occi+json' })).text);
+    assert.ok(!(netDoc.mixins as string[]).includes(`${TAG}doomed`), JSON.stringify(netDoc.mixins));
+    assert.ok((netDoc.mixins as string[]).includes(`${TAG}survivor`), JSON.stringify(netDoc.mixins));
+    await call('DELETE', net);
   });
 });
 

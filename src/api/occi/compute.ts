@@ -92,15 +92,19 @@ export class ComputeHandlers {
     send(res, 200, n, rendered);
   };
 
-  get = async (req: Request, res: Response) => {
-    const n = negotiate(req, true);
-    const id = String(req.params.id);
+  /** A compute as GET renders it, with its links (its interface and the storages attached to it). */
+  private async current(id: string) {
     const [instance, flavors, volumes] = await Promise.all([
       this.core.inventory.get('instance', id),
       this.flavors(),
       this.core.inventory.list('volume', { limit: 100_000, where: (v) => (v as { attachedTo?: string }).attachedTo === id }),
     ]);
-    send(res, 200, n, renderResource(this.render(instance, flavors, volumes.items), n.as));
+    return { instance, flavors, entity: this.render(instance, flavors, volumes.items) };
+  }
+
+  get = async (req: Request, res: Response) => {
+    const n = negotiate(req, true);
+    send(res, 200, n, renderResource((await this.current(String(req.params.id))).entity, n.as));
   };
 
   private render(i: Instance, flavors: Map<string, Flavor>, volumes: unknown[] = []) {
@@ -215,18 +219,19 @@ export class ComputeHandlers {
     const n = negotiate(req, false);
     const body = readBody(req, n);
     const id = String(req.params.id);
-    const [instance, flavors] = await Promise.all([this.core.inventory.get('instance', id), this.flavors()]);
+    const { instance, entity } = await this.current(id);
     const change = readUpdate(body, req.method === 'PUT', {
       kind: KINDS.compute,
       defs: { ...defsOf(KINDS.compute), ...PROVIDER_ATTRS },
-      now: computeOf(instance, flavors.get(instance.flavorId)),
+      now: entity,
       tags: instance.tags,
     });
-    const updated =
-      change.name === undefined && change.tags === undefined
-        ? instance
-        : await this.core.resources.update('instance', id, change, 'attribute occi.core.title');
-    send(res, 200, n, renderResource(this.render(updated, flavors), n.as));
+    if (change.name === undefined && change.tags === undefined) {
+      send(res, 200, n, renderResource(entity, n.as));
+      return;
+    }
+    const updated = await this.core.resources.update('instance', id, change, 'attribute occi.core.title');
+    send(res, 200, n, renderResource((await this.current(updated.id)).entity, n.as));
   };
 
   delete = async (req: Request, res: Response) => {

@@ -168,7 +168,8 @@ export function kindNamed(req: Request, kinds: readonly Category[]): Category | 
  */
 export function networkFilter(core: CoreServices, req: Request): (network: OcciResource) => boolean {
   const wanted = wantedOf(req, KINDS.network);
-  const carried: string[] = [];
+  // On /mixin/tag/{term}/ the path's tag is one more mixin to carry.
+  const carried: string[] = typeof req.params.term === 'string' ? [`${TAG_SCHEME}${req.params.term}`] : [];
   for (const c of wanted.categories) {
     if (c.class !== 'mixin' || c.scheme === PROVIDER_SCHEME) continue;
     if (c.scheme !== TAG_SCHEME && categoryId(c) !== idOf(MIXINS.ipnetwork))

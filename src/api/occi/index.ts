@@ -14,7 +14,7 @@ import { queryModel } from './query-model.js';
 import { renderCategories, renderModel } from './render.js';
 import { NetworkHandlers } from './network.js';
 import { StorageHandlers } from './storage.js';
-import { TAGGED_KINDS, TaggedHandlers } from './tagged.js';
+import { TAGGED_INVENTORY_KINDS, TaggedHandlers } from './tagged.js';
 
 export interface OcciOptions {
   bodyLimitBytes: number;
@@ -141,10 +141,8 @@ function userMixinsOf(req: Request, n: ReturnType<typeof negotiate>, verb: strin
 async function deleteUserMixins(core: CoreServices, req: Request, res: Response): Promise<void> {
   const n = negotiate(req, false);
   const keys = userMixinsOf(req, n, 'deletes').map((m) => m.term);
-  await core.resources.removeTagsEverywhere(
-    keys,
-    TAGGED_KINDS.map((k) => k.kind),
-  );
+  await core.resources.removeTagsEverywhere(keys, TAGGED_INVENTORY_KINDS);
+  await core.network.removeTagsEverywhere(keys);
   send(res, 200, n, { lines: [] });
 }
 

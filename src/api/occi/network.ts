@@ -3,46 +3,50 @@
  * provider has the networks capability (network.create/list/update/delete). Creating answers at once: no operation.
  */
 import type { Request, Response } from 'express';
-import { type CoreServices, checkName, checkTags, type Tags } from '../../core/index.js';
+import { applyTagChange, type CoreServices, type CreatedNetwork, type Tags } from '../../core/index.js';
 import { readAction } from './action.js';
-import { idOf, KINDS, MIXINS, NETWORK_ACTIONS, PROVIDER_SCHEME, TAG_SCHEME } from './categories.js';
-import { categoryId, checkAttributes, defsOf, kindOf, str } from './check.js';
-import { locationOf, networkOf, type OcciResource, SUMMARY_TAG, TERM } from './entities.js';
+import { idOf, KINDS, MIXINS, NETWORK_ACTIONS, TAG_SCHEME } from './categories.js';
+import { checkAttributes, defsOf, kindOf, str } from './check.js';
+import { locationOf, networkOf, type OcciResource, SUMMARY_TAG } from './entities.js';
 import { badRequest, notApplicable, OcciError } from './errors.js';
 import { networkFilter } from './filter.js';
 import { baseOf, negotiate, queryOf, send } from './http.js';
-import { type ParsedCategory, parseRequest } from './parse.js';
+import { parseRequest } from './parse.js';
 import { resolveMixins } from './query-model.js';
 import { collectionItemJson, renderCollection, renderResource } from './render.js';
+import { readBody, readUpdate } from './update.js';
 
 const bodyOf = (req: Request) => (typeof req.body === 'string' ? req.body : '');
 const IP_NETWORK = idOf(MIXINS.ipnetwork);
 
 /** A network entity and the tags it was rendered from (an update computes the new set from them). */
-interface Listed {
+export interface Listed {
   entity: OcciResource;
   tags: Tags;
+}
+
+/** The default networks, then the created ones, provider by provider as configured. */
+export async function networkEntities(core: CoreServices): Promise<Listed[]> {
+  const providers = core.providers.ids();
+  const [defaults, created] = await Promise.all([
+    Promise.all(providers.map((p) => core.network.defaults(p))),
+    core.network.list(providers),
+  ]);
+  return [
+    ...defaults.map((d) => ({ entity: networkOf({ provider: d.provider, id: d.network.id, cidr: d.network.cidr }), tags: {} })),
+    ...created.map((c) => ({ entity: createdNetworkOf(c), tags: c.tags })),
+  ];
+}
+
+function createdNetworkOf(c: CreatedNetwork): OcciResource {
+  return networkOf({ provider: c.provider, id: c.id, cidr: c.cidr, title: c.name, gateway: c.gateway, tags: c.tags });
 }
 
 export class NetworkHandlers {
   constructor(private readonly core: CoreServices) {}
 
-  /** The default networks, then the created ones, provider by provider as configured. */
-  private async networks(): Promise<Listed[]> {
-    const providers = this.core.providers.ids();
-    const [defaults, created] = await Promise.all([
-      Promise.all(providers.map((p) => this.core.network.defaults(p))),
-      this.core.network.list(providers),
-    ]);
-    return [
-      ...defaults.map((d) => ({ entity: networkOf({ provider: d.provider, id: d.network.id, cidr: d.network.cidr }), tags: {} })),
-      ...created.map((c) => ({ entity: this.render(c), tags: c.tags })),
-    ];
-  }
-
-  private render(c: Awaited<ReturnType<CoreServices['network']['create']>>): OcciResource {
-    return networkOf({ provider: c.provider, id: c.id, cidr: c.cidr, title: c.name, gateway: c.gateway, tags: c.tags });
-  }
+  private networks = () => networkEntities(this.core);
+  private render = createdNetworkOf;
 
   list = async (req: Request, res: Response) => {
     const n = negotiate(req, true);
@@ -118,33 +122,27 @@ export class NetworkHandlers {
    */
   update = async (req: Request, res: Response) => {
     const n = negotiate(req, false);
-    const body = parseRequest(n.input, bodyOf(req), req.headers);
-    kindOf(body, KINDS.network, false);
-    if (body.categories.some((c) => c.class === 'action'))
-      throw badRequest('an update names no action (POST ?action=up|down for that)');
     const id = String(req.params.id);
     const { entity, tags } = await this.network(id);
-    if (body.links.length > 0)
-      throw badRequest(`${body.links[0]?.where}: a network has no links of its own (its computes link to it)`);
-    checkAttributes(body.attributes, defsOf(KINDS.network, MIXINS.ipnetwork), 'update', ['occi.core.id'], entity.attributes);
-    const terms = userMixinTerms(
-      body.categories.filter((c) => c.class === 'mixin'),
-      entity.mixins,
-    );
-    const title = str(body.attributes['occi.core.title']);
-    const summary = str(body.attributes['occi.core.summary']);
-    if (title !== undefined) checkName(title, 'attribute occi.core.title');
-    if (summary !== undefined) checkTags({ [SUMMARY_TAG]: summary }, 'attribute occi.core.summary');
-    const next = nextTags(tags, terms, summary, req.method === 'PUT');
-    const change = {
-      ...(title !== undefined && title !== entity.title && { name: title }),
-      ...(!sameTags(next, tags) && { tags: next }),
-    };
-    if (Object.keys(change).length === 0) {
+    const change = readUpdate(readBody(req, n), req.method === 'PUT', {
+      kind: KINDS.network,
+      defs: defsOf(KINDS.network, MIXINS.ipnetwork),
+      now: entity,
+      tags,
+    });
+    if (change.name === undefined && change.tags === undefined) {
       send(res, 200, n, renderResource(entity, n.as));
       return;
     }
-    send(res, 200, n, renderResource(this.render(await this.core.network.update(id, change, 'path.id')), n.as));
+    const updated = await this.core.network.update(
+      id,
+      {
+        ...(change.name !== undefined && { name: change.name }),
+        ...(change.tags !== undefined && { tags: applyTagChange(tags, change.tags) }),
+      },
+      'path.id',
+    );
+    send(res, 200, n, renderResource(this.render(updated), n.as));
   };
 
   /** A default network stays (launches default to it); a created one in use is the provider's 409. */
@@ -184,39 +182,3 @@ function checkAllocation(v: unknown): void {
       `attribute occi.network.allocation: only dynamic (the provider assigns each interface an address from the block), not ${JSON.stringify(v)}`,
     );
 }
-
-/**
- * The user mixins an update names, as tag keys. The network's own provider and ipnetwork mixins may be repeated (a
- * PUT sends them back); another provider is moving the network, which is immutable.
- */
-function userMixinTerms(mixins: ParsedCategory[], own: string[]): string[] {
-  const terms: string[] = [];
-  for (const m of mixins) {
-    const id = categoryId(m);
-    if (m.scheme === TAG_SCHEME) terms.push(m.term);
-    else if (own.includes(id)) continue;
-    else if (m.scheme === PROVIDER_SCHEME) {
-      const same = own.find((o) => o.startsWith(PROVIDER_SCHEME));
-      throw badRequest(`mixin ${id}: the provider of a network is immutable (it is ${same}); create a network there instead`);
-    } else throw badRequest(`mixin ${id}: only user mixins (scheme ${TAG_SCHEME}) can be added to a network`);
-  }
-  return terms;
-}
-
-/**
- * The whole new tag set: user mixins named are added (one the network carries keeps its value), the summary set;
- * a PUT also drops the user mixins and summary it leaves out. Tags whose key is not a term (`Name`) stay.
- */
-function nextTags(tags: Tags, terms: string[], summary: string | undefined, put: boolean): Tags {
-  const next: Tags = {};
-  for (const [k, v] of Object.entries(tags)) {
-    const dropped = put && ((TERM.test(k) && !terms.includes(k)) || (k === SUMMARY_TAG && summary === undefined));
-    if (!dropped) next[k] = v;
-  }
-  for (const t of terms) next[t] ??= '';
-  if (summary !== undefined) next[SUMMARY_TAG] = summary;
-  return next;
-}
-
-const sameTags = (a: Tags, b: Tags) =>
-  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);

@@ -4,53 +4,77 @@ import type { CoreServices, Flavor, Instance, TaggableKind, Volume } from '../..
 import { type Category, KINDS } from './categories.js';
 import { computeOf, locationOf, type OcciResource, storageOf } from './entities.js';
 import { OcciError } from './errors.js';
-import { type CollectionFilter, computeFilter, kindNamed, storageFilter } from './filter.js';
+import { type CollectionFilter, computeFilter, kindNamed, networkFilter, storageFilter } from './filter.js';
 import { baseOf, negotiate, queryOf, send } from './http.js';
+import { networkEntities } from './network.js';
 import { pageOf } from './paging.js';
 import { collectionItemJson, renderCollection } from './render.js';
 
-/** One kind that carries tag mixins: how its entities are found and rendered. */
-interface TaggedKind {
-  kind: TaggableKind;
-  occi: Category;
-  location: 'compute' | 'storage';
-  filter(core: CoreServices, req: Request): Promise<CollectionFilter> | CollectionFilter;
-  /** A renderer for one listing (a compute's cores and memory come from its flavor, read once). */
-  renderer(core: CoreServices): Promise<(resource: unknown) => OcciResource>;
+interface Member {
+  location: string;
+  json: () => string;
 }
 
-/**
- * The kinds whose entities carry tag mixins, in the order a tag's collection lists them; DELETE /-/ removes a tag
- * from each. Networks join with an entry here once they carry tags.
- */
-export const TAGGED_KINDS: readonly TaggedKind[] = [
+/** One kind that carries tag mixins: its first `limit` members passing the request's filters, and whether there are more. */
+interface TaggedKind {
+  occi: Category;
+  /** `json`: whether members are rendered whole (JSON) or only located (text renderings need no flavors). */
+  members(core: CoreServices, req: Request, limit: number, json: boolean): Promise<{ members: Member[]; more: boolean }>;
+}
+
+/** A kind kept in the inventory, listed with the request's filters (`filter`) and rendered by `renderer`. */
+function inventoryKind(
+  occi: Category,
+  kind: TaggableKind,
+  location: 'compute' | 'storage',
+  filter: (core: CoreServices, req: Request) => Promise<CollectionFilter> | CollectionFilter,
+  renderer: (core: CoreServices) => Promise<(resource: unknown) => OcciResource>,
+): TaggedKind {
+  return {
+    occi,
+    async members(core, req, limit, json) {
+      const listing = await core.inventory.list(kind, { limit, shared: true, ...(await filter(core, req)) });
+      const render = json ? await renderer(core) : () => undefined as never;
+      return {
+        members: listing.items.map((r) => ({ location: locationOf(location, r.id), json: () => collectionItemJson(render(r)) })),
+        more: listing.nextCursor !== undefined,
+      };
+    },
+  };
+}
+
+/** The kinds whose entities carry tag mixins, in the order a tag's collection lists them. */
+const TAGGED_KINDS: readonly TaggedKind[] = [
+  inventoryKind(KINDS.compute, 'instance', 'compute', computeFilter, async (core) => {
+    const flavors = new Map<string, Flavor>(
+      (await core.inventory.list('flavor', { limit: 100_000, shared: true })).items.map((f) => [f.id, f]),
+    );
+    return (r) => computeOf(r as Instance, flavors.get((r as Instance).flavorId));
+  }),
+  inventoryKind(KINDS.storage, 'volume', 'storage', storageFilter, async () => (r) => storageOf(r as Volume)),
   {
-    kind: 'instance',
-    occi: KINDS.compute,
-    location: 'compute',
-    filter: computeFilter,
-    renderer: async (core) => {
-      const flavors = new Map<string, Flavor>(
-        (await core.inventory.list('flavor', { limit: 100_000, shared: true })).items.map((f) => [f.id, f]),
-      );
-      return (r) => computeOf(r as Instance, flavors.get((r as Instance).flavorId));
+    // Networks are few and not in the inventory: the network entities, filtered as /network/ filters them.
+    occi: KINDS.network,
+    async members(core, req, limit) {
+      const wanted = networkFilter(core, req);
+      const matching = (await networkEntities(core)).map((l) => l.entity).filter(wanted);
+      return {
+        members: matching.slice(0, limit).map((e) => ({ location: e.location, json: () => collectionItemJson(e) })),
+        more: matching.length > limit,
+      };
     },
   },
-  {
-    kind: 'volume',
-    occi: KINDS.storage,
-    location: 'storage',
-    filter: storageFilter,
-    renderer: async () => (r) => storageOf(r as Volume),
-  },
 ];
+
+/** What DELETE /-/ of a user mixin removes its tag from: the inventory's kinds (networks through the network service). */
+export const TAGGED_INVENTORY_KINDS: readonly TaggableKind[] = ['instance', 'volume'];
 
 export class TaggedHandlers {
   constructor(private readonly core: CoreServices) {}
 
   /**
-   * Lists the computes, then the storages, carrying the tag; a kind category in the filter lists that kind only,
-   * and the other filters are those of each kind listed. Page n reads n×m entities of each kind.
+   * Lists the computes, then the storages, then the networks carrying the tag; a kind category in the filter lists
+   * that kind only, and the other filters are those of each kind listed. Page n reads n×m entities of each kind.
    */
   list = async (req: Request, res: Response) => {
     const n = negotiate(req, true);
@@ -60,25 +84,11 @@ export class TaggedHandlers {
       TAGGED_KINDS.map((k) => k.occi),
     );
     const kinds = TAGGED_KINDS.filter((k) => named === undefined || k.occi === named);
-    const listings = await Promise.all(
-      kinds.map(async (k) => {
-        const listing = await this.core.inventory.list(k.kind, {
-          limit: skip + limit,
-          shared: true,
-          ...(await k.filter(this.core, req)),
-        });
-        return { k, listing, render: n.as === 'json' ? await k.renderer(this.core) : undefined };
-      }),
-    );
-    const all = listings.flatMap(({ k, listing, render }) =>
-      listing.items.map((r) => ({
-        location: locationOf(k.location, r.id),
-        json: () => collectionItemJson((render as (r: unknown) => OcciResource)(r)),
-      })),
-    );
+    const listings = await Promise.all(kinds.map((k) => k.members(this.core, req, skip + limit, n.as === 'json')));
+    const all = listings.flatMap((l) => l.members);
     const page = all.slice(skip, skip + limit);
     if (page.length === 0 && skip > 0) throw new OcciError(404, `page ${queryOf(req).page}: past the last page of ${req.path}`);
-    if (all.length > skip + limit || listings.some((l) => l.listing.nextCursor !== undefined)) {
+    if (all.length > skip + limit || listings.some((l) => l.more)) {
       res.setHeader('Link', `<${baseOf(req)}${req.path}?page=${skip / limit + 2}&number=${limit}>; rel="next"`);
     }
     send(res, 200, n, renderCollection(page, 'resources', n.as, baseOf(req)));

@@ -43,6 +43,7 @@ export function readUpdate(body: OcciRequest, put: boolean, target: UpdateTarget
   kindOf(body, target.kind, false);
   const action = body.categories.find((c) => c.class === 'action');
   if (action) throw badRequest(`action ${categoryId(action)}: an update names no action (POST ${now.location}?action=...)`);
+  refuseNewLinks(body, now);
   refuseChanges(body.attributes, now.attributes, target.reasons ?? {});
   checkAttributes(body.attributes, target.defs, 'update', ['occi.core.id'], now.attributes);
   const what = target.kind.term;
@@ -86,6 +87,22 @@ export function refuseChanges(
     if (v === undefined || v === current[name]) continue;
     const now = current[name] === undefined ? 'it has none' : `it is ${JSON.stringify(current[name])}`;
     throw badRequest(`attribute ${name}: cannot change (${now}): ${why}`);
+  }
+}
+
+/**
+ * An update may carry the entity's links back as it read them (a client PUTs the whole rendering); a link to
+ * anything else would be a new link, which is made in its own collection (POST /storagelink/ attaches a storage)
+ * or, for a compute's network, only at its create.
+ */
+function refuseNewLinks(body: OcciRequest, now: OcciResource): void {
+  for (const link of body.links) {
+    const target = link.target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]+/i, '');
+    if (now.links.some((l) => l.target.location === target)) continue;
+    const have = now.links.map((l) => l.target.location).join(', ') || 'none';
+    throw badRequest(
+      `${link.where}: an update does not add or move links (${now.location} links to ${have}); POST /storagelink/ attaches a storage, and a compute's network is chosen at its create`,
+    );
   }
 }
 

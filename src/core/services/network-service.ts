@@ -179,6 +179,21 @@ export class NetworkService {
     return { ...native, id, provider: ref.provider };
   }
 
+  /**
+   * Removes each tag of `keys` from every created network that carries it (one update per network) and answers
+   * how many networks changed. Stops at the first refusal; what went before it stays gone.
+   */
+  async removeTagsEverywhere(keys: readonly string[]): Promise<number> {
+    let changed = 0;
+    for (const network of await this.list(this.registry.ids())) {
+      if (!keys.some((k) => k in network.tags)) continue;
+      const tags = Object.fromEntries(Object.entries(network.tags).filter(([k]) => !keys.includes(k)));
+      await this.update(network.id, { tags }, 'id');
+      changed++;
+    }
+    return changed;
+  }
+
   /** Deletes a created network (the adapter refuses one in use); the default network is what launches default to, so it stays. */
   async delete(id: string, field = 'id'): Promise<void> {
     const ref = parseId(id, field);

@@ -7,7 +7,7 @@ import { parseId, parseRefIn } from '../ids.js';
 import { assertActionAllowed, transitionOf } from '../lifecycle.js';
 import { checkDeviceName } from '../device-policy.js';
 import { checkName } from '../name-policy.js';
-import { checkTags } from '../tag-policy.js';
+import { applyTagChange, checkTags, type TagChange } from '../tag-policy.js';
 import type { Instance, Operation, ResourceOf, Tags } from '../model.js';
 import type { CallerContext, OperationEngine } from '../operations/engine.js';
 import type { CloudAdapter, CreateVolumeSpec, RenamableKind, TaggableKind } from '../ports.js';
@@ -23,16 +23,6 @@ export type { CallerContext } from '../operations/engine.js';
 export type CreateVolumeInput = Omit<CreateVolumeSpec, 'clientToken'> & { provider: string };
 
 export type InstanceAction = 'start' | 'stop' | 'reboot';
-
-/**
- * A change to a resource's tags: keys to set, then keys to remove (only where the value matches, when
- * one is given). With `replace`, `set` is the whole new set and every other key goes.
- */
-export interface TagChange {
-  set?: Tags;
-  replace?: boolean;
-  remove?: Array<{ key: string; value?: string }>;
-}
 
 export class ResourceService {
   /** Tag changes (and renames) of one resource run one after another, so two concurrent changes both land. */
@@ -146,10 +136,7 @@ export class ResourceService {
     adapter: CloudAdapter,
     change: TagChange,
   ): Promise<void> {
-    const tags: Tags = { ...(change.replace ? {} : resource.tags), ...change.set };
-    for (const { key, value } of change.remove ?? []) {
-      if (key in tags && (value === undefined || tags[key] === value)) delete tags[key];
-    }
+    const tags = applyTagChange(resource.tags ?? {}, change);
     checkTags(tags, 'tags');
     if (!adapter.setTags) throw new SkygateError('unsupported', `provider '${resource.provider}' cannot change tags of ${kind}s`);
     await adapter.setTags(kind, resource.nativeId, tags);
