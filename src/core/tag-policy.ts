@@ -24,6 +24,12 @@ export function applyTagChange(tags: Tags, change: TagChange): Tags {
   return next;
 }
 
+/** What a tag change did, for its audit event: keys given a new or changed value, and keys gone. */
+export function tagDiff(before: Tags, after: Tags): { set: Tags; removed: string[] } {
+  const set = Object.fromEntries(Object.entries(after).filter(([k, v]) => before[k] !== v));
+  return { set, removed: Object.keys(before).filter((k) => !(k in after)) };
+}
+
 export const TAG_LIMITS = { maxTags: 50, maxKeyLength: 128, maxValueLength: 256 } as const;
 
 /** Throws `invalid_input` naming `field` (e.g. `body.tags`) and the first rule `tags` breaks. */

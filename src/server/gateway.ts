@@ -75,8 +75,8 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
   engine.register(...ha.commands);
   const auth = new AuthService(store, events, { throttle: config.authThrottle });
   const adminTokenFile = await auth.bootstrap(config.dataDir, config.adminToken);
-  const keyPairs = new KeyPairService(store, registry);
-  const network = new NetworkService(registry);
+  const keyPairs = new KeyPairService(store, registry, events);
+  const network = new NetworkService(registry, events);
   const protection = new ProtectionGroupService({
     store,
     lookups: registryLookups(registry, inventory),
@@ -91,7 +91,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
     events,
     auth,
     launches: new LaunchService(registry, inventory, engine, keyPairs, network),
-    resources: new ResourceService(registry, inventory, engine, instanceAttributes),
+    resources: new ResourceService(registry, inventory, engine, events, instanceAttributes),
     accessKeys: new AccessKeyService(store, await SecretBox.open(config.dataDir, config.secretKey), events),
     instanceAttributes,
     keyPairs,

@@ -30,8 +30,8 @@ async function refusal(p: Promise<unknown>): Promise<SkygateError> {
 
 describe('network.update', () => {
   it('renames and replaces the tag set in one call, and refuses bad input, the default network and unknown ones unchanged', async () => {
-    const net = await core.network.create({ provider: 'sim-east', name: 'a', cidr: '10.80.0.0/24', tags: { team: 'x' } });
-    const updated = await core.network.update(net.id, { name: 'b', tags: { tier: 'web' } });
+    const net = await core.network.create({ provider: 'sim-east', name: 'a', cidr: '10.80.0.0/24', tags: { team: 'x' } }, caller);
+    const updated = await core.network.update(net.id, { name: 'b', tags: { tier: 'web' } }, caller);
     assert.equal(updated.id, net.id);
     assert.equal(updated.provider, 'sim-east');
     assert.equal(updated.name, 'b');
@@ -39,16 +39,16 @@ describe('network.update', () => {
     assert.deepEqual(await core.network.get(net.id), updated);
 
     const cases: Array<[Promise<unknown>, string, string, RegExp]> = [
-      [core.network.update(net.id, { name: '' }), 'invalid_input', 'name', /name/],
-      [core.network.update(net.id, { name: 'ok', tags: { k: 'v'.repeat(300) } }), 'invalid_input', 'tags', /at most 256/],
+      [core.network.update(net.id, { name: '' }, caller), 'invalid_input', 'name', /name/],
+      [core.network.update(net.id, { name: 'ok', tags: { k: 'v'.repeat(300) } }, caller), 'invalid_input', 'tags', /at most 256/],
       [
-        core.network.update('sim-east:default-network', { name: 'x' }, 'path.id'),
+        core.network.update('sim-east:default-network', { name: 'x' }, caller, 'path.id'),
         'invalid_input',
         'path.id',
         /synthesized by skygate, not held by the provider; it cannot be changed/,
       ],
-      [core.network.update('sim-east:net-00000000000000000', { name: 'x' }), 'not_found', 'id', /does not exist/],
-      [core.network.update('nowhere', { name: 'x' }), 'invalid_input', 'id', /providerId:nativeId/],
+      [core.network.update('sim-east:net-00000000000000000', { name: 'x' }, caller), 'not_found', 'id', /does not exist/],
+      [core.network.update('nowhere', { name: 'x' }, caller), 'invalid_input', 'id', /providerId:nativeId/],
     ];
     for (const [p, code, field, message] of cases) {
       const err = await refusal(p);
@@ -57,13 +57,13 @@ describe('network.update', () => {
       assert.match(err.message, message);
     }
     assert.deepEqual(await core.network.get(net.id), updated, 'the refusals changed nothing');
-    await core.network.delete(net.id);
+    await core.network.delete(net.id, caller);
   });
 });
 
 describe('a launch on a created network', () => {
   it('checks the network once for the batch, and every instance gets its own address in the block', async () => {
-    const net = await core.network.create({ provider: 'sim-west', name: 'batch', cidr: '10.81.0.0/28' });
+    const net = await core.network.create({ provider: 'sim-west', name: 'batch', cidr: '10.81.0.0/28' }, caller);
     const ops = (await gw.api('get', '/v1/operations?limit=1000')).body.items.length;
     const launch = (network: unknown, provider = 'sim-west') =>
       core.launches.launch({ provider, imageId: 'img-cirros-0-6', network: network as string }, caller);
@@ -130,7 +130,7 @@ describe('a launch on a created network', () => {
     assert.match(JSON.stringify(badRest.body), /body.network/);
     instances.push(restInstance.body);
 
-    const inUse = await refusal(core.network.delete(net.id));
+    const inUse = await refusal(core.network.delete(net.id, caller));
     assert.equal(inUse.code, 'conflict');
     for (const i of [...instances, onDefault]) await core.resources.instanceAction(String(i?.id), 'delete', caller);
   });

@@ -230,7 +230,7 @@ export class ComputeHandlers {
       send(res, 200, n, renderResource(entity, n.as));
       return;
     }
-    const updated = await this.core.resources.update('instance', id, change, 'attribute occi.core.title');
+    const updated = await this.core.resources.update('instance', id, change, callerOf(req, res), 'attribute occi.core.title');
     send(res, 200, n, renderResource((await this.current(updated.id)).entity, n.as));
   };
 

@@ -9,7 +9,7 @@ import { ComputeHandlers } from './compute.js';
 import { type Category, TAG_SCHEME } from './categories.js';
 import { badRequest, OcciError, toOcciError } from './errors.js';
 import { type ParsedCategory, parseRequest } from './parse.js';
-import { authenticate, checkVersion, negotiate, route, send } from './http.js';
+import { authenticate, callerOf, checkVersion, negotiate, route, send } from './http.js';
 import { queryModel } from './query-model.js';
 import { renderCategories, renderModel } from './render.js';
 import { NetworkHandlers } from './network.js';
@@ -141,8 +141,8 @@ function userMixinsOf(req: Request, n: ReturnType<typeof negotiate>, verb: strin
 async function deleteUserMixins(core: CoreServices, req: Request, res: Response): Promise<void> {
   const n = negotiate(req, false);
   const keys = userMixinsOf(req, n, 'deletes').map((m) => m.term);
-  await core.resources.removeTagsEverywhere(keys, TAGGED_INVENTORY_KINDS);
-  await core.network.removeTagsEverywhere(keys);
+  await core.resources.removeTagsEverywhere(keys, TAGGED_INVENTORY_KINDS, callerOf(req, res));
+  await core.network.removeTagsEverywhere(keys, callerOf(req, res));
   send(res, 200, n, { lines: [] });
 }
 

@@ -10,7 +10,7 @@ import { checkAttributes, defsOf, kindOf, str } from './check.js';
 import { locationOf, networkOf, type OcciResource, SUMMARY_TAG } from './entities.js';
 import { badRequest, notApplicable, OcciError } from './errors.js';
 import { networkFilter } from './filter.js';
-import { baseOf, negotiate, queryOf, send } from './http.js';
+import { baseOf, callerOf, negotiate, queryOf, send } from './http.js';
 import { parseRequest } from './parse.js';
 import { resolveMixins } from './query-model.js';
 import { collectionItemJson, renderCollection, renderResource } from './render.js';
@@ -102,13 +102,16 @@ export class NetworkHandlers {
       ...(summary !== undefined && { [SUMMARY_TAG]: summary }),
     };
     const gateway = str(body.attributes['occi.network.gateway']);
-    const created = await this.core.network.create({
-      provider: t.provider,
-      name: str(body.attributes['occi.core.title']) ?? `occi-${Date.now()}`,
-      cidr: str(body.attributes['occi.network.address']) ?? '',
-      ...(gateway !== undefined && { gateway }),
-      ...(Object.keys(tags).length > 0 && { tags }),
-    });
+    const created = await this.core.network.create(
+      {
+        provider: t.provider,
+        name: str(body.attributes['occi.core.title']) ?? `occi-${Date.now()}`,
+        cidr: str(body.attributes['occi.network.address']) ?? '',
+        ...(gateway !== undefined && { gateway }),
+        ...(Object.keys(tags).length > 0 && { tags }),
+      },
+      callerOf(req, res),
+    );
     res.setHeader('Location', `${baseOf(req)}${locationOf('network', created.id)}`);
     send(res, 201, n, renderResource(this.render(created), n.as));
   };
@@ -140,6 +143,7 @@ export class NetworkHandlers {
         ...(change.name !== undefined && { name: change.name }),
         ...(change.tags !== undefined && { tags: applyTagChange(tags, change.tags) }),
       },
+      callerOf(req, res),
       'path.id',
     );
     send(res, 200, n, renderResource(this.render(updated), n.as));
@@ -150,7 +154,7 @@ export class NetworkHandlers {
     const n = negotiate(req, false);
     const id = String(req.params.id);
     await this.network(id); // 404 for an unknown one, as GET answers
-    await this.core.network.delete(id, 'id');
+    await this.core.network.delete(id, callerOf(req, res), 'id');
     send(res, 200, n, { lines: [] });
   };
 

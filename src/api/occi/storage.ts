@@ -140,7 +140,7 @@ export class StorageHandlers {
     const updated =
       change.name === undefined && change.tags === undefined
         ? volume
-        : await this.core.resources.update('volume', id, change, 'attribute occi.core.title');
+        : await this.core.resources.update('volume', id, change, callerOf(req, res), 'attribute occi.core.title');
     send(res, 200, n, renderResource(storageOf(updated), n.as));
   };
 

@@ -2,6 +2,7 @@
  * Instance settings the provider APIs do not carry (EC2's instance attributes): kept by skygate, given
  * defaults when never set, and enforced here (termination protection stops a terminate from any front).
  */
+import { isDeepStrictEqual } from 'node:util';
 import { SkygateError, conflict, invalid } from '../errors.js';
 import type { Instance } from '../model.js';
 import type { InstanceAttributes, Store } from '../store-port.js';
@@ -102,15 +103,29 @@ export class InstanceAttributeService {
     return this.write(instanceId, (current) => ({ ...attributes, ...current }));
   }
 
-  /** Changes attributes of `instance`, refusing those that need it stopped while it is not. */
-  modify(instance: Instance, patch: ModifiableAttributes): Promise<InstanceAttributes> {
+  /**
+   * Changes attributes of `instance`, refusing those that need it stopped while it is not. Answers them all as now
+   * set, and the names of those whose value differs from before (defaults counted), for the audit event.
+   */
+  async modify(
+    instance: Instance,
+    patch: ModifiableAttributes,
+  ): Promise<{ attributes: InstanceAttributes; changed: Array<keyof ModifiableAttributes> }> {
     checkAttributes(patch);
     for (const key of STOPPED_ONLY) {
       if (patch[key] !== undefined && instance.state !== 'stopped') {
         throw conflict(`cannot change ${key} of instance '${instance.id}' while it is ${instance.state} (stop it first)`, key);
       }
     }
-    return this.write(instance.id, (current) => ({ ...current, ...patch }));
+    let changed: Array<keyof ModifiableAttributes> = [];
+    const attributes = await this.write(instance.id, (current) => {
+      const before: InstanceAttributes = { ...DEFAULT_INSTANCE_ATTRIBUTES, ...current };
+      changed = (Object.keys(patch) as Array<keyof ModifiableAttributes>).filter(
+        (k) => patch[k] !== undefined && !isDeepStrictEqual(before[k], patch[k]),
+      );
+      return { ...current, ...patch };
+    });
+    return { attributes, changed };
   }
 
   /** Refuses a terminate while termination protection is on; reads the store, never a cached copy. */

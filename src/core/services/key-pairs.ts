@@ -1,8 +1,13 @@
-/** SSH key pairs per provider (EC2's ImportKeyPair and CreateKeyPair): validated OpenSSH public keys with EC2-style fingerprints. */
+/**
+ * SSH key pairs per provider (EC2's ImportKeyPair and CreateKeyPair): validated OpenSSH public keys with EC2-style
+ * fingerprints. Every import, creation and deletion is audited with its caller, whichever front asked.
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import { SkygateError, conflict, invalid } from '../errors.js';
+import type { EventBus } from '../events.js';
 import type { Tags } from '../model.js';
 import { checkKeyPairName } from '../name-policy.js';
+import type { CallerContext } from '../operations/engine.js';
 import type { ProviderRegistry } from '../registry.js';
 import type { KeyPair, Store } from '../store-port.js';
 import { type GeneratedKeyType, generateSshKey } from './ssh-key-generator.js';
@@ -63,9 +68,18 @@ export class KeyPairService {
   constructor(
     private readonly store: Store,
     private readonly registry: ProviderRegistry,
+    /** Where key pair changes are audited. */
+    private readonly audit: Pick<EventBus, 'emit'>,
   ) {}
 
-  async import(provider: string, name: string, publicKey: string, tags: Tags = {}): Promise<KeyPair> {
+  async import(provider: string, name: string, publicKey: string, caller: CallerContext, tags: Tags = {}): Promise<KeyPair> {
+    const keyPair = await this.insert(provider, name, publicKey, tags);
+    await this.emit('key-pair.imported', keyPair, caller);
+    return keyPair;
+  }
+
+  /** Checks and stores a public key; a name taken at the provider is a conflict. */
+  private async insert(provider: string, name: string, publicKey: string, tags: Tags): Promise<KeyPair> {
     this.registry.cloud(provider, 'provider');
     checkKeyPairName(name, 'keyName');
     const parsed = parsePublicKey(publicKey);
@@ -89,6 +103,7 @@ export class KeyPairService {
   async generate(
     provider: string,
     name: string,
+    caller: CallerContext,
     keyType: GeneratedKeyType = 'rsa',
     tags: Tags = {},
   ): Promise<{ keyPair: KeyPair; privateKey: string }> {
@@ -99,7 +114,9 @@ export class KeyPairService {
       throw conflict(`key pair '${name}' already exists at provider '${provider}'`, 'keyName');
     }
     const { publicKey, privateKey } = await generateSshKey(keyType);
-    return { keyPair: await this.import(provider, name, publicKey, tags), privateKey };
+    const keyPair = await this.insert(provider, name, publicKey, tags);
+    await this.emit('key-pair.created', keyPair, caller);
+    return { keyPair, privateKey };
   }
 
   list(provider: string): Promise<KeyPair[]> {
@@ -113,9 +130,19 @@ export class KeyPairService {
     return found;
   }
 
-  /** Answers whether there was one to delete; deleting a missing key pair is not an error (as on EC2). */
-  delete(provider: string, name: string): Promise<boolean> {
-    this.registry.cloud(provider, 'provider');
-    return this.store.deleteKeyPair(provider, name);
+  /**
+   * Answers whether there was one to delete; deleting a missing key pair is not an error (as on EC2), and not a
+   * change: no event.
+   */
+  async delete(provider: string, name: string, caller: CallerContext): Promise<boolean> {
+    const found = (await this.list(provider)).find((k) => k.name === name);
+    if (!found || !(await this.store.deleteKeyPair(provider, name))) return false;
+    await this.emit('key-pair.deleted', found, caller);
+    return true;
+  }
+
+  /** The audit event of a key pair change: its public identity only (the private key is never kept anywhere). */
+  private async emit(type: string, k: KeyPair, caller: CallerContext): Promise<void> {
+    await this.audit.emit(type, k.id, { provider: k.provider, name: k.name, fingerprint: k.fingerprint, by: caller.principal });
   }
 }

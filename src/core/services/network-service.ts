@@ -7,8 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { invalid, notFound, SkygateError } from '../errors.js';
 import { formatId, parseId } from '../ids.js';
+import type { EventBus } from '../events.js';
 import { checkName } from '../name-policy.js';
 import { checkNetworkPlan } from '../network-plan.js';
+import type { CallerContext } from '../operations/engine.js';
 import type { CloudAdapter, NativeNetwork } from '../ports.js';
 import type { ProviderRegistry } from '../registry.js';
 import { checkTags } from '../tag-policy.js';
@@ -59,7 +61,11 @@ export class NetworkService {
   /** The last answer per provider, kept while its zones stay the same (fronts ask on every request). */
   private readonly built = new Map<string, { zones: string[]; network: DefaultNetwork }>();
 
-  constructor(private readonly registry: ProviderRegistry) {}
+  constructor(
+    private readonly registry: ProviderRegistry,
+    /** Where created networks' changes are audited (they are made at once, without an operation). */
+    private readonly audit: Pick<EventBus, 'emit'>,
+  ) {}
 
   async defaults(provider: string): Promise<DefaultNetwork> {
     const zones = await this.zonesOf(provider);
@@ -101,7 +107,7 @@ export class NetworkService {
   // --- networks beside the default one, where the provider's adapter has the capability
 
   /** Creates a network at once (no operation: the providers that can answer it synchronously). */
-  async create(input: CreateNetworkInput): Promise<CreatedNetwork> {
+  async create(input: CreateNetworkInput, caller: CallerContext): Promise<CreatedNetwork> {
     const name = checkName(input.name, 'name');
     const plan = checkNetworkPlan(input.cidr, input.gateway);
     if (input.tags !== undefined) checkTags(input.tags, 'tags');
@@ -112,7 +118,14 @@ export class NetworkService {
       ...(input.tags !== undefined && { tags: input.tags }),
       clientToken: randomUUID(),
     });
-    return { ...native, id: formatId(input.provider, native.nativeId), provider: input.provider };
+    const created = { ...native, id: formatId(input.provider, native.nativeId), provider: input.provider };
+    await this.audit.emit('network.created', created.id, {
+      provider: created.provider,
+      name: created.name,
+      cidr: created.cidr,
+      by: caller.principal,
+    });
+    return created;
   }
 
   /** The created networks of every provider that has them (the default networks are `defaults`). */
@@ -163,7 +176,7 @@ export class NetworkService {
    * Renames a created network and/or replaces its tags, checked before the provider is called. The default
    * network is synthesized by skygate (no provider holds it), so there is nothing to change: an invalid input.
    */
-  async update(id: string, change: NetworkChange, field = 'id'): Promise<CreatedNetwork> {
+  async update(id: string, change: NetworkChange, caller: CallerContext, field = 'id'): Promise<CreatedNetwork> {
     const ref = parseId(id, field);
     this.refuseDefault(id, ref.provider, field, 'changed');
     const name = change.name === undefined ? undefined : checkName(change.name, 'name');
@@ -176,6 +189,15 @@ export class NetworkService {
       ...(name !== undefined && { name }),
       ...(change.tags !== undefined && { tags: change.tags }),
     });
+    // What was asked to change, and the result: the adapter answers the network as it is now, not as it was.
+    const changed = (['name', 'tags'] as const).filter((k) => change[k] !== undefined);
+    await this.audit.emit('network.updated', id, {
+      provider: ref.provider,
+      changed,
+      name: native.name,
+      tags: native.tags,
+      by: caller.principal,
+    });
     return { ...native, id, provider: ref.provider };
   }
 
@@ -183,22 +205,23 @@ export class NetworkService {
    * Removes each tag of `keys` from every created network that carries it (one update per network) and answers
    * how many networks changed. Stops at the first refusal; what went before it stays gone.
    */
-  async removeTagsEverywhere(keys: readonly string[]): Promise<number> {
+  async removeTagsEverywhere(keys: readonly string[], caller: CallerContext): Promise<number> {
     let changed = 0;
     for (const network of await this.list(this.registry.ids())) {
       if (!keys.some((k) => k in network.tags)) continue;
       const tags = Object.fromEntries(Object.entries(network.tags).filter(([k]) => !keys.includes(k)));
-      await this.update(network.id, { tags }, 'id');
+      await this.update(network.id, { tags }, caller, 'id');
       changed++;
     }
     return changed;
   }
 
   /** Deletes a created network (the adapter refuses one in use); the default network is what launches default to, so it stays. */
-  async delete(id: string, field = 'id'): Promise<void> {
+  async delete(id: string, caller: CallerContext, field = 'id'): Promise<void> {
     const ref = parseId(id, field);
     this.refuseDefault(id, ref.provider, field, 'deleted');
     await this.networkPort(ref.provider, field).deleteNetwork!(ref.nativeId);
+    await this.audit.emit('network.deleted', id, { provider: ref.provider, by: caller.principal });
   }
 
   /** Whether `id` is its provider's (synthesized) default network. */

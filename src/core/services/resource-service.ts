@@ -1,13 +1,15 @@
 /**
  * The operations API every front calls: validates against what providers actually hold, refuses
- * illegal actions, and hands the work to the operations engine.
+ * illegal actions, and hands the work to the operations engine. Changes made at once (tags, renames,
+ * instance attributes) are audited here, with their caller, whichever front asked.
  */
 import { SkygateError, invalid, toSkygateError } from '../errors.js';
 import { parseId, parseRefIn } from '../ids.js';
 import { assertActionAllowed, transitionOf } from '../lifecycle.js';
 import { checkDeviceName } from '../device-policy.js';
 import { checkName } from '../name-policy.js';
-import { applyTagChange, checkTags, type TagChange } from '../tag-policy.js';
+import type { EventBus } from '../events.js';
+import { applyTagChange, checkTags, type TagChange, tagDiff } from '../tag-policy.js';
 import type { Instance, Operation, ResourceOf, Tags } from '../model.js';
 import type { CallerContext, OperationEngine } from '../operations/engine.js';
 import type { CloudAdapter, CreateVolumeSpec, RenamableKind, TaggableKind } from '../ports.js';
@@ -32,6 +34,8 @@ export class ResourceService {
     private readonly registry: ProviderRegistry,
     private readonly inventory: InventoryService,
     private readonly engine: OperationEngine,
+    /** Where changes made at once are audited (operations audit themselves). */
+    private readonly audit: Pick<EventBus, 'emit'>,
     private readonly attributes?: InstanceAttributeService,
   ) {}
 
@@ -94,19 +98,32 @@ export class ResourceService {
     return { ...DEFAULT_INSTANCE_ATTRIBUTES, ...(await this.attributes.get(instance.id)) };
   }
 
-  /** Changes instance attributes (termination protection, user data...); answers them all as now set. */
-  async modifyInstanceAttributes(id: string, patch: ModifiableAttributes): Promise<InstanceAttributes> {
+  /**
+   * Changes instance attributes (termination protection, user data...); answers them all as now set. The audit
+   * event names the attributes that changed, never their values: user data often holds credentials.
+   */
+  async modifyInstanceAttributes(id: string, patch: ModifiableAttributes, caller: CallerContext): Promise<InstanceAttributes> {
     if (!this.attributes) throw new SkygateError('unsupported', 'this gateway keeps no instance attributes');
     const instance: Instance = await this.inventory.get('instance', id);
-    return this.attributes.modify(instance, patch);
+    const { attributes, changed } = await this.attributes.modify(instance, patch);
+    if (changed.length > 0) {
+      await this.audit.emit('instance.attributes-changed', instance.id, { changed, by: caller.principal });
+    }
+    return attributes;
   }
 
   /**
    * Sets and removes tags of one resource at its provider, at once (tags are not an operation), and
    * answers the resource as it now is. `field` names the input that carried the id, for the errors.
    */
-  changeTags<K extends TaggableKind>(kind: K, id: string, change: TagChange, field = 'resourceId'): Promise<ResourceOf<K>> {
-    return this.queued(id, () => this.applyTags(kind, id, change, field));
+  changeTags<K extends TaggableKind>(
+    kind: K,
+    id: string,
+    change: TagChange,
+    caller: CallerContext,
+    field = 'resourceId',
+  ): Promise<ResourceOf<K>> {
+    return this.queued(id, () => this.applyTags(kind, id, change, caller, field));
   }
 
   /** Runs `change` of resource `id` after the ones already queued for it. */
@@ -122,24 +139,39 @@ export class ResourceService {
     return run;
   }
 
-  private async applyTags<K extends TaggableKind>(kind: K, id: string, change: TagChange, field: string): Promise<ResourceOf<K>> {
+  private async applyTags<K extends TaggableKind>(
+    kind: K,
+    id: string,
+    change: TagChange,
+    caller: CallerContext,
+    field: string,
+  ): Promise<ResourceOf<K>> {
     const resource = await this.inventory.get(kind, id, field);
     const adapter = this.registry.cloud(resource.provider, field);
-    await this.setTags(kind, resource, adapter, change);
+    await this.setTags(kind, resource, adapter, change, caller);
     return this.inventory.record(kind, resource.provider, await getNative(adapter, kind, resource.nativeId));
   }
 
-  /** Applies `change` to the tags `resource` has now, checked whole before the provider is called. */
+  /**
+   * Applies `change` to the tags `resource` has now, checked whole before the provider is called, and audits what
+   * changed (`resource.tags-changed`); a change that leaves the tags as they were is no event.
+   */
   private async setTags(
     kind: TaggableKind,
-    resource: { provider: string; nativeId: string; tags?: Tags },
+    resource: { id: string; provider: string; nativeId: string; tags?: Tags },
     adapter: CloudAdapter,
     change: TagChange,
+    caller: CallerContext,
   ): Promise<void> {
-    const tags = applyTagChange(resource.tags ?? {}, change);
+    const before = resource.tags ?? {};
+    const tags = applyTagChange(before, change);
     checkTags(tags, 'tags');
     if (!adapter.setTags) throw new SkygateError('unsupported', `provider '${resource.provider}' cannot change tags of ${kind}s`);
     await adapter.setTags(kind, resource.nativeId, tags);
+    const { set, removed } = tagDiff(before, tags);
+    if (Object.keys(set).length > 0 || removed.length > 0) {
+      await this.audit.emit('resource.tags-changed', resource.id, { kind, set, removed, by: caller.principal });
+    }
   }
 
   /**
@@ -147,8 +179,14 @@ export class ResourceService {
    * answers it as it now is. Runs in the resource's tag queue, since on EC2 the name is a tag. `field` names the
    * input that carried the name; a provider that cannot rename that kind is `unsupported`.
    */
-  rename<K extends RenamableKind>(kind: K, id: string, name: string, field = 'body.name'): Promise<ResourceOf<K>> {
-    return this.update(kind, id, { name }, field);
+  rename<K extends RenamableKind>(
+    kind: K,
+    id: string,
+    name: string,
+    caller: CallerContext,
+    field = 'body.name',
+  ): Promise<ResourceOf<K>> {
+    return this.update(kind, id, { name }, caller, field);
   }
 
   /**
@@ -156,11 +194,13 @@ export class ResourceService {
    * can be refused is refused before anything changes: the name and the new tags are checked, a provider without
    * renames is `unsupported` before the tags move, and the tags (which a provider may refuse for a kind: nova
    * keeps metadata on servers only) change before the name. `nameField` names the input that carried the name.
+   * Each change is its own audit event: `resource.tags-changed`, then `resource.renamed`.
    */
   update<K extends RenamableKind>(
     kind: K,
     id: string,
     change: { name?: string; tags?: TagChange },
+    caller: CallerContext,
     nameField = 'body.name',
   ): Promise<ResourceOf<K>> {
     if (change.name !== undefined) checkName(change.name, nameField);
@@ -174,8 +214,12 @@ export class ResourceService {
           provider: resource.provider,
         });
       }
-      if (change.tags !== undefined) await this.setTags(kind, resource, adapter, change.tags);
-      if (name !== undefined) await adapter.rename?.(kind, resource.nativeId, name);
+      if (change.tags !== undefined) await this.setTags(kind, resource, adapter, change.tags, caller);
+      if (name !== undefined && adapter.rename) {
+        await adapter.rename(kind, resource.nativeId, name);
+        const from = (resource as { name: string }).name;
+        await this.audit.emit('resource.renamed', resource.id, { kind, from, to: name, by: caller.principal });
+      }
       return this.inventory.record(kind, resource.provider, await getNative(adapter, kind, resource.nativeId));
     });
   }
@@ -185,7 +229,7 @@ export class ResourceService {
    * per resource, in its queue) and answers how many changes were made. Terminated instances keep theirs until they
    * go: a provider may refuse to tag what it has let go. Stops at the first refusal; what went before it stays gone.
    */
-  async removeTagsEverywhere(keys: readonly string[], kinds: readonly TaggableKind[]): Promise<number> {
+  async removeTagsEverywhere(keys: readonly string[], kinds: readonly TaggableKind[], caller: CallerContext): Promise<number> {
     let changed = 0;
     for (const key of keys) {
       for (const kind of kinds) {
@@ -196,7 +240,7 @@ export class ResourceService {
           where: (r) => !(kind === 'instance' && (r as Instance).state === 'terminated'),
         });
         for (const r of carriers.items) {
-          await this.changeTags(kind, r.id, { remove: [{ key }] }, 'path.id');
+          await this.changeTags(kind, r.id, { remove: [{ key }] }, caller, 'path.id');
           changed++;
         }
       }

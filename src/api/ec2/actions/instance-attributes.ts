@@ -146,7 +146,7 @@ const modifyInstanceAttribute = defineAction(
       patch = parseAttributeValue(change.attribute, change.raw);
     }
     const instance = await fetchResource(ctx, 'instance', ec2Id);
-    await ctx.core.resources.modifyInstanceAttributes(instance.id, patch);
+    await ctx.core.resources.modifyInstanceAttributes(instance.id, patch, ctx.caller);
     return { return: true };
   },
 );

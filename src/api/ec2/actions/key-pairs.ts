@@ -30,7 +30,13 @@ const importKeyPair = defineAction(['KeyName', 'PublicKeyMaterial', 'TagSpecific
   const tags = readTagSpecs(ctx.params, ['key-pair']).get('key-pair') ?? {};
   let keyPair: KeyPair;
   try {
-    keyPair = await ctx.core.keyPairs.import(ctx.region, name, Buffer.from(material, 'base64').toString('utf8'), tags);
+    keyPair = await ctx.core.keyPairs.import(
+      ctx.region,
+      name,
+      Buffer.from(material, 'base64').toString('utf8'),
+      ctx.caller,
+      tags,
+    );
   } catch (e) {
     if (e instanceof SkygateError && e.code === 'invalid_input' && e.field === 'publicKeyMaterial') {
       throw new Ec2Error('InvalidKeyPair.Format', `Key is not in valid OpenSSH public key format: ${e.message}`);
@@ -73,7 +79,7 @@ const deleteKeyPair = defineAction(['KeyName', 'KeyPairId'], async (ctx) => {
   const all = await ctx.core.keyPairs.list(ctx.region);
   const target = all.find((k) => (name === undefined || k.name === name) && (id === undefined || k.id === id));
   // As EC2: deleting a key pair that does not exist succeeds.
-  if (target) await ctx.core.keyPairs.delete(ctx.region, target.name);
+  if (target) await ctx.core.keyPairs.delete(ctx.region, target.name, ctx.caller);
   return { return: true };
 });
 

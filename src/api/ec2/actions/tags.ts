@@ -66,7 +66,7 @@ const createTags = defineAction(['ResourceId', 'Tag'], async (ctx) => {
   checkKeys(tags);
   const resources = await resolveResources(ctx);
   const set = Object.fromEntries(tags.map((t) => [t.key, t.value ?? '']));
-  for (const { kind, id } of resources) await ctx.core.resources.changeTags(kind, id, { set });
+  for (const { kind, id } of resources) await ctx.core.resources.changeTags(kind, id, { set }, ctx.caller);
   return { return: true };
 });
 
@@ -77,7 +77,7 @@ const deleteTags = defineAction(['ResourceId', 'Tag'], async (ctx) => {
   for (const { kind, id } of resources) {
     // Without Tag.N, EC2 deletes every tag of the resource.
     const remove = tags.length > 0 ? tags : Object.keys((await ctx.core.inventory.get(kind, id)).tags).map((key) => ({ key }));
-    await ctx.core.resources.changeTags(kind, id, { remove });
+    await ctx.core.resources.changeTags(kind, id, { remove }, ctx.caller);
   }
   return { return: true };
 });

@@ -3,7 +3,7 @@ import type { Router } from 'express';
 import type { InstanceAttributes } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
 import { DEFAULT_INSTANCE_ATTRIBUTES, type ModifiableAttributes } from '../../../core/services/instance-attributes.js';
-import { route } from '../http.js';
+import { caller, route } from '../http.js';
 import { reply, type Schema } from '../schemas.js';
 import { inRestTerms } from './rest-terms.js';
 
@@ -55,7 +55,7 @@ export function instanceAttributeRoutes(router: Router, core: CoreServices): voi
         ...rest,
         ...(userData !== undefined && { userData: Buffer.from(userData, 'utf8').toString('base64') }),
       };
-      const set = await inRestTerms(FIELDS, () => core.resources.modifyInstanceAttributes(id(req), patch));
+      const set = await inRestTerms(FIELDS, () => core.resources.modifyInstanceAttributes(id(req), patch, caller(req, res)));
       reply(res, 200, 'InstanceAttributes', render(id(req), set));
     }),
   );

@@ -2,7 +2,7 @@
 import type { Router } from 'express';
 import { SkygateError, invalid } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
-import { route } from '../http.js';
+import { caller, route } from '../http.js';
 import { reply, type Schema } from '../schemas.js';
 import { inRestTerms, providerInPath } from './rest-terms.js';
 
@@ -24,10 +24,17 @@ export function keyPairRoutes(router: Router, core: CoreServices): void {
       if (publicKey !== undefined) {
         if (keyType !== undefined)
           throw invalid('body.keyType', 'is only for a generated key; an imported key is of its own type');
-        reply(res, 201, 'CreatedKeyPair', await inRestTerms(FIELDS, () => core.keyPairs.import(provider, name, publicKey, tags)));
+        reply(
+          res,
+          201,
+          'CreatedKeyPair',
+          await inRestTerms(FIELDS, () => core.keyPairs.import(provider, name, publicKey, caller(req, res), tags)),
+        );
         return;
       }
-      const { keyPair, privateKey } = await inRestTerms(FIELDS, () => core.keyPairs.generate(provider, name, keyType, tags));
+      const { keyPair, privateKey } = await inRestTerms(FIELDS, () =>
+        core.keyPairs.generate(provider, name, caller(req, res), keyType, tags),
+      );
       // The only copy of a private key: no cache may keep it.
       res.set('Cache-Control', 'no-store');
       reply(res, 201, 'CreatedKeyPair', { ...keyPair, privateKey });
@@ -44,7 +51,7 @@ export function keyPairRoutes(router: Router, core: CoreServices): void {
     route(async (req, res) => {
       const provider = providerInPath(core, req);
       // The core forgives deleting a missing key pair (as EC2 does); a REST DELETE of nothing is a 404.
-      if (!(await core.keyPairs.delete(provider, keyName(req)))) {
+      if (!(await core.keyPairs.delete(provider, keyName(req), caller(req, res)))) {
         throw new SkygateError('not_found', `key pair '${keyName(req)}' does not exist at provider '${provider}'`, {
           field: 'path.keyName',
         });

@@ -1,7 +1,7 @@
 /** Networks: each provider's default network, and the networks created beside it (list, create, get, change, delete). */
 import type { Router } from 'express';
 import type { CoreServices } from '../../../core/services/index.js';
-import { route, splitList, validated } from '../http.js';
+import { caller, route, splitList, validated } from '../http.js';
 import { reply, type Schema } from '../schemas.js';
 import { inBodyTerms, inRestTerms, providerInPath } from './rest-terms.js';
 
@@ -34,7 +34,7 @@ export function networkRoutes(router: Router, core: CoreServices): void {
     BASE,
     route(async (req, res) => {
       const body = req.body as Schema<'CreateNetworkRequest'>;
-      const network = await inBodyTerms(() => core.network.create(body));
+      const network = await inBodyTerms(() => core.network.create(body, caller(req, res)));
       res.location(`/v1${BASE}/${encodeURIComponent(network.id)}`);
       reply(res, 201, 'Network', network);
     }),
@@ -47,14 +47,14 @@ export function networkRoutes(router: Router, core: CoreServices): void {
     `${BASE}/:id`,
     route(async (req, res) => {
       const change = req.body as Schema<'UpdateNetworkRequest'>;
-      reply(res, 200, 'Network', await inBodyTerms(() => core.network.update(id(req), change, 'path.id')));
+      reply(res, 200, 'Network', await inBodyTerms(() => core.network.update(id(req), change, caller(req, res), 'path.id')));
     }),
   );
   router.delete(
     `${BASE}/:id`,
     route(async (req, res) => {
       // An adapter names its own argument `id`; in the request that is the path's.
-      await inRestTerms({ id: 'path.id' }, () => core.network.delete(id(req), 'path.id'));
+      await inRestTerms({ id: 'path.id' }, () => core.network.delete(id(req), caller(req, res), 'path.id'));
       res.status(204).end();
     }),
   );

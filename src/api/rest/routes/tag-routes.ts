@@ -2,7 +2,7 @@
 import type { Router } from 'express';
 import type { TaggableKind, Tags } from '../../../core/index.js';
 import type { CoreServices } from '../../../core/services/index.js';
-import { route } from '../http.js';
+import { caller, route } from '../http.js';
 import { reply, type Schema } from '../schemas.js';
 import { inRestTerms } from './rest-terms.js';
 
@@ -34,7 +34,7 @@ export function tagRoutes(router: Router, core: CoreServices): void {
           res,
           200,
           'ResourceTags',
-          render(await inRestTerms(FIELDS, () => core.resources.changeTags(kind, id(req), change, 'path.id'))),
+          render(await inRestTerms(FIELDS, () => core.resources.changeTags(kind, id(req), change, caller(req, res), 'path.id'))),
         );
       }),
     );
@@ -51,7 +51,7 @@ export function tagRoutes(router: Router, core: CoreServices): void {
           res,
           200,
           'ResourceTags',
-          render(await inRestTerms(FIELDS, () => core.resources.changeTags(kind, id(req), change, 'path.id'))),
+          render(await inRestTerms(FIELDS, () => core.resources.changeTags(kind, id(req), change, caller(req, res), 'path.id'))),
         );
       }),
     );
