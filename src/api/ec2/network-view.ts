@@ -80,7 +80,10 @@ export function freeAddresses(cidr: string): number {
   return Math.max(0, 2 ** (32 - prefix) - 5);
 }
 
+/** What a launch into a subnet tells the core: a default subnet (whose zone it is), or a created network. */
+export type SubnetPlacement = { subnetId: string } | { network: string };
+
 /** The core's launch input for a subnet the id map resolved: a default subnet names its zone, a created one its network. */
-export function launchPlacement(net: DefaultNetwork, subnetId: string): { subnetId: string } | { network: string } {
+export function launchPlacement(net: DefaultNetwork, subnetId: string): SubnetPlacement {
   return net.subnets.some((s) => s.id === subnetId) ? { subnetId } : { network: subnetId };
 }

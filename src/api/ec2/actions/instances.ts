@@ -15,7 +15,7 @@ import { Ec2Error, ec2Errors, toEc2Error } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';
 import type { Ec2Params } from '../query-parser.js';
 import { derivedId, reservationId } from '../id-map.js';
-import { launchPlacement } from '../network-view.js';
+import { launchPlacement, type SubnetPlacement } from '../network-view.js';
 import { nextToken, readPaging } from '../paging.js';
 import { type XmlObject, type XmlValue, renderItems } from '../xml-render.js';
 import { ACCOUNT_ID, ALL, nativeOf, readTagSpecs, resolveId, resolveIds, tagSet } from './common.js';
@@ -414,8 +414,6 @@ async function subnetPlacement(ctx: Ec2Context, subnetEc2: string | undefined): 
   const subnetId = await resolveId(ctx, 'subnet', subnetEc2);
   return launchPlacement(await ctx.core.network.defaults(ctx.region), subnetId);
 }
-
-type SubnetPlacement = { subnetId: string } | { network: string };
 
 /**
  * Where a launch goes: `SubnetId`/`SecurityGroupId`, or one primary network interface saying the same
