@@ -3,6 +3,7 @@ import { SkygateError, type Operation, type ResourceOf, type TaggableKind, type 
 import type { Ec2Context } from '../context.js';
 import { Ec2Error, ec2Errors, toEc2Error } from '../ec2-errors.js';
 import { type Ec2IdKind, isEc2Id } from '../id-map.js';
+import { defaultView, type RegionNetworks, regionNetworks } from '../network-view.js';
 import type { Ec2Params } from '../query-parser.js';
 import type { XmlValue } from '../xml-render.js';
 
@@ -18,7 +19,7 @@ const TARGET_WAIT_MS = 30_000;
  */
 export async function resolveIds(ctx: Ec2Context, kind: Ec2IdKind, ec2Ids: string[]): Promise<string[]> {
   for (const id of ec2Ids) if (!isEc2Id(kind, id)) throw ec2Errors.malformed(kind, id);
-  const found = NETWORK_KINDS.has(kind) ? await networkIds(ctx, kind) : await ctx.ids.resolve(kind, ec2Ids);
+  const found = NETWORK_KINDS.has(kind) ? await networkIds(ctx, kind, ec2Ids) : await ctx.ids.resolve(kind, ec2Ids);
   const missing = ec2Ids.filter((id) => !found.get(id)?.startsWith(`${ctx.region}:`));
   if (missing.length > 0) throw ec2Errors.notFound(kind, missing);
   return ec2Ids.map((id) => found.get(id) as string);
@@ -26,11 +27,25 @@ export async function resolveIds(ctx: Ec2Context, kind: Ec2IdKind, ec2Ids: strin
 
 const NETWORK_KINDS: ReadonlySet<Ec2IdKind> = new Set(['vpc', 'subnet', 'security-group']);
 
-/** The region's network ids follow from its default network, so they resolve without the store. */
-async function networkIds(ctx: Ec2Context, kind: Ec2IdKind): Promise<Map<string, string>> {
+/**
+ * The region's network ids follow from its networks, so they resolve without the store: the default network's
+ * first, and only when an id is not among them the created networks' (a provider call on some clouds).
+ */
+async function networkIds(ctx: Ec2Context, kind: Ec2IdKind, ec2Ids: string[]): Promise<Map<string, string>> {
   const net = await ctx.core.network.defaults(ctx.region);
-  const ids = kind === 'vpc' ? [net.network.id] : kind === 'subnet' ? net.subnets.map((s) => s.id) : [net.securityGroup.id];
-  return new Map(ids.map((id) => [ctx.ids.toEc2(kind, id), id]));
+  if (kind === 'security-group') return new Map([[ctx.ids.toEc2(kind, net.securityGroup.id), net.securityGroup.id]]);
+  const idsOf = (view: RegionNetworks) => (kind === 'vpc' ? view.vpcs : view.subnets).map((n) => n.id);
+  const known = new Map(idsOf(defaultView(net)).map((id) => [ctx.ids.peek(kind, id), id]));
+  const all = ec2Ids.every((id) => known.has(id))
+    ? known
+    : new Map(idsOf(await regionNetworks(ctx)).map((id) => [ctx.ids.peek(kind, id), id]));
+  // Only the ids asked for are recorded: the region's other networks were not shown.
+  const found = new Map<string, string>();
+  for (const id of ec2Ids) {
+    const target = all.get(id);
+    if (target !== undefined) found.set(ctx.ids.toEc2(kind, target), target);
+  }
+  return found;
 }
 
 export async function resolveId(ctx: Ec2Context, kind: Ec2IdKind, ec2Id: string): Promise<string> {

@@ -15,6 +15,7 @@ import { Ec2Error, ec2Errors, toEc2Error } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';
 import type { Ec2Params } from '../query-parser.js';
 import { derivedId, reservationId } from '../id-map.js';
+import { launchPlacement, type SubnetPlacement } from '../network-view.js';
 import { nextToken, readPaging } from '../paging.js';
 import { type XmlObject, type XmlValue, renderItems } from '../xml-render.js';
 import { ACCOUNT_ID, ALL, nativeOf, readTagSpecs, resolveId, resolveIds, tagSet } from './common.js';
@@ -74,13 +75,22 @@ function groupSet(ctx: Ec2Context, net: DefaultNetwork, attrs: InstanceAttribute
   }));
 }
 
-/** The one interface every skygate instance has, in its zone's default subnet, as EC2 shows a VPC instance's. */
+/**
+ * Where an instance sits as EC2 shows it (skygate ids): on a created network, that network's VPC and its one
+ * subnet (network-view.ts); else the default VPC and its zone's default subnet.
+ */
+function placeOf(net: DefaultNetwork, r: Instance): { vpcId: string; subnetId: string | undefined } {
+  if (r.networkId !== undefined) return { vpcId: r.networkId, subnetId: r.networkId };
+  return { vpcId: net.network.id, subnetId: net.subnets.find((n) => n.zone === r.zone)?.id };
+}
+
+/** The one interface every skygate instance has, in its subnet, as EC2 shows a VPC instance's. */
 function networkInterfaceXml(
   ctx: Ec2Context,
   r: Instance,
   s: Surroundings,
   attrs: InstanceAttributes,
-  subnetId: string | undefined,
+  place: { vpcId: string; subnetId: string | undefined },
 ): XmlObject {
   const dns = r.privateIp ? `ip-${r.privateIp.replaceAll('.', '-')}.${ctx.region}.compute.internal` : undefined;
   const eni = derivedId('eni', r.id);
@@ -89,8 +99,8 @@ function networkInterfaceXml(
     .replace(/(..)(?!$)/g, '$1:');
   return {
     networkInterfaceId: eni,
-    subnetId: subnetId && ctx.ids.toEc2('subnet', subnetId),
-    vpcId: ctx.ids.toEc2('vpc', s.net.network.id),
+    subnetId: place.subnetId && ctx.ids.toEc2('subnet', place.subnetId),
+    vpcId: ctx.ids.toEc2('vpc', place.vpcId),
     description: attrs.networkInterface?.description ?? '',
     ownerId: ACCOUNT_ID,
     status: r.state === 'terminated' ? 'available' : 'in-use',
@@ -125,7 +135,7 @@ function stateReason(r: Instance): XmlObject | undefined {
 
 function renderInstance(ctx: Ec2Context, r: Instance, s: Surroundings): XmlObject {
   const attrs = s.attrs.get(r.id) ?? {};
-  const subnet = s.net.subnets.find((n) => n.zone === r.zone);
+  const place = placeOf(s.net, r);
   return {
     instanceId: ctx.ids.toEc2('instance', r.id),
     imageId: ctx.ids.toEc2('image', r.imageId),
@@ -140,13 +150,13 @@ function renderInstance(ctx: Ec2Context, r: Instance, s: Surroundings): XmlObjec
     launchTime: r.createdAt,
     placement: { availabilityZone: r.zone, tenancy: 'default' },
     monitoring: { state: 'disabled' },
-    subnetId: subnet && ctx.ids.toEc2('subnet', subnet.id),
-    vpcId: ctx.ids.toEc2('vpc', s.net.network.id),
+    subnetId: place.subnetId && ctx.ids.toEc2('subnet', place.subnetId),
+    vpcId: ctx.ids.toEc2('vpc', place.vpcId),
     privateIpAddress: r.privateIp,
     ipAddress: r.publicIp,
     sourceDestCheck: attrs.sourceDestCheck ?? true,
     groupSet: groupSet(ctx, s.net, attrs),
-    networkInterfaceSet: [networkInterfaceXml(ctx, r, s, attrs, subnet?.id)],
+    networkInterfaceSet: [networkInterfaceXml(ctx, r, s, attrs, place)],
     stateReason: stateReason(r),
     architecture: 'x86_64',
     rootDeviceType: 'ebs',
@@ -231,8 +241,11 @@ function reservations(ctx: Ec2Context, instances: Instance[], s: Surroundings, v
 /** DescribeInstances' filters, each reading the unified instance (ids through the id map). */
 async function instanceFields(ctx: Ec2Context): Promise<Record<string, FilterField<Instance>>> {
   const net = await ctx.core.network.defaults(ctx.region);
-  const subnetOfZone = new Map(net.subnets.map((s) => [s.zone, ctx.ids.peek('subnet', s.id)]));
-  const vpcId = ctx.ids.peek('vpc', net.network.id);
+  const subnetOf = (r: Instance) => {
+    const { subnetId } = placeOf(net, r);
+    return subnetId && ctx.ids.peek('subnet', subnetId);
+  };
+  const vpcOf = (r: Instance) => ctx.ids.peek('vpc', placeOf(net, r).vpcId);
   const sgId = ctx.ids.peek('security-group', net.securityGroup.id);
   return {
     'instance-id': (r) => ctx.ids.peek('instance', r.id),
@@ -241,10 +254,10 @@ async function instanceFields(ctx: Ec2Context): Promise<Record<string, FilterFie
     'image-id': (r) => ctx.ids.peek('image', r.imageId),
     'instance-type': (r) => nativeOf(r.flavorId),
     'availability-zone': (r) => r.zone,
-    'subnet-id': (r) => subnetOfZone.get(r.zone),
-    'network-interface.subnet-id': (r) => subnetOfZone.get(r.zone),
-    'vpc-id': () => vpcId,
-    'network-interface.vpc-id': () => vpcId,
+    'subnet-id': subnetOf,
+    'network-interface.subnet-id': subnetOf,
+    'vpc-id': vpcOf,
+    'network-interface.vpc-id': vpcOf,
     'instance.group-id': () => sgId,
     'instance.group-name': () => net.securityGroup.name,
     'private-ip-address': (r) => r.privateIp,
@@ -395,20 +408,27 @@ const INTERFACE_UNSUPPORTED = [
   'ConnectionTrackingSpecification',
 ];
 
+/** The core's launch input for a subnet: a default subnet's zone, or a created network's subnet's network. */
+async function subnetPlacement(ctx: Ec2Context, subnetEc2: string | undefined): Promise<SubnetPlacement | undefined> {
+  if (subnetEc2 === undefined) return undefined;
+  const subnetId = await resolveId(ctx, 'subnet', subnetEc2);
+  return launchPlacement(await ctx.core.network.defaults(ctx.region), subnetId);
+}
+
 /**
  * Where a launch goes: `SubnetId`/`SecurityGroupId`, or one primary network interface saying the same
  * (how boto3-based modules launch into a subnet). skygate instances have exactly one interface, in the
- * provider's default network, with an address the provider picks.
+ * subnet asked for (a default one, or a created network's one), with an address the provider picks.
  */
 async function placementOf(
   ctx: Ec2Context,
-): Promise<{ subnetId?: string; groupIds: string[]; networkInterface?: InstanceAttributes['networkInterface'] }> {
+): Promise<{ subnet?: SubnetPlacement; groupIds: string[]; networkInterface?: InstanceAttributes['networkInterface'] }> {
   const p = ctx.params;
   const interfaces = p.structs('NetworkInterface');
   if (interfaces.length === 0) {
-    const subnetEc2 = p.string('SubnetId');
+    const subnet = await subnetPlacement(ctx, p.string('SubnetId'));
     return {
-      ...(subnetEc2 !== undefined && { subnetId: await resolveId(ctx, 'subnet', subnetEc2) }),
+      ...(subnet !== undefined && { subnet }),
       groupIds: await resolveIds(ctx, 'security-group', p.list('SecurityGroupId')),
     };
   }
@@ -437,9 +457,9 @@ async function placementOf(
   nic.bool('AssociatePublicIpAddress');
   const deleteOnTermination = nic.bool('DeleteOnTermination');
   const description = nic.string('Description');
-  const subnetEc2 = nic.string('SubnetId');
+  const subnet = await subnetPlacement(ctx, nic.string('SubnetId'));
   return {
-    ...(subnetEc2 !== undefined && { subnetId: await resolveId(ctx, 'subnet', subnetEc2) }),
+    ...(subnet !== undefined && { subnet }),
     groupIds: await resolveIds(ctx, 'security-group', nic.list('SecurityGroupId')),
     networkInterface: {
       ...(description !== undefined && { description }),
@@ -486,7 +506,7 @@ const runInstances = defineAction(
         `MinCount (${minCount}) must be less than or equal to MaxCount (${maxCount}).`,
       );
     }
-    const { subnetId, groupIds, networkInterface } = await placementOf(ctx);
+    const { subnet, groupIds, networkInterface } = await placementOf(ctx);
     const net = await ctx.core.network.defaults(ctx.region);
     for (const name of p.list('SecurityGroup')) {
       if (name !== net.securityGroup.name)
@@ -518,7 +538,7 @@ const runInstances = defineAction(
           minCount,
           maxCount,
           ...(zone !== undefined && { zone }),
-          ...(subnetId !== undefined && { subnetId }),
+          ...subnet,
           ...(keyName !== undefined && { keyName }),
           ...(userData.text !== undefined && { userData: userData.text }),
           tags,
@@ -578,6 +598,7 @@ const LAUNCH_FIELDS: Record<string, string> = {
   'body.flavorId': 'InstanceType',
   'body.zone': 'Placement.AvailabilityZone',
   'body.subnetId': 'SubnetId',
+  'body.network': 'SubnetId',
   'body.userData': 'UserData',
   'body.tags': 'TagSpecification',
   'body.keyName': 'KeyName',

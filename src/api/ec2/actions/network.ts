@@ -1,18 +1,17 @@
 /**
- * The network surface EC2 tools probe before launching: each region's default VPC, its default subnet
- * per zone and its default security group (from the core's NetworkService), plus DescribeAccountAttributes.
+ * The network surface EC2 tools probe before launching: each region's default VPC, its default subnet per zone
+ * and its default security group, the networks created beside it as VPCs of one subnet each (network-view.ts),
+ * plus DescribeAccountAttributes.
  */
-import type { DefaultNetwork, DefaultSubnet } from '../../../core/services/network-service.js';
 import { type ActionTable, type Ec2Context, defineAction } from '../context.js';
 import { Ec2Error } from '../ec2-errors.js';
 import { type FilterField, filterPredicate, parseFilters } from '../filters.js';
 import { pageOf, readPaging } from '../paging.js';
+import { type Ec2Subnet, type Ec2Vpc, freeAddresses, regionNetworks } from '../network-view.js';
 import type { XmlObject } from '../xml-render.js';
-import { ACCOUNT_ID, resolveIds } from './common.js';
+import { ACCOUNT_ID, resolveIds, tagSet } from './common.js';
 
-/** Free addresses in a /20 after AWS's five reserved ones. */
-const SUBNET_FREE_ADDRESSES = 4091;
-const zoneIdOf = (net: DefaultNetwork, zone: string) => `${net.provider}-az${net.subnets.findIndex((s) => s.zone === zone) + 1}`;
+const zoneIdOf = (provider: string, s: Ec2Subnet) => `${provider}-az${s.zoneIndex + 1}`;
 
 /** Selects by `IdName.N` (every id must exist) and filters, then pages by position. */
 async function select<T extends object>(
@@ -32,60 +31,59 @@ async function select<T extends object>(
   );
 }
 
-function renderVpc(ctx: Ec2Context, net: DefaultNetwork): XmlObject {
-  const vpcId = ctx.ids.toEc2('vpc', net.network.id);
+function renderVpc(ctx: Ec2Context, v: Ec2Vpc): XmlObject {
+  const vpcId = ctx.ids.toEc2('vpc', v.id);
   return {
     vpcId,
     state: 'available',
-    cidrBlock: net.network.cidr,
+    cidrBlock: v.cidr,
     cidrBlockAssociationSet: [
-      { associationId: `vpc-cidr-assoc-${vpcId.slice(4)}`, cidrBlock: net.network.cidr, cidrBlockState: { state: 'associated' } },
+      { associationId: `vpc-cidr-assoc-${vpcId.slice(4)}`, cidrBlock: v.cidr, cidrBlockState: { state: 'associated' } },
     ],
     dhcpOptionsId: 'default',
     instanceTenancy: 'default',
-    isDefault: true,
+    isDefault: v.isDefault,
     ownerId: ACCOUNT_ID,
-    tagSet: [],
+    tagSet: tagSet(v.tags),
   };
 }
 
 const describeVpcs = defineAction(['VpcId', 'Filter', 'MaxResults', 'NextToken'], async (ctx) => {
-  const net = await ctx.core.network.defaults(ctx.region);
-  const vpcId = ctx.ids.peek('vpc', net.network.id);
+  const { vpcs } = await regionNetworks(ctx);
   const { items, nextToken } = await select(
     ctx,
-    [net],
-    { param: 'VpcId', kind: 'vpc', id: (n) => n.network.id },
+    vpcs,
+    { param: 'VpcId', kind: 'vpc', id: (v) => v.id },
     {
-      'vpc-id': () => vpcId,
-      'is-default': () => 'true',
-      isDefault: () => 'true',
+      'vpc-id': (v) => ctx.ids.peek('vpc', v.id),
+      'is-default': (v) => String(v.isDefault),
+      isDefault: (v) => String(v.isDefault),
       state: () => 'available',
-      'cidr-block': (n) => n.network.cidr,
-      cidr: (n) => n.network.cidr,
-      'cidr-block-association.cidr-block': (n) => n.network.cidr,
+      'cidr-block': (v) => v.cidr,
+      cidr: (v) => v.cidr,
+      'cidr-block-association.cidr-block': (v) => v.cidr,
       'dhcp-options-id': () => 'default',
       'owner-id': () => ACCOUNT_ID,
     },
   );
-  return { vpcSet: items.map((n) => renderVpc(ctx, n)), nextToken };
+  return { vpcSet: items.map((v) => renderVpc(ctx, v)), nextToken };
 });
 
 const describeSubnets = defineAction(['SubnetId', 'Filter', 'MaxResults', 'NextToken'], async (ctx) => {
-  const net = await ctx.core.network.defaults(ctx.region);
-  const vpcId = ctx.ids.peek('vpc', net.network.id);
-  const { items, nextToken } = await select<DefaultSubnet>(
+  const { subnets } = await regionNetworks(ctx);
+  const { items, nextToken } = await select<Ec2Subnet>(
     ctx,
-    net.subnets,
+    subnets,
     { param: 'SubnetId', kind: 'subnet', id: (s) => s.id },
     {
       'subnet-id': (s) => ctx.ids.peek('subnet', s.id),
-      'vpc-id': () => vpcId,
+      'vpc-id': (s) => ctx.ids.peek('vpc', s.vpcId),
       'availability-zone': (s) => s.zone,
       availabilityZone: (s) => s.zone,
-      'availability-zone-id': (s) => zoneIdOf(net, s.zone),
-      'default-for-az': () => 'true',
-      defaultForAz: () => 'true',
+      'availability-zone-id': (s) => zoneIdOf(ctx.region, s),
+      'available-ip-address-count': (s) => String(freeAddresses(s.cidr)),
+      'default-for-az': (s) => String(s.defaultForAz),
+      defaultForAz: (s) => String(s.defaultForAz),
       state: () => 'available',
       'cidr-block': (s) => s.cidr,
       cidr: (s) => s.cidr,
@@ -101,16 +99,16 @@ const describeSubnets = defineAction(['SubnetId', 'Filter', 'MaxResults', 'NextT
         subnetId,
         subnetArn: `arn:aws:ec2:${ctx.region}:${ACCOUNT_ID}:subnet/${subnetId}`,
         state: 'available',
-        vpcId: ctx.ids.toEc2('vpc', net.network.id),
+        vpcId: ctx.ids.toEc2('vpc', s.vpcId),
         cidrBlock: s.cidr,
-        availableIpAddressCount: SUBNET_FREE_ADDRESSES,
+        availableIpAddressCount: freeAddresses(s.cidr),
         availabilityZone: s.zone,
-        availabilityZoneId: zoneIdOf(net, s.zone),
-        defaultForAz: true,
+        availabilityZoneId: s.zone === undefined ? undefined : zoneIdOf(ctx.region, s),
+        defaultForAz: s.defaultForAz,
         mapPublicIpOnLaunch: false,
         assignIpv6AddressOnCreation: false,
         ownerId: ACCOUNT_ID,
-        tagSet: [],
+        tagSet: tagSet(s.tags),
       };
     }),
     nextToken,
