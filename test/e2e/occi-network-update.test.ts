@@ -501,3 +501,54 @@ describe('OCCI computes on a created network (sim)', () => {
     for (const l of [west, east]) assert.equal((await call('DELETE', l)).status, 200);
   });
 });
+
+describe('OCCI networkinterface collection and updates', () => {
+  it('lists one interface per compute, takes one back as read, and refuses adding, moving or removing one, with reasons', async () => {
+    const created = await call('POST', '/compute/', {
+      contentType: 'text/plain',
+      body: computeCreateText('sim-east', 'img-cirros-0-6'),
+    });
+    assert.equal(created.status, 201, created.text);
+    const compute = new URL(created.headers.get('location') ?? '').pathname;
+    const nicPath = `/networkinterface/${compute.slice('/compute/'.length)}`;
+    await waitComputeState(call, compute, 'running');
+
+    const listed = await call('GET', '/networkinterface/?number=1000', { accept: 'text/uri-list' });
+    assert.equal(listed.status, 200, listed.text);
+    assert.ok(listed.text.split('\r\n').includes(`${gw.url}${nicPath}`), listed.text.slice(0, 300));
+    json('entity-collection', (await call('GET', '/networkinterface/', { accept: JSON_TYPE })).text);
+
+    const read = json('link', (await call('GET', nicPath, { accept: JSON_TYPE })).text);
+    assert.equal((read.target as { location: string }).location, '/network/sim-east:default-network');
+    for (const method of ['PUT', 'POST'] as const) {
+      const same = await call(method, nicPath, { contentType: JSON_TYPE, accept: JSON_TYPE, body: JSON.stringify(read) });
+      assert.equal(same.status, 200, `${method} as read: ${same.text}`);
+    }
+    const absolute = await call('POST', nicPath, {
+      contentType: 'text/plain',
+      body: `X-OCCI-Attribute: occi.core.target="${gw.url}/network/sim-east:default-network"`,
+    });
+    assert.equal(absolute.status, 200, absolute.text);
+
+    const moved = await call('POST', nicPath, {
+      contentType: 'text/plain',
+      body: 'X-OCCI-Attribute: occi.core.target="/network/sim-west:default-network"',
+    });
+    assert.equal(moved.status, 400, moved.text);
+    assert.match(moved.text, /attribute occi\.core\.target: cannot change .*interface is fixed/);
+
+    const added = await call('POST', '/networkinterface/', {
+      contentType: 'text/plain',
+      body: `Category: networkinterface;scheme="${INFRA}";class="kind"\nX-OCCI-Attribute: occi.core.source="${compute}"\nX-OCCI-Attribute: occi.core.target="/network/sim-east:default-network"`,
+    });
+    assert.equal(added.status, 501, added.text);
+    assert.match(added.text, /cannot add an interface to a compute that exists/);
+
+    const removed = await call('DELETE', nicPath);
+    assert.equal(removed.status, 400, removed.text);
+    assert.match(removed.text, /only interface of .*DELETE the compute instead/);
+    const after = json('link', (await call('GET', nicPath, { accept: JSON_TYPE })).text);
+    assert.deepEqual(after.target, read.target, 'nothing moved');
+    assert.equal((await call('DELETE', compute)).status, 200);
+  });
+});

@@ -14,6 +14,7 @@ import { queryModel } from './query-model.js';
 import { renderCategories, renderModel } from './render.js';
 import { NetworkHandlers } from './network.js';
 import { StorageHandlers } from './storage.js';
+import { NetworkInterfaceHandlers } from './network-interface.js';
 import { TAGGED_INVENTORY_KINDS, TaggedHandlers } from './tagged.js';
 
 export interface OcciOptions {
@@ -39,6 +40,7 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
   const storage = new StorageHandlers(core);
   const network = new NetworkHandlers(core);
   const tagged = new TaggedHandlers(core);
+  const networkInterface = new NetworkInterfaceHandlers(core);
 
   router.use(OCCI_PATHS, checkVersion, authenticate(core));
   // Every rendering arrives as text; JSON is parsed by the front itself so errors read as OCCI's.
@@ -86,7 +88,12 @@ export function createOcciRouter(core: CoreServices, options: OcciOptions): Rout
   router.post('/network/:id', route(network.post));
   router.put('/network/:id', route(network.update));
   router.delete('/network/:id', route(network.delete));
-  router.get('/networkinterface/:id', route(storage.getInterface));
+  router.get('/networkinterface/', route(networkInterface.list));
+  router.post('/networkinterface/', route(networkInterface.create));
+  router.get('/networkinterface/:id', route(networkInterface.get));
+  router.post('/networkinterface/:id', route(networkInterface.update));
+  router.put('/networkinterface/:id', route(networkInterface.update));
+  router.delete('/networkinterface/:id', route(networkInterface.delete));
 
   // A known location with a method it does not take.
   // Under /mixin/ only the tag mixins have locations.

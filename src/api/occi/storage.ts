@@ -1,11 +1,11 @@
-/** /storage/, /storagelink/ and /networkinterface/: volumes, their attachments, and computes' interfaces (networks: network.ts). */
+/** /storage/ and /storagelink/: volumes and their attachments (networks: network.ts; interfaces: network-interface.ts). */
 import type { Request, Response } from 'express';
 import { type CoreServices, checkName, type Volume } from '../../core/index.js';
 import { readAction } from './action.js';
 import { KINDS, PROVIDER_ATTRS, STORAGE_ACTIONS } from './categories.js';
 import { checkAttributes, defsOf, kindOf, str } from './check.js';
 import { linkJson } from './render.js';
-import { locationOf, networkInterfaceOf, SUMMARY_TAG, storageLinkOf, storageOf } from './entities.js';
+import { locationOf, SUMMARY_TAG, storageLinkOf, storageOf } from './entities.js';
 import { badRequest, notApplicable, OcciError } from './errors.js';
 import { storageFilter } from './filter.js';
 import { baseOf, callerOf, negotiate, queryOf, send } from './http.js';
@@ -241,10 +241,5 @@ export class StorageHandlers {
     const n = negotiate(req, false);
     await this.core.resources.volumeAction(String(req.params.id), 'detach', callerOf(req, res));
     send(res, 200, n, { lines: [] });
-  };
-
-  getInterface = async (req: Request, res: Response) => {
-    const n = negotiate(req, true);
-    send(res, 200, n, renderLink(networkInterfaceOf(await this.core.inventory.get('instance', String(req.params.id))), n.as));
   };
 }

@@ -27,6 +27,9 @@ export interface UpdateTarget {
   reasons?: Record<string, string>;
 }
 
+/** A location as a path: clients send back the locations they read, relative or absolute. */
+export const locationPath = (location: string) => location.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]+/i, '');
+
 /** The request body of a PUT or POST-without-action, in the negotiated rendering. */
 export const readBody = (req: Request, n: Negotiated): OcciRequest =>
   parseRequest(n.input, typeof req.body === 'string' ? req.body : '', req.headers);
@@ -97,7 +100,7 @@ export function refuseChanges(
  */
 function refuseNewLinks(body: OcciRequest, now: OcciResource): void {
   for (const link of body.links) {
-    const target = link.target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]+/i, '');
+    const target = locationPath(link.target);
     if (now.links.some((l) => l.target.location === target)) continue;
     const have = now.links.map((l) => l.target.location).join(', ') || 'none';
     throw badRequest(
