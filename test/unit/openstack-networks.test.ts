@@ -272,7 +272,8 @@ describe('openstack networks: a neutron network plus one IPv4 subnet', () => {
 /**
  * Which created network a server is on. Nova keys addresses by network name; neutron's ports decide. The local
  * OpenStack of the integration suite cannot boot a server on a created network (neutron runs without agents, so
- * port binding fails), so this is covered by recorded answers only.
+ * port binding fails): through the port this is covered by recorded answers only; the integration suite runs the
+ * ports lookup alone on a port made with a server's device id.
  */
 describe('openstack instances on a created network: networkId from the ports of servers on a network so named', () => {
   const WEB = 'f5dc173b-6804-445a-a6d8-c705dad5b5eb';
