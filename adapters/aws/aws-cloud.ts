@@ -884,26 +884,30 @@ export class AwsCloudAdapter implements CloudAdapter {
    */
   private async createdVpcIds(ids: Array<string | undefined>): Promise<Set<string>> {
     const now = Date.now();
-    const fresh = (id: string) => {
+    for (const [known, mark] of this.vpcMarks) if (now - mark.at >= this.settings.catalogCacheMs) this.vpcMarks.delete(known);
+    const created = new Set<string>();
+    const unknown: string[] = [];
+    for (const id of new Set(ids)) {
+      if (id === undefined || id === '') continue;
       const mark = this.vpcMarks.get(id);
-      return mark !== undefined && now - mark.at < this.settings.catalogCacheMs;
-    };
-    const unknown = [...new Set(ids.filter((id): id is string => id !== undefined && id !== ''))].filter((id) => !fresh(id));
+      if (mark === undefined) unknown.push(id);
+      else if (mark.marked) created.add(id);
+    }
     for (let i = 0; i < unknown.length; i += MAX_FILTER_VALUES) {
       const chunk = unknown.slice(i, i + MAX_FILTER_VALUES);
       const found = await this.vpcs([{ Name: 'vpc-id', Values: chunk }]);
       for (const id of chunk) this.markVpc(id, false);
-      for (const v of found) if (v.VpcId !== undefined) this.markVpc(v.VpcId, tagValue(v.Tags, NETWORK_TAG) !== undefined);
+      for (const v of found) {
+        if (v.VpcId === undefined || tagValue(v.Tags, NETWORK_TAG) === undefined) continue;
+        this.markVpc(v.VpcId, true);
+        created.add(v.VpcId);
+      }
     }
-    const created = new Set<string>();
-    for (const id of ids) if (id !== undefined && this.vpcMarks.get(id)?.marked === true) created.add(id);
     return created;
   }
 
   private markVpc(id: string, marked: boolean): void {
-    const now = Date.now();
-    for (const [known, mark] of this.vpcMarks) if (now - mark.at >= this.settings.catalogCacheMs) this.vpcMarks.delete(known);
-    this.vpcMarks.set(id, { marked, at: now });
+    this.vpcMarks.set(id, { marked, at: Date.now() });
   }
 
   /** A VPC skygate created; the account's other VPCs read as not found, so nothing here can change them. */

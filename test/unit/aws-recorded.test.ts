@@ -489,6 +489,20 @@ describe('aws instances on a created network: networkId is the VPC when skygate 
     ]);
   });
 
+  it('with catalogCacheMs 0 every read looks its VPCs up, and still answers right', async () => {
+    answer('DescribeInstances', { file: 'DescribeInstances-two-vpcs.xml' });
+    answer('DescribeVpcs', { file: 'DescribeVpcs-by-id.xml' });
+    const a = open({ catalogCacheMs: 0 });
+    for (let round = 1; round <= 2; round++) {
+      const page = await a.listInstances();
+      assert.deepEqual(
+        page.items.map((i) => i.networkId),
+        [undefined, 'vpc-1a2b3c4d'],
+      );
+      assert.equal(server.of('DescribeVpcs').length, round);
+    }
+  });
+
   it('a VPC EC2 does not return (deleted since) counts as not created; a failed lookup fails the read', async () => {
     answer('DescribeInstances', { file: 'DescribeInstances-two-vpcs.xml' });
     answer('DescribeVpcs', { file: 'DescribeVpcs-none.xml' });
