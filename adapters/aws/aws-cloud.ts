@@ -92,6 +92,8 @@ export const CLIENT_TOKEN_TAG = 'skygate:client-token';
  * for VPCs. Only VPCs with it are listed, changed or deleted: the account's other VPCs are never touched.
  */
 export const NETWORK_TAG = 'skygate:network';
+/** EC2 takes at most 200 values in one filter: VPC ids are looked up in chunks of this many. */
+const MAX_FILTER_VALUES = 200;
 /** CreateSubnet tries on a VPC EC2 does not show yet (0.5 s, then 1 s between): under the 30 s call deadline. */
 const SUBNET_ATTEMPTS = 3;
 /** EC2 takes a ClientToken of at most 64 ASCII characters. */
@@ -168,6 +170,14 @@ export class AwsCloudAdapter implements CloudAdapter {
    */
   private readonly recent = new Map<string, number>();
   private readonly catalog = new Map<string, { at: number; value: Promise<unknown> }>();
+  /**
+   * Whether a VPC carries the network marker, by VPC id, with when that was learnt; kept for `catalogCacheMs`.
+   * Reading instances needs it for their networkId; a VPC's marker is set at its creation and never changed by
+   * skygate, so a cached answer stays right, and a VPC not seen before is always looked up (one DescribeVpcs per
+   * listing page or instance read at most, none when every VPC is known). This process's creates and deletes
+   * update it at once.
+   */
+  private readonly vpcMarks = new Map<string, { marked: boolean; at: number }>();
 
   constructor(
     readonly providerId: string,
@@ -255,25 +265,32 @@ export class AwsCloudAdapter implements CloudAdapter {
     }).then((flavors) => flavors.map((f) => ({ ...f })));
   }
 
-  listInstances(page?: PageRequest): Promise<NativePage<NativeInstance>> {
-    return this.page(
+  async listInstances(page?: PageRequest): Promise<NativePage<NativeInstance>> {
+    const raw = await this.page(
       paginateDescribeInstances,
       {},
       page,
       MAX_PAGE.instances,
       (out) => (out.Reservations ?? []).flatMap((r) => r.Instances ?? []),
-      (i) => this.toInstance(i),
+      (i) => i,
     );
+    const created = await this.createdVpcIds(raw.items.map((i) => i.VpcId));
+    return { ...raw, items: raw.items.map((i) => this.toInstance(i, created)) };
   }
 
   getInstance(id: string): Promise<NativeInstance> {
-    return this.read('instance', id, async () => this.toInstance(await this.describeInstance(id)));
+    return this.read('instance', id, async () => {
+      const instance = await this.describeInstance(id);
+      return this.toInstance(instance, await this.createdVpcIds([instance.VpcId]));
+    });
   }
 
   async createInstance(spec: CreateInstanceSpec): Promise<NativeInstance> {
     const name = text(spec.name, 'name');
     const tags = checkTags(spec.tags);
     const subnet = spec.networkId === undefined ? undefined : await this.launchSubnet(spec.networkId, spec.zone);
+    // launchSubnet found the marker on the VPC's subnet: later reads of the instance need no lookup of its VPC.
+    if (spec.networkId !== undefined) this.markVpc(spec.networkId, true);
     const out = await this.call(
       () =>
         this.client.send(
@@ -303,7 +320,8 @@ export class AwsCloudAdapter implements CloudAdapter {
     const instance = out.Instances?.[0];
     if (instance?.InstanceId === undefined) throw this.internal('RunInstances answered without an instance');
     this.remember(instance.InstanceId);
-    return this.toInstance(instance);
+    // Without a SubnetId EC2 launches into the default VPC: no created network, nothing to look up.
+    return this.toInstance(instance, new Set(subnet === undefined ? [] : [text(spec.networkId, 'networkId')]));
   }
 
   async startInstance(id: string): Promise<void> {
@@ -596,7 +614,9 @@ export class AwsCloudAdapter implements CloudAdapter {
     if (vpc?.VpcId === undefined) throw this.internal('CreateVpc answered without a VPC');
     const vpcId = vpc.VpcId;
     if (earlier[0] === undefined) this.remember(vpcId);
-    if ((await this.subnetsOf(vpcId)).length === 0) {
+    this.markVpc(vpcId, true);
+    let [made] = await this.subnetsOf(vpcId);
+    if (made === undefined) {
       const subnet = new CreateSubnetCommand({
         VpcId: vpcId,
         CidrBlock: plan.cidr,
@@ -606,7 +626,7 @@ export class AwsCloudAdapter implements CloudAdapter {
         // Right after CreateVpc, EC2 may not know the VPC yet (InvalidVpcID.NotFound): a few short waits bridge that.
         for (let attempt = 1; ; attempt++) {
           try {
-            await this.call(() => this.client.send(subnet), { InvalidSubnet: 'cidr' });
+            made = (await this.call(() => this.client.send(subnet), { InvalidSubnet: 'cidr' })).Subnet;
             break;
           } catch (e) {
             if (!(e instanceof SkygateError) || e.code !== 'not_found' || attempt >= SUBNET_ATTEMPTS) throw e;
@@ -617,15 +637,24 @@ export class AwsCloudAdapter implements CloudAdapter {
         // Nothing half-made: the VPC goes too (best effort; the error of the subnet is the one reported).
         await this.call(() => this.client.send(new DeleteVpcCommand({ VpcId: vpcId }))).catch(() => undefined);
         this.recent.delete(vpcId);
+        this.vpcMarks.delete(vpcId);
         throw e;
       }
     }
-    return this.toNetwork(vpc);
+    return this.toNetwork(vpc, made);
   }
 
-  /** The VPCs skygate created (marker tag), never the account's others. */
+  /** The VPCs skygate created (marker tag), never the account's others; each with its subnet's zone (one more listing). */
   async listNetworks(): Promise<NativeNetwork[]> {
-    return (await this.vpcs([{ Name: 'tag-key', Values: [NETWORK_TAG] }])).map((v) => this.toNetwork(v));
+    const marker = [{ Name: 'tag-key', Values: [NETWORK_TAG] }];
+    const [vpcs, subnets] = await Promise.all([this.vpcs(marker), this.subnets(marker)]);
+    for (const v of vpcs) if (v.VpcId !== undefined) this.markVpc(v.VpcId, true);
+    return vpcs.map((v) =>
+      this.toNetwork(
+        v,
+        subnets.find((s) => s.VpcId === v.VpcId),
+      ),
+    );
   }
 
   /** The subnets first (EC2 refuses to delete a VPC that has any), then the VPC; in use is DependencyViolation: conflict. */
@@ -637,6 +666,7 @@ export class AwsCloudAdapter implements CloudAdapter {
     }
     await this.call(() => this.client.send(new DeleteVpcCommand({ VpcId: id })));
     this.recent.delete(id);
+    this.vpcMarks.delete(id);
   }
 
   /** The name is the VPC's Name tag; tags are replaced whole (CreateTags, then DeleteTags for keys left out). */
@@ -659,7 +689,8 @@ export class AwsCloudAdapter implements CloudAdapter {
       );
     // What EC2 now holds, without reading it back (tags are eventually consistent on EC2).
     const kept = (vpc.Tags ?? []).filter((t) => t.Key !== undefined && !stale.includes(t) && !put.some((p) => p.Key === t.Key));
-    return this.toNetwork({ ...vpc, Tags: [...kept, ...put] });
+    const [subnet] = await this.subnetsOf(id);
+    return this.toNetwork({ ...vpc, Tags: [...kept, ...put] }, subnet);
   }
 
   async close(): Promise<void> {
@@ -832,14 +863,51 @@ export class AwsCloudAdapter implements CloudAdapter {
     });
   }
 
-  private async subnetsOf(vpcId: string): Promise<Ec2Subnet[]> {
+  private subnetsOf(vpcId: string): Promise<Ec2Subnet[]> {
+    return this.subnets([{ Name: 'vpc-id', Values: [vpcId] }]);
+  }
+
+  /** Every subnet matching `filters`, all pages. */
+  private async subnets(filters: Array<{ Name: string; Values: string[] }>): Promise<Ec2Subnet[]> {
     return this.call(async () => {
       const all: Ec2Subnet[] = [];
-      const input = { Filters: [{ Name: 'vpc-id', Values: [vpcId] }] };
-      for await (const page of paginateDescribeSubnets({ client: this.client, pageSize: 1000 }, input))
+      for await (const page of paginateDescribeSubnets({ client: this.client, pageSize: 1000 }, { Filters: filters }))
         all.push(...(page.Subnets ?? []));
       return all;
     });
+  }
+
+  /**
+   * Which of these VPC ids (those of the instances read) skygate created: from `vpcMarks`, looking up only the
+   * ids not known there, in one DescribeVpcs by `vpc-id` filter per 200 ids. A VPC the lookup does not return
+   * (deleted meanwhile) counts as not created.
+   */
+  private async createdVpcIds(ids: Array<string | undefined>): Promise<Set<string>> {
+    const now = Date.now();
+    for (const [known, mark] of this.vpcMarks) if (now - mark.at >= this.settings.catalogCacheMs) this.vpcMarks.delete(known);
+    const created = new Set<string>();
+    const unknown: string[] = [];
+    for (const id of new Set(ids)) {
+      if (id === undefined || id === '') continue;
+      const mark = this.vpcMarks.get(id);
+      if (mark === undefined) unknown.push(id);
+      else if (mark.marked) created.add(id);
+    }
+    for (let i = 0; i < unknown.length; i += MAX_FILTER_VALUES) {
+      const chunk = unknown.slice(i, i + MAX_FILTER_VALUES);
+      const found = await this.vpcs([{ Name: 'vpc-id', Values: chunk }]);
+      for (const id of chunk) this.markVpc(id, false);
+      for (const v of found) {
+        if (v.VpcId === undefined || tagValue(v.Tags, NETWORK_TAG) === undefined) continue;
+        this.markVpc(v.VpcId, true);
+        created.add(v.VpcId);
+      }
+    }
+    return created;
+  }
+
+  private markVpc(id: string, marked: boolean): void {
+    this.vpcMarks.set(id, { marked, at: Date.now() });
   }
 
   /** A VPC skygate created; the account's other VPCs read as not found, so nothing here can change them. */
@@ -883,7 +951,8 @@ export class AwsCloudAdapter implements CloudAdapter {
     };
   }
 
-  private toInstance(i: Ec2Instance): NativeInstance {
+  /** `created`: the VPCs skygate created among the instance's; on one of them the instance reports it as its network. */
+  private toInstance(i: Ec2Instance, created: ReadonlySet<string>): NativeInstance {
     const state = INSTANCE_STATES[i.State?.Name ?? ''] ?? 'error';
     return {
       nativeId: i.InstanceId ?? '',
@@ -894,6 +963,7 @@ export class AwsCloudAdapter implements CloudAdapter {
       zone: i.Placement?.AvailabilityZone ?? '',
       ...(i.PrivateIpAddress !== undefined && { privateIp: i.PrivateIpAddress }),
       ...(i.PublicIpAddress !== undefined && { publicIp: i.PublicIpAddress }),
+      ...(i.VpcId !== undefined && created.has(i.VpcId) && { networkId: i.VpcId }),
       tags: tagsOf(i.Tags),
       // LaunchTime moves on every start after a stop; EC2 keeps no separate creation time for instances.
       createdAt: i.LaunchTime?.toISOString() ?? EPOCH,
@@ -955,14 +1025,18 @@ export class AwsCloudAdapter implements CloudAdapter {
     };
   }
 
-  /** On AWS the router is always the block's first host, so the gateway follows from the CIDR. */
-  private toNetwork(v: Ec2Vpc): NativeNetwork {
+  /**
+   * On AWS the router is always the block's first host, so the gateway follows from the CIDR. `subnet` is the
+   * network's one subnet: its zone is where the network's instances run (absent for a create that stopped before it).
+   */
+  private toNetwork(v: Ec2Vpc, subnet: Ec2Subnet | undefined): NativeNetwork {
     const cidr = v.CidrBlock ?? '';
     return {
       nativeId: v.VpcId ?? '',
       name: nameOf(v.Tags),
       cidr,
       gateway: cidr === '' ? '' : checkNetworkPlan(cidr, undefined, undefined, { min: 0, max: 32 }).gateway,
+      ...(subnet?.AvailabilityZone !== undefined && { zone: subnet.AvailabilityZone }),
       state: 'available',
       tags: tagsOf(v.Tags),
       createdAt: tagValue(v.Tags, NETWORK_TAG) ?? EPOCH,

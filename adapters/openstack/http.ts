@@ -12,7 +12,8 @@ import { SkygateError, type ErrorCode } from '../../src/core/index.js';
 import type { Keystone } from './keystone.js';
 import type { ServiceKey } from './openstack-settings.js';
 
-export type Query = Record<string, string | number | undefined>;
+/** A list repeats its parameter (`device_id=a&device_id=b`), as neutron's filters take several values. */
+export type Query = Record<string, string | number | string[] | undefined>;
 
 export interface RequestOptions {
   query?: Query;
@@ -271,7 +272,10 @@ export class ServiceClient {
     const endpoint = await this.auth.endpoint(this.service);
     const base = this.options.base ? this.options.base(endpoint) : endpoint;
     const url = new URL(base + p);
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (Array.isArray(v)) for (const one of v) url.searchParams.append(k, one);
+      else if (v !== undefined) url.searchParams.set(k, String(v));
+    }
     return url.toString();
   }
 }

@@ -20,6 +20,14 @@ export interface NeutronSubnet {
   ip_version: number;
 }
 
+/** A port, with only the fields skygate asks for. */
+export interface NeutronPort {
+  id: string;
+  network_id: string;
+  /** The server a compute port belongs to. */
+  device_id: string;
+}
+
 export class Neutron {
   constructor(readonly http: ServiceClient) {}
 
@@ -71,6 +79,14 @@ export class Neutron {
   async subnets(networkId?: string): Promise<NeutronSubnet[]> {
     const { data } = await this.http.json<{ subnets: NeutronSubnet[] }>('GET', '/subnets', { query: { network_id: networkId } });
     return data.subnets;
+  }
+
+  /** The ports of these servers: one listing (neutron takes a filter's values repeated), only the fields needed. */
+  async portsOf(deviceIds: string[]): Promise<NeutronPort[]> {
+    const { data } = await this.http.json<{ ports: NeutronPort[] }>('GET', '/ports', {
+      query: { device_id: deviceIds, fields: ['id', 'network_id', 'device_id'] },
+    });
+    return data.ports;
   }
 
   async createSubnet(body: {

@@ -218,7 +218,8 @@ export class OpenStackCloudAdapter implements CloudAdapter {
     if (!(await this.offers('compute'))) return { items: [] };
     if (page.marker?.startsWith(DELETED_PHASE)) return this.listDeletedInstances(page, page.marker.slice(DELETED_PHASE.length));
     const { servers, more } = await this.nova.listServers({ limit: page.limit, marker: page.marker });
-    const items = await Promise.all(servers.map((s) => this.toInstance(s)));
+    const on = await this.createdNetworksOf(servers);
+    const items = await Promise.all(servers.map((s) => this.toInstance(s, undefined, on.get(s.id))));
     // While servers are being built nova lists their build requests and cell records together and drops
     // duplicates after applying the limit: a page can come back short, without a next link, although
     // more servers follow. Such a page is not trusted to be the last: the caller asks once more.
@@ -231,7 +232,8 @@ export class OpenStackCloudAdapter implements CloudAdapter {
   /** A server nova has deleted reads as `terminated` for `terminatedRetentionMs` after, though nova answers 404. */
   async getInstance(id: string): Promise<NativeInstance> {
     try {
-      return await this.toInstance(await this.nova.getServer(id));
+      const server = await this.nova.getServer(id);
+      return await this.toInstance(server, undefined, (await this.createdNetworksOf([server])).get(id));
     } catch (e) {
       const deleted = isSkygateError(e) && e.code === 'not_found' ? await this.deletedServer(id) : undefined;
       if (!deleted) throw e;
@@ -242,7 +244,9 @@ export class OpenStackCloudAdapter implements CloudAdapter {
   async createInstance(spec: CreateInstanceSpec): Promise<NativeInstance> {
     const token = tokenValue(spec.clientToken);
     const existing = await this.findServer(spec.name, token);
-    if (existing) return this.toInstance(existing, spec.zone);
+    // Booted with only `networkId` (the core checked it is a created network): the server is on it, even before
+    // nova lists its addresses.
+    if (existing) return this.toInstance(existing, spec.zone, spec.networkId);
     const metadata = { ...checkTags(spec.tags, 'tags'), [CLIENT_TOKEN_KEY]: token };
     const id = await this.nova
       .createServer({
@@ -261,7 +265,7 @@ export class OpenStackCloudAdapter implements CloudAdapter {
         ...(spec.keyName !== undefined && { key_name: spec.keyName }),
       })
       .catch((e) => Promise.reject(withField(e, spec.networkId !== undefined)));
-    return this.toInstance(await this.nova.getServer(id), spec.zone);
+    return this.toInstance(await this.nova.getServer(id), spec.zone, spec.networkId);
   }
 
   /**
@@ -578,6 +582,12 @@ export class OpenStackCloudAdapter implements CloudAdapter {
     return images.find((i) => i[CLIENT_TOKEN_KEY] === token);
   }
 
+  /** The created network of each server (see OpenStackNetworks.createdNetworksOf); none without neutron. */
+  private async createdNetworksOf(servers: NovaServer[]): Promise<Map<string, string>> {
+    if (!(await this.offers('network'))) return new Map();
+    return this.networks.createdNetworksOf(servers);
+  }
+
   private networkId(): Promise<string> {
     this.network ??= this.neutron.networkId(this.settings.network).catch((e) => {
       this.network = undefined;
@@ -593,7 +603,8 @@ export class OpenStackCloudAdapter implements CloudAdapter {
 
   // ---- private: converters from OpenStack's records ----
 
-  private async toInstance(s: NovaServer, requestedZone?: string): Promise<NativeInstance> {
+  /** `networkId`: the created network the server is on, if any (neutron tells, not the server record). */
+  private async toInstance(s: NovaServer, requestedZone?: string, networkId?: string): Promise<NativeInstance> {
     const addresses = Object.values(s.addresses ?? {}).flat();
     const privateIp = addresses.find((a) => a['OS-EXT-IPS:type'] !== 'floating')?.addr;
     const publicIp = addresses.find((a) => a['OS-EXT-IPS:type'] === 'floating')?.addr;
@@ -609,6 +620,7 @@ export class OpenStackCloudAdapter implements CloudAdapter {
       zone,
       ...(privateIp !== undefined && { privateIp }),
       ...(publicIp !== undefined && { publicIp }),
+      ...(networkId !== undefined && { networkId }),
       tags: withoutToken(s.metadata ?? {}),
       createdAt: isoTime(s.created),
     };

@@ -21,6 +21,15 @@ const TOKEN_TAG_PREFIX = 'skygate-token:';
 /** Neutron refuses tags over 60 characters. */
 const MAX_TAG = 60;
 const DESCRIPTION = 'created by skygate';
+/** Servers whose ports one listing asks for: keeps the repeated `device_id` values well under URL limits. */
+const PORTS_CHUNK = 50;
+
+/** What `createdNetworksOf` reads of a nova server: its id, whether nova deleted it, and its addresses by network name. */
+interface ServerOnNetworks {
+  id: string;
+  status: string;
+  addresses?: Record<string, unknown>;
+}
 
 export class OpenStackNetworks {
   constructor(private readonly neutron: Neutron) {}
@@ -68,6 +77,28 @@ export class OpenStackNetworks {
         subnets.find((s) => s.network_id === n.id),
       ),
     );
+  }
+
+  /**
+   * The created network each server is on, by server id. Nova keys a server's addresses by network NAME, which
+   * need not be unique, so the names only pick the candidates: only servers with an address on a network named like
+   * one skygate created have their ports listed, and a port's `network_id` decides. Per page of servers: one
+   * networks listing (by the marker tag) when any server has an address, and one ports listing per 50 candidates;
+   * nothing more when no server can be on a created network. A server not wired yet (no addresses) reports none.
+   */
+  async createdNetworksOf(servers: ServerOnNetworks[]): Promise<Map<string, string>> {
+    const on = new Map<string, string>();
+    const wired = servers.filter((s) => s.status !== 'DELETED' && Object.keys(s.addresses ?? {}).length > 0);
+    if (wired.length === 0) return on;
+    const created = await this.neutron.networksTagged([NETWORK_TAG]);
+    const names = new Set(created.map((n) => n.name));
+    const ids = new Set(created.map((n) => n.id));
+    const candidates = wired.filter((s) => Object.keys(s.addresses ?? {}).some((name) => names.has(name)));
+    for (let i = 0; i < candidates.length; i += PORTS_CHUNK) {
+      const ports = await this.neutron.portsOf(candidates.slice(i, i + PORTS_CHUNK).map((s) => s.id));
+      for (const p of ports) if (ids.has(p.network_id) && !on.has(p.device_id)) on.set(p.device_id, p.network_id);
+    }
+    return on;
   }
 
   /** Subnets, then the network; ports still on it make neutron answer 409, which is `conflict`. */

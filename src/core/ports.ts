@@ -117,6 +117,8 @@ export interface NativeNetwork {
   name: string;
   cidr: string;
   gateway: string;
+  /** The zone the network's one subnet is in, where the provider places subnets in a zone (AWS); absent elsewhere. */
+  zone?: string;
   state: 'available';
   tags: Tags;
   createdAt: string;

@@ -365,8 +365,8 @@ describe('a created network of an AWS provider through the front (JS SDK, record
     assert.equal(sub?.CidrBlock, '10.20.0.0/24');
     assert.equal(sub?.DefaultForAz, false);
     assert.equal(sub?.AvailableIpAddressCount, 251);
-    // The adapter port does not report the AWS subnet's zone: the provider's first zone is shown (see network-view.ts).
-    assert.equal(sub?.AvailabilityZone, 'us-west-2a');
+    // The zone EC2 put the subnet in, as the adapter reports it (DescribeSubnets-created.xml), not the first zone.
+    assert.equal(sub?.AvailabilityZone, 'eu-west-1a');
   });
 
   it("RunInstances into that subnet launches into the VPC's subnet at EC2", async () => {

@@ -302,7 +302,12 @@ describe('OCCI computes', () => {
 
   it('answers suspend not applicable, saying why, at a provider that cannot suspend (AWS), and does not advertise it', async () => {
     const server = await startRecordedServer('test/fixtures/aws/ec2', (action) =>
-      action === 'DescribeInstances' ? { file: 'DescribeInstances-one.xml' } : undefined,
+      // DescribeVpcs: the instance's VPC is looked up to tell whether it is a network skygate created (it is not).
+      action === 'DescribeInstances'
+        ? { file: 'DescribeInstances-one.xml' }
+        : action === 'DescribeVpcs'
+          ? { file: 'DescribeVpcs-none.xml' }
+          : undefined,
     );
     const aws = await startTestGateway({ providers: [recordedAwsProvider(server.url)] });
     try {

@@ -382,7 +382,12 @@ describe('suspend and resume', () => {
 
   it('refuses to suspend at a provider that cannot (AWS: hibernation needs launch-time configuration), calling nothing', async () => {
     const server = await startRecordedServer('test/fixtures/aws/ec2', (action) =>
-      action === 'DescribeInstances' ? { file: 'DescribeInstances-one.xml' } : undefined,
+      // DescribeVpcs: the instance's VPC is looked up to tell whether it is a network skygate created (it is not).
+      action === 'DescribeInstances'
+        ? { file: 'DescribeInstances-one.xml' }
+        : action === 'DescribeVpcs'
+          ? { file: 'DescribeVpcs-none.xml' }
+          : undefined,
     );
     const aws = await startTestGateway({ providers: [recordedAwsProvider(server.url)] });
     try {

@@ -107,6 +107,7 @@ describe('aws settings', () => {
 describe('aws instances', () => {
   it('reads DescribeInstances Example 2 into an instance, signed with SigV4 for the region', async () => {
     answer('DescribeInstances', { file: 'DescribeInstances-one.xml' });
+    answer('DescribeVpcs', { file: 'DescribeVpcs-none.xml' });
     const vm = await open().getInstance('i-1234567890abcdef0');
     assert.deepEqual(vm, {
       nativeId: 'i-1234567890abcdef0',
@@ -254,6 +255,7 @@ describe('aws networks: a VPC with one subnet covering it', () => {
     name: 'backend',
     cidr: '10.20.0.0/24',
     gateway: '10.20.0.1',
+    zone: 'eu-west-1a',
     state: 'available',
     tags: { team: 'web' },
     createdAt: '2025-02-03T23:53:18.000Z',
@@ -347,13 +349,24 @@ describe('aws networks: a VPC with one subnet covering it', () => {
     assert.equal(server.requests.length, 0);
   });
 
-  it('lists only the VPCs carrying the marker tag', async () => {
+  it("lists only the VPCs carrying the marker tag, each with its subnet's zone (one DescribeSubnets for all)", async () => {
     answer('DescribeVpcs', { file: 'DescribeVpcs-created.xml' });
+    answer('DescribeSubnets', { file: 'DescribeSubnets-created.xml' });
     assert.deepEqual(await open().listNetworks(), [NETWORK]);
-    assert.deepEqual(list(server.of('DescribeVpcs')[0] ?? new URLSearchParams(), 'Filter.1'), [
-      'Name=tag-key',
-      'Value.1=skygate:network',
-    ]);
+    for (const action of ['DescribeVpcs', 'DescribeSubnets']) {
+      assert.equal(server.of(action).length, 1);
+      assert.deepEqual(list(server.of(action)[0] ?? new URLSearchParams(), 'Filter.1'), [
+        'Name=tag-key',
+        'Value.1=skygate:network',
+      ]);
+    }
+  });
+
+  it('a listed VPC whose create stopped before its subnet has no zone', async () => {
+    answer('DescribeVpcs', { file: 'DescribeVpcs-created.xml' });
+    answer('DescribeSubnets', { file: 'DescribeSubnets-none.xml' });
+    const { zone, ...rest } = NETWORK;
+    assert.deepEqual(await open().listNetworks(), [rest]);
   });
 
   it('deletes the subnets, then the VPC; a subnet in use is a conflict and the VPC stays', async () => {
@@ -389,6 +402,7 @@ describe('aws networks: a VPC with one subnet covering it', () => {
 
   it('renames with the Name tag and replaces the tags: CreateTags for the new set, DeleteTags for keys left out', async () => {
     answer('DescribeVpcs', { file: 'DescribeVpcs-created.xml' });
+    answer('DescribeSubnets', { file: 'DescribeSubnets-created.xml' });
     answer('CreateTags', { file: 'CreateTags-true.xml' });
     answer('DeleteTags', { file: 'DeleteTags-true.xml' });
     const changed = await open().updateNetwork('vpc-1a2b3c4d', { name: 'backend-2', tags: { env: 'prod' } });
@@ -405,7 +419,7 @@ describe('aws networks: a VPC with one subnet covering it', () => {
 
   it("launches into the network's subnet; a network skygate did not create is invalid on networkId", async () => {
     answer('DescribeSubnets', { file: 'DescribeSubnets-created.xml' });
-    answer('RunInstances', { file: 'RunInstances-pending.xml' });
+    answer('RunInstances', { file: 'RunInstances-on-network.xml' });
     const a = open();
     const launch = {
       name: 'web',
@@ -414,7 +428,10 @@ describe('aws networks: a VPC with one subnet covering it', () => {
       clientToken: 'op-run',
       networkId: 'vpc-1a2b3c4d',
     };
-    await a.createInstance(launch);
+    const vm = await a.createInstance(launch);
+    assert.equal(vm.networkId, 'vpc-1a2b3c4d', 'the launch reports the network it went on');
+    assert.equal(vm.zone, 'eu-west-1a');
+    assert.equal(server.of('DescribeVpcs').length, 0, "the subnet's marker told the VPC is skygate's: no lookup");
     const run = server.of('RunInstances')[0] ?? new URLSearchParams();
     assert.equal(run.get('SubnetId'), 'subnet-9d4a7b6c');
     assert.deepEqual(list(server.of('DescribeSubnets')[0] ?? new URLSearchParams(), 'Filter.1'), [
@@ -426,6 +443,103 @@ describe('aws networks: a VPC with one subnet covering it', () => {
     const err = await rejection(a.createInstance({ ...launch, networkId: 'vpc-0default' }));
     assert.equal(err.field, 'networkId');
     assert.equal(server.of('RunInstances').length, 1);
+  });
+});
+
+describe('aws instances on a created network: networkId is the VPC when skygate created it', () => {
+  afterEach(() => mock.timers.reset());
+
+  it('a listing page reports the VPC of an instance on a created network; one in another VPC reports none', async () => {
+    answer('DescribeInstances', { file: 'DescribeInstances-two-vpcs.xml' });
+    answer('DescribeVpcs', { file: 'DescribeVpcs-by-id.xml' });
+    const page = await open().listInstances();
+    assert.deepEqual(
+      page.items.map((i) => [i.nativeId, i.networkId]),
+      [
+        ['i-1234567890abcdef0', undefined],
+        ['i-0598c7d356eba48d7', 'vpc-1a2b3c4d'],
+      ],
+    );
+    assert.ok(!('networkId' in (page.items[0] ?? {})), 'no networkId key at all off created networks');
+    assert.equal(server.of('DescribeVpcs').length, 1, 'one DescribeVpcs for the page, not one per instance');
+    assert.deepEqual(list(server.of('DescribeVpcs')[0] ?? new URLSearchParams(), 'Filter.1'), [
+      'Name=vpc-id',
+      'Value.1=vpc-11112222',
+      'Value.2=vpc-1a2b3c4d',
+    ]);
+  });
+
+  it('keeps what it learnt about each VPC for catalogCacheMs: later reads look nothing up until then', async () => {
+    mock.timers.enable({ apis: ['Date'], now: T0 });
+    answer('DescribeInstances', { file: 'DescribeInstances-two-vpcs.xml' });
+    answer('DescribeVpcs', { file: 'DescribeVpcs-by-id.xml' });
+    const a = open({ catalogCacheMs: 60_000 });
+    await a.listInstances();
+    const again = await a.listInstances();
+    assert.equal(again.items[1]?.networkId, 'vpc-1a2b3c4d');
+    answer('DescribeInstances', { file: 'DescribeInstances-one.xml' });
+    assert.equal((await a.getInstance('i-1234567890abcdef0')).networkId, undefined);
+    assert.equal(server.of('DescribeVpcs').length, 1, 'both VPCs known: no more lookups');
+    mock.timers.tick(60_001);
+    await a.getInstance('i-1234567890abcdef0');
+    assert.equal(server.of('DescribeVpcs').length, 2, 'looked up again once the answer aged');
+    assert.deepEqual(list(server.of('DescribeVpcs')[1] ?? new URLSearchParams(), 'Filter.1'), [
+      'Name=vpc-id',
+      'Value.1=vpc-11112222',
+    ]);
+  });
+
+  it('with catalogCacheMs 0 every read looks its VPCs up, and still answers right', async () => {
+    answer('DescribeInstances', { file: 'DescribeInstances-two-vpcs.xml' });
+    answer('DescribeVpcs', { file: 'DescribeVpcs-by-id.xml' });
+    const a = open({ catalogCacheMs: 0 });
+    for (let round = 1; round <= 2; round++) {
+      const page = await a.listInstances();
+      assert.deepEqual(
+        page.items.map((i) => i.networkId),
+        [undefined, 'vpc-1a2b3c4d'],
+      );
+      assert.equal(server.of('DescribeVpcs').length, round);
+    }
+  });
+
+  it('a VPC EC2 does not return (deleted since) counts as not created; a failed lookup fails the read', async () => {
+    answer('DescribeInstances', { file: 'DescribeInstances-two-vpcs.xml' });
+    answer('DescribeVpcs', { file: 'DescribeVpcs-none.xml' });
+    const page = await open().listInstances();
+    assert.deepEqual(
+      page.items.map((i) => i.networkId),
+      [undefined, undefined],
+    );
+    answer('DescribeVpcs', { file: 'DescribeInstances-RequestLimitExceeded.xml', status: 503 });
+    const err = await rejection(open().listInstances());
+    assert.equal(err.code, 'throttled', 'not a silent answer on the default network');
+  });
+
+  it('a network this adapter listed is known at once; a deleted one is forgotten', async () => {
+    answer('DescribeVpcs', { file: 'DescribeVpcs-created.xml' });
+    answer('DescribeSubnets', { file: 'DescribeSubnets-created.xml' });
+    answer('DeleteSubnet', { file: 'DeleteSubnet-true.xml' });
+    answer('DeleteVpc', { file: 'DeleteVpc-true.xml' });
+    answer('DescribeInstances', { file: 'DescribeInstances-two-vpcs.xml' });
+    const a = open();
+    await a.listNetworks();
+    server.requests.length = 0;
+    answer('DescribeVpcs', { file: 'DescribeVpcs-none.xml' });
+    assert.equal((await a.listInstances()).items[1]?.networkId, 'vpc-1a2b3c4d', 'known from the listing');
+    assert.deepEqual(list(server.of('DescribeVpcs')[0] ?? new URLSearchParams(), 'Filter.1'), [
+      'Name=vpc-id',
+      'Value.1=vpc-11112222',
+    ]);
+    answer('DescribeVpcs', { file: 'DescribeVpcs-created.xml' });
+    await a.deleteNetwork('vpc-1a2b3c4d');
+    server.requests.length = 0;
+    answer('DescribeVpcs', { file: 'DescribeVpcs-none.xml' });
+    assert.equal((await a.listInstances()).items[1]?.networkId, undefined, 'the deleted VPC is looked up again, not found');
+    assert.deepEqual(list(server.of('DescribeVpcs')[0] ?? new URLSearchParams(), 'Filter.1'), [
+      'Name=vpc-id',
+      'Value.1=vpc-1a2b3c4d',
+    ]);
   });
 });
 

@@ -54,12 +54,17 @@ export function defaultView(net: DefaultNetwork): RegionNetworks {
 }
 
 /**
- * A created network's one subnet. EC2 puts a subnet in one zone; the sim's and OpenStack's networks span every
- * zone, and the AWS adapter's subnet sits where EC2 put it (not reported by the adapter port), so the subnet is
- * shown in the provider's first zone: a stable, valid answer, not a placement promise.
+ * A created network's one subnet. EC2 puts a subnet in one zone: where the adapter reports one (`zone`, at AWS:
+ * where EC2 put the subnet) it is shown there. The sim's and OpenStack's networks span every zone, so their subnet
+ * is shown in the provider's first zone: a stable, valid answer, not a placement promise.
  */
 function subnetOfNetwork(net: DefaultNetwork, n: CreatedNetwork, tags: Tags): Ec2Subnet {
-  return { id: n.id, vpcId: n.id, cidr: n.cidr, zone: net.subnets[0]?.zone, zoneIndex: 0, defaultForAz: false, tags };
+  const zone = n.zone ?? net.subnets[0]?.zone;
+  const zoneIndex = Math.max(
+    0,
+    net.subnets.findIndex((s) => s.zone === zone),
+  );
+  return { id: n.id, vpcId: n.id, cidr: n.cidr, zone, zoneIndex, defaultForAz: false, tags };
 }
 
 /** Every VPC and subnet of the request's region: the default network's and the created networks'. */

@@ -1907,7 +1907,7 @@ export interface components {
         SkygateEvent: {
             /** @description Monotonic sequence number, usable as SSE `Last-Event-ID` and as `since`. */
             seq: number;
-            /** @description What happened (`operation.updated`, `instance.changed`...). */
+            /** @description What happened (`operation.succeeded`, `instance.created`...). Changes made at once, without an operation, are audit events with the asking token's id in `data.by`: `resource.tags-changed`, `resource.renamed`, `instance.attributes-changed`, `key-pair.imported|created|deleted`, `network.created|updated|deleted`, `token.issued|revoked`, `access-key.issued|revoked`, `provider.faults-changed` (the README's Events lists their data). */
             type: string;
             time: components["schemas"]["Timestamp"];
             /** @description The id of what the event is about. */
@@ -2054,6 +2054,8 @@ export interface components {
             cidr: string;
             /** @description The gateway's address, a host of the block. */
             gateway: string;
+            /** @description The zone the network's one subnet is in, where the provider places subnets in a zone (AWS); absent where a network spans every zone (the sim, OpenStack). */
+            zone?: string;
             /** @enum {string} */
             state: "available";
             tags: components["schemas"]["Tags"];

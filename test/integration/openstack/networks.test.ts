@@ -6,7 +6,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, it } from 'node:test';
+import { ServiceClient } from '../../../adapters/openstack/http.js';
 import type { OpenStackCloudAdapter } from '../../../adapters/openstack/index.js';
+import { Neutron, neutronBase } from '../../../adapters/openstack/neutron.js';
+import { OpenStackNetworks } from '../../../adapters/openstack/openstack-networks.js';
 import { isSkygateError } from '../../../src/core/errors.js';
 import { call, tenantAdapter } from './openstack-env.js';
 
@@ -116,4 +119,36 @@ it('refuses to delete a network with a port in use (conflict), then deletes it o
   assert.ok(!(await adapter.listNetworks()).some((n) => n.nativeId === net.nativeId), 'gone');
   assert.equal((await call('tenant', 'GET', `${NEUTRON}/networks/${net.nativeId}`)).status, 404);
   assert.equal(await codeOf(adapter.deleteNetwork(net.nativeId)), 'not_found');
+});
+
+/**
+ * No server can be booted on a created network here (nothing binds its port), so the ports lookup that tells an
+ * instance's network is run as the adapter runs it, on ports made directly with the device ids of two servers
+ * (random ids: neutron does not check them): real neutron filters on the repeated `device_id` and answers the
+ * fields asked for; a server whose addresses name the network but whose port is elsewhere reports none.
+ */
+it('tells which created network a server is on from its ports (neutron filters by repeated device_id)', {
+  timeout: 60_000,
+}, async () => {
+  const net = await adapter.createNetwork({ name: `${run}-d`, cidr: '10.79.0.0/28', clientToken: `${run}-d` });
+  made.push(net.nativeId);
+  const on = randomUUID();
+  const off = randomUUID();
+  const port = await call('tenant', 'POST', `${NEUTRON}/ports`, {
+    port: { network_id: net.nativeId, name: `${run}-d-port`, device_id: on, device_owner: 'compute:nova' },
+  });
+  assert.equal(port.status, 201, JSON.stringify(port.body));
+  const portId = (port.body as { port: { id: string } }).port.id;
+  try {
+    const http = new ServiceClient(adapter.keystone, 'network', { provider: 'os-test', timeoutMs: 30_000, base: neutronBase });
+    const networks = new OpenStackNetworks(new Neutron(http));
+    const addresses = { [net.name]: [{ addr: '10.79.0.5' }] };
+    const found = await networks.createdNetworksOf([
+      { id: on, status: 'ACTIVE', addresses },
+      { id: off, status: 'ACTIVE', addresses },
+    ]);
+    assert.deepEqual([...found], [[on, net.nativeId]]);
+  } finally {
+    assert.equal((await call('tenant', 'DELETE', `${NEUTRON}/ports/${portId}`)).status, 204);
+  }
 });
