@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { ACTION, computeCreateText, INFRA, occiClient, SKYGATE, waitComputeState } from '../helpers/occi-client.js';
-import { occiSchemaErrors, type OcciDocument } from '../helpers/occi-schema.js';
+import { occiJson as json } from '../helpers/occi-schema.js';
 import { parseTextOcci, parseTextPlain, type TextRendering } from '../helpers/occi-text-grammar.js';
 import { recordedAwsProvider, startRecordedServer } from '../helpers/recorded-aws-server.js';
 
@@ -21,12 +21,6 @@ before(async () => {
 after(async () => {
   await gw.close();
 });
-
-function json(doc: OcciDocument, text: string): Record<string, unknown> {
-  const value = JSON.parse(text) as Record<string, unknown>;
-  assert.deepEqual(occiSchemaErrors(doc, value), [], `not a valid OCCI ${doc}: ${text.slice(0, 400)}`);
-  return value;
-}
 
 /**
  * Reads a path in text/plain and text/occi with the grammar parser; both must say the same (read again

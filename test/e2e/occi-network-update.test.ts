@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { computeCreateText, holdings, INFRA, occiClient, SKYGATE, waitComputeState } from '../helpers/occi-client.js';
-import { occiSchemaErrors, type OcciDocument } from '../helpers/occi-schema.js';
+import { occiJson as json } from '../helpers/occi-schema.js';
 import { parseTextPlain } from '../helpers/occi-text-grammar.js';
 
 const IP_NETWORK = 'http://schemas.ogf.org/occi/infrastructure/network#ipnetwork';
@@ -29,12 +29,6 @@ before(async () => {
 after(async () => {
   await gw.close();
 });
-
-function json(doc: OcciDocument, text: string): Record<string, unknown> {
-  const value = JSON.parse(text) as Record<string, unknown>;
-  assert.deepEqual(occiSchemaErrors(doc, value), [], `not a valid OCCI ${doc}: ${text.slice(0, 400)}`);
-  return value;
-}
 
 async function read(location: string): Promise<Record<string, unknown>> {
   const res = await call('GET', location, { accept: JSON_TYPE });

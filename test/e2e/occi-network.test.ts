@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { INFRA, occiClient, SKYGATE } from '../helpers/occi-client.js';
-import { occiSchemaErrors, type OcciDocument } from '../helpers/occi-schema.js';
+import { occiJson as json } from '../helpers/occi-schema.js';
 import { parseTextOcci, parseTextPlain } from '../helpers/occi-text-grammar.js';
 
 let gw: TestGateway;
@@ -20,12 +20,6 @@ before(async () => {
 after(async () => {
   await gw.close();
 });
-
-function json(doc: OcciDocument, text: string): Record<string, unknown> {
-  const value = JSON.parse(text) as Record<string, unknown>;
-  assert.deepEqual(occiSchemaErrors(doc, value), [], `not a valid OCCI ${doc}: ${text.slice(0, 400)}`);
-  return value;
-}
 
 const IP_NETWORK = 'http://schemas.ogf.org/occi/infrastructure/network#ipnetwork';
 const networkKind = `Category: network;scheme="${INFRA}";class="kind"`;

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { computeCreateText, INFRA, occiClient, SKYGATE, waitComputeState } from '../helpers/occi-client.js';
-import { occiSchemaErrors, type OcciDocument } from '../helpers/occi-schema.js';
+import { occiJson as json } from '../helpers/occi-schema.js';
 import { parseTextOcci, parseTextPlain, type TextRendering } from '../helpers/occi-text-grammar.js';
 import { recordedAwsProvider, startRecordedServer } from '../helpers/recorded-aws-server.js';
 
@@ -25,12 +25,6 @@ after(async () => {
 const TAG = `${SKYGATE}tag#`;
 const tagLine = (term: string) => `Category: ${term};scheme="${TAG}";class="mixin"`;
 const storageKind = `Category: storage;scheme="${INFRA}";class="kind"`;
-
-function json(doc: OcciDocument, text: string): Record<string, unknown> {
-  const value = JSON.parse(text) as Record<string, unknown>;
-  assert.deepEqual(occiSchemaErrors(doc, value), [], `not a valid OCCI ${doc}: ${text.slice(0, 400)}`);
-  return value;
-}
 
 /** A path read in text/plain and text/occi: both must say the same. */
 async function text(path: string): Promise<TextRendering> {

@@ -2,6 +2,7 @@
  * Validates JSON renderings against the OCCI v1.2 JSON Rendering Schema (rOCCI-core's, draft-04, in
  * test/fixtures/occi/schema), with Ajv 8. The schema's known quirks are worked around here, each said where.
  */
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -69,4 +70,11 @@ export function occiSchemaErrors(doc: OcciDocument, value: unknown): string[] {
   const v = validator(doc);
   if (v(value)) return [];
   return (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+}
+
+/** Parses an OCCI JSON answer and asserts it is a valid `doc` by the OGF schema; answers the parsed value. */
+export function occiJson(doc: OcciDocument, text: string): Record<string, unknown> {
+  const value = JSON.parse(text) as Record<string, unknown>;
+  assert.deepEqual(occiSchemaErrors(doc, value), [], `not a valid OCCI ${doc}: ${text.slice(0, 400)}`);
+  return value;
 }

@@ -11,7 +11,7 @@ import { networkInterfaceOf } from './entities.js';
 import { badRequest, OcciError } from './errors.js';
 import { baseOf, negotiate, queryOf, send } from './http.js';
 import { pageOf } from './paging.js';
-import { linkJson, renderCollection, renderLink } from './render.js';
+import { renderLink, renderLinkCollection } from './render.js';
 import { locationPath, readBody, refuseChanges } from './update.js';
 
 const FIXED = "a compute's interface is fixed: its network is chosen by the compute's create (a networkinterface link)";
@@ -30,17 +30,7 @@ export class NetworkInterfaceHandlers {
     if (listing.nextCursor !== undefined) {
       res.setHeader('Link', `<${baseOf(req)}${req.path}?page=${skip / limit + 2}&number=${limit}>; rel="next"`);
     }
-    send(
-      res,
-      200,
-      n,
-      renderCollection(
-        links.map((l) => ({ location: l.location, json: () => JSON.stringify(linkJson(l)) })),
-        'links',
-        n.as,
-        baseOf(req),
-      ),
-    );
+    send(res, 200, n, renderLinkCollection(links, n.as, baseOf(req)));
   };
 
   get = async (req: Request, res: Response) => {

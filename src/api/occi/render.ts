@@ -170,6 +170,16 @@ export function renderCollection(
   return { lines: entities.map((e) => ['X-OCCI-Location', base + e.location]) };
 }
 
+/** A collection of links (storagelinks, networkinterfaces): the links whole in JSON, their locations in text. */
+export function renderLinkCollection(links: OcciLink[], as: Rendering, base: string): Rendered {
+  return renderCollection(
+    links.map((l) => ({ location: l.location, json: () => JSON.stringify(linkJson(l)) })),
+    'links',
+    as,
+    base,
+  );
+}
+
 /** The categories of a mixin (save's answer), in brief. */
 export function renderCategories(categories: Category[], as: Rendering): Rendered {
   if (as === 'json') {

@@ -4,7 +4,6 @@ import { type CoreServices, checkName, type Volume } from '../../core/index.js';
 import { readAction } from './action.js';
 import { KINDS, PROVIDER_ATTRS, STORAGE_ACTIONS } from './categories.js';
 import { checkAttributes, defsOf, kindOf, str } from './check.js';
-import { linkJson } from './render.js';
 import { locationOf, SUMMARY_TAG, storageLinkOf, storageOf } from './entities.js';
 import { badRequest, notApplicable, OcciError } from './errors.js';
 import { storageFilter } from './filter.js';
@@ -14,7 +13,7 @@ import { parseRequest } from './parse.js';
 import { readBody, readUpdate, refuseChanges } from './update.js';
 import { resolveMixins } from './query-model.js';
 import { CREATE_WAIT_MS } from './compute.js';
-import { collectionItemJson, renderCollection, renderLink, renderResource } from './render.js';
+import { collectionItemJson, renderCollection, renderLink, renderLinkCollection, renderResource } from './render.js';
 
 const bodyOf = (req: Request) => (typeof req.body === 'string' ? req.body : '');
 
@@ -161,17 +160,7 @@ export class StorageHandlers {
       where: (v) => (v as Volume).attachedTo !== undefined,
     });
     const links = listing.items.slice(skip).flatMap((v) => storageLinkOf(v) ?? []);
-    send(
-      res,
-      200,
-      n,
-      renderCollection(
-        links.map((l) => ({ location: l.location, json: () => JSON.stringify(linkJson(l)) })),
-        'links',
-        n.as,
-        baseOf(req),
-      ),
-    );
+    send(res, 200, n, renderLinkCollection(links, n.as, baseOf(req)));
   };
 
   getLink = async (req: Request, res: Response) => {
