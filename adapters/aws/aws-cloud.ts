@@ -54,6 +54,7 @@ import {
   SkygateError,
   TAG_LIMITS,
   checkNetworkPlan,
+  firstHost,
   invalid,
   notFound,
   type AdapterContext,
@@ -593,7 +594,7 @@ export class AwsCloudAdapter implements CloudAdapter {
     const tags = checkTags(spec.tags, 3);
     const token = clientToken(spec.clientToken);
     const plan = checkNetworkPlan(spec.cidr, spec.gateway);
-    const router = checkNetworkPlan(plan.cidr, undefined).gateway;
+    const router = firstHost(plan.cidr);
     if (plan.gateway !== router)
       throw invalid('gateway', `must be ${router} on AWS: a VPC subnet's first host is always its router (got ${plan.gateway})`);
     const earlier = await this.vpcs([tokenFilter(token)]);
@@ -1035,7 +1036,7 @@ export class AwsCloudAdapter implements CloudAdapter {
       nativeId: v.VpcId ?? '',
       name: nameOf(v.Tags),
       cidr,
-      gateway: cidr === '' ? '' : checkNetworkPlan(cidr, undefined, undefined, { min: 0, max: 32 }).gateway,
+      gateway: cidr === '' ? '' : firstHost(cidr),
       ...(subnet?.AvailabilityZone !== undefined && { zone: subnet.AvailabilityZone }),
       state: 'available',
       tags: tagsOf(v.Tags),

@@ -126,7 +126,7 @@ function retryAfterOf(header: string | null): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
-/** Nova, cinder and octavia say "quota" or "exceeded" when a limit of the account is reached. */
+/** Nova, cinder, octavia and neutron say "quota" or "exceeded" when a limit of the account is reached. */
 const QUOTA = /quota|exceeds? (the )?(allowed|maximum|limit)|limit exceeded|over ?limit/i;
 /** cinder answers 400 (not 409) when a volume's state forbids an action. */
 const STATE_CONFLICT = /status must be|must be (available|in-use)|while it is in|in (vm_|task_)?state|is (currently )?in use/i;
@@ -136,7 +136,8 @@ function classify(status: number, message: string, retryAfter: number | undefine
   if (status === 401) return 'unauthorized';
   if (status === 403) return QUOTA.test(message) ? 'quota_exceeded' : 'forbidden';
   if (status === 404) return 'not_found';
-  if (status === 409) return 'conflict';
+  // neutron answers an exhausted network or subnet quota with 409 "Quota exceeded for resources"
+  if (status === 409) return QUOTA.test(message) ? 'quota_exceeded' : 'conflict';
   // 413 is cinder's (and glance's) over-quota answer, and older nova rate limits' with a Retry-After
   if (status === 413) return QUOTA.test(message) ? 'quota_exceeded' : (retryAfter ?? 0) > 0 ? 'throttled' : 'payload_too_large';
   if (status === 429) return 'throttled';

@@ -44,9 +44,7 @@ export class OpenStackNetworks {
     const [earlier] = await this.neutron.networksTagged([NETWORK_TAG, token]);
     let network = earlier;
     if (!network) {
-      network = await this.neutron.createNetwork({ name: spec.name, description: DESCRIPTION }).catch((e) => {
-        throw quota(e);
-      });
+      network = await this.neutron.createNetwork({ name: spec.name, description: DESCRIPTION });
       const made = network;
       await this.undoOnFailure(made.id, async () => {
         const tags = [NETWORK_TAG, token, ...callerTags];
@@ -61,7 +59,7 @@ export class OpenStackNetworks {
         this.neutron
           .createSubnet({ network_id: id, name: spec.name, ip_version: 4, cidr: plan.cidr, gateway_ip: plan.gateway })
           .catch((e) => {
-            throw withPlanField(quota(e));
+            throw withPlanField(e);
           }),
       );
     }
@@ -191,12 +189,6 @@ function fromNeutronTags(tags: string[]): Tags {
     else out[t.slice(0, at)] = t.slice(at + 1);
   }
   return out;
-}
-
-/** Neutron answers an exhausted network or subnet quota with 409 "Quota exceeded for resources". */
-function quota(e: unknown): unknown {
-  if (!isSkygateError(e) || e.code !== 'conflict' || !/quota exceeded/i.test(e.message)) return e;
-  return new SkygateError('quota_exceeded', e.message, { provider: e.provider, requestId: e.requestId, cause: e });
 }
 
 /** A refused subnet names the gateway or the block; the error then names the input field too. */

@@ -3,11 +3,11 @@
  * An instance launched on one gets an address inside its block; a network with a live instance on it stays.
  */
 import { randomBytes } from 'node:crypto';
-import ipaddr from 'ipaddr.js';
 import {
   checkNetworkPlan,
   checkTags,
   conflict,
+  hostsOf,
   invalid,
   notFound,
   SkygateError,
@@ -100,13 +100,8 @@ export class SimNetworks {
     if (typeof id !== 'string' || id.length === 0) throw invalid('networkId', 'must be the native id of a network');
     const network = this.get(id);
     if (network === undefined) throw invalid('networkId', `network '${id}' does not exist`);
-    const [addr, prefix] = ipaddr.IPv4.parseCIDR(network.cidr);
-    const base = addr.toByteArray().reduce((n, o) => n * 256 + o, 0);
     const held = this.state.addressesOn(id, now);
-    for (let host = base + 1; host < base + 2 ** (32 - prefix) - 1; host++) {
-      const ip = [host >>> 24, (host >>> 16) & 255, (host >>> 8) & 255, host & 255].join('.');
-      if (ip !== network.gateway && !held.has(ip)) return ip;
-    }
+    for (const ip of hostsOf(network.cidr)) if (ip !== network.gateway && !held.has(ip)) return ip;
     throw new SkygateError('quota_exceeded', `sim: network ${id} (${network.cidr}) has no free address left`, {
       provider: providerId,
     });

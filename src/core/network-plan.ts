@@ -13,6 +13,16 @@ export const PREFIX_RANGE = { min: 16, max: 28 };
 const toInt = (a: ipaddr.IPv4): number => a.octets.reduce((n, o) => n * 256 + o, 0) >>> 0;
 const fromInt = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 
+/** The host addresses of a checked block, first to last (neither its network nor its broadcast address). */
+export function* hostsOf(cidr: string): Generator<string> {
+  const [addr, prefix] = ipaddr.IPv4.parseCIDR(cidr);
+  const base = toInt(addr);
+  for (let host = base + 1; host < base + 2 ** (32 - prefix) - 1; host++) yield fromInt(host);
+}
+
+/** A block's first host: the default gateway, and on AWS always the router. */
+export const firstHost = (cidr: string): string => hostsOf(cidr).next().value ?? '';
+
 /**
  * Checks `cidr` (IPv4, network address, prefix in `range`) and `gateway` (a host of the block, neither its
  * network nor its broadcast address; default the first host). Throws `invalid` naming `fields`.
@@ -39,7 +49,7 @@ export function checkNetworkPlan(
   const base = toInt(addr);
   if (base % size !== 0)
     throw invalid(fields.cidr, `must start at its block's network address (${fromInt(base - (base % size))}/${prefix})`);
-  if (gateway === undefined) return { cidr, gateway: fromInt(base + 1) };
+  if (gateway === undefined) return { cidr, gateway: firstHost(cidr) };
   if (typeof gateway !== 'string' || !ipaddr.IPv4.isValidFourPartDecimal(gateway))
     throw invalid(fields.gateway, `must be an IPv4 address (got ${JSON.stringify(gateway)})`);
   const g = toInt(ipaddr.IPv4.parse(gateway));

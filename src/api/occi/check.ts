@@ -68,3 +68,13 @@ export const defsOf = (...cats: Array<Category | undefined>) =>
   Object.assign({}, ...cats.map((c) => c?.attributes ?? {})) as Record<string, AttributeDef>;
 
 export const str = (v: AttributeValue | undefined) => (typeof v === 'string' ? v : undefined);
+
+/**
+ * GFD.224's allocation (`name`: occi.network.allocation or occi.networkinterface.allocation): the providers behind
+ * skygate assign each interface's address from the block, so only `dynamic` is taken. `where` prefixes the message.
+ */
+export function checkDynamic(attributes: Record<string, AttributeValue>, name: string, where = ''): void {
+  const v = attributes[name];
+  if (v !== undefined && v !== 'dynamic')
+    throw badRequest(`${where}attribute ${name}: only dynamic (the provider assigns each address), not ${JSON.stringify(v)}`);
+}

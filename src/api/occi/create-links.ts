@@ -3,7 +3,8 @@
  * network, or its provider's default one). Storage is attached after the create, through /storagelink/.
  */
 import { idOf, KINDS, MIXINS } from './categories.js';
-import { checkAttributes, defsOf, str } from './check.js';
+import { checkAttributes, checkDynamic, defsOf, str } from './check.js';
+import { idIn } from './entities.js';
 import { badRequest } from './errors.js';
 import type { ParsedLink } from './parse.js';
 
@@ -15,7 +16,7 @@ import type { ParsedLink } from './parse.js';
 export function networkOfLinks(links: ParsedLink[]): string | undefined {
   let network: string | undefined;
   for (const l of links) {
-    const kind = l.kind ?? (targetIn(l.target, 'network') !== undefined ? idOf(KINDS.networkinterface) : undefined);
+    const kind = l.kind ?? (idIn(l.target, 'network') !== undefined ? idOf(KINDS.networkinterface) : undefined);
     if (kind === idOf(KINDS.storagelink))
       throw badRequest(`${l.where}: a storage is attached after the create (POST /storagelink/), not in it`);
     if (kind !== idOf(KINDS.networkinterface))
@@ -24,10 +25,10 @@ export function networkOfLinks(links: ParsedLink[]): string | undefined {
       if (m !== idOf(MIXINS.ipnetworkinterface))
         throw badRequest(`${l.where}: mixin ${m}: a networkinterface takes only ${idOf(MIXINS.ipnetworkinterface)}`);
     }
-    const id = targetIn(l.target, 'network');
+    const id = idIn(l.target, 'network');
     if (id === undefined) throw badRequest(`${l.where}: the target must be the location of a network (/network/{id})`);
     const named = str(l.attributes['occi.core.target']);
-    if (named !== undefined && targetIn(named, 'network') !== id)
+    if (named !== undefined && idIn(named, 'network') !== id)
       throw badRequest(`${l.where}: attribute occi.core.target (${named}) is not the link's target (${l.target})`);
     for (const name of ['occi.networkinterface.address', 'occi.networkinterface.gateway']) {
       if (l.attributes[name] !== undefined)
@@ -42,20 +43,10 @@ export function networkOfLinks(links: ParsedLink[]): string | undefined {
       'occi.networkinterface.state',
       'occi.networkinterface.allocation',
     ]);
-    const allocation = l.attributes['occi.networkinterface.allocation'];
-    if (allocation !== undefined && allocation !== 'dynamic')
-      throw badRequest(
-        `${l.where}: attribute occi.networkinterface.allocation: only dynamic (the provider assigns the address), not ${JSON.stringify(allocation)}`,
-      );
+    checkDynamic(l.attributes, 'occi.networkinterface.allocation', `${l.where}: `);
     if (network !== undefined && network !== id)
       throw badRequest(`${l.where}: a compute is on one network here, and an earlier link names ${network}`);
     network = id;
   }
   return network;
-}
-
-/** `/network/{id}` (relative or absolute) -> the id; undefined for any other location. */
-function targetIn(location: string, kind: 'network'): string | undefined {
-  const m = new RegExp(`(?:^|/)${kind}/([^/?#]+)$`).exec(location);
-  return m?.[1] === undefined ? undefined : decodeURIComponent(m[1]);
 }

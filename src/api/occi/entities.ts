@@ -54,8 +54,15 @@ export function termOf(nativeId: string): string {
   return /^[a-z0-9]/.test(t) ? t : `x${t}`;
 }
 
-export const locationOf = (kind: 'compute' | 'storage' | 'network' | 'storagelink' | 'networkinterface', id: string) =>
-  `/${kind}/${id}`;
+type Located = 'compute' | 'storage' | 'network' | 'storagelink' | 'networkinterface';
+
+export const locationOf = (kind: Located, id: string) => `/${kind}/${id}`;
+
+/** The id in a `/{kind}/{id}` location, relative or absolute (as clients send back what they read); else undefined. */
+export function idIn(location: string, kind: Located): string | undefined {
+  const m = new RegExp(`(?:^|/)${kind}/([^/?#]+)$`).exec(location);
+  return m?.[1] === undefined ? undefined : decodeURIComponent(m[1]);
+}
 
 /** GFD.224's four compute states; the provider's own state goes to occi.compute.state.message. */
 const COMPUTE_STATE: Record<InstanceState, 'active' | 'inactive' | 'suspended' | 'error'> = {

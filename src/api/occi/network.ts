@@ -6,7 +6,7 @@ import type { Request, Response } from 'express';
 import { applyTagChange, type CoreServices, type CreatedNetwork, type Tags } from '../../core/index.js';
 import { readAction } from './action.js';
 import { idOf, KINDS, MIXINS, NETWORK_ACTIONS, TAG_SCHEME } from './categories.js';
-import { checkAttributes, defsOf, kindOf, str } from './check.js';
+import { checkAttributes, checkDynamic, defsOf, kindOf, str } from './check.js';
 import { locationOf, networkOf, type OcciResource, SUMMARY_TAG } from './entities.js';
 import { badRequest, notApplicable, OcciError } from './errors.js';
 import { networkFilter } from './filter.js';
@@ -95,7 +95,7 @@ export class NetworkHandlers {
       throw badRequest(`a network takes a provider mixin, the ipnetwork mixin (${IP_NETWORK}) and user mixins only`);
     checkAttributes(body.attributes, defsOf(KINDS.network, ...t.extras), 'create', ['occi.core.id', 'occi.network.state']);
     if (!t.provider) throw badRequest('mixin provider: a network needs one (see the provider mixins in /-/)');
-    checkAllocation(body.attributes['occi.network.allocation']);
+    checkDynamic(body.attributes, 'occi.network.allocation');
     const summary = str(body.attributes['occi.core.summary']);
     const tags: Tags = {
       ...Object.fromEntries(mixins.filter((m) => m.scheme === TAG_SCHEME).map((m) => [m.term, ''])),
@@ -177,12 +177,4 @@ export class NetworkHandlers {
     }
     send(res, 200, n, { lines: [] });
   };
-}
-
-/** GFD.224 allocation: the providers behind skygate assign each interface's address from the block (dynamic). */
-function checkAllocation(v: unknown): void {
-  if (v !== undefined && v !== 'dynamic')
-    throw badRequest(
-      `attribute occi.network.allocation: only dynamic (the provider assigns each interface an address from the block), not ${JSON.stringify(v)}`,
-    );
 }

@@ -4,7 +4,7 @@ import { type CoreServices, checkName, type Volume } from '../../core/index.js';
 import { readAction } from './action.js';
 import { KINDS, PROVIDER_ATTRS, STORAGE_ACTIONS } from './categories.js';
 import { checkAttributes, defsOf, kindOf, str } from './check.js';
-import { locationOf, SUMMARY_TAG, storageLinkOf, storageOf } from './entities.js';
+import { idIn, locationOf, SUMMARY_TAG, storageLinkOf, storageOf } from './entities.js';
 import { badRequest, notApplicable, OcciError } from './errors.js';
 import { storageFilter } from './filter.js';
 import { baseOf, callerOf, negotiate, queryOf, send } from './http.js';
@@ -19,9 +19,9 @@ const bodyOf = (req: Request) => (typeof req.body === 'string' ? req.body : '');
 
 /** `/compute/{id}` (relative or absolute) -> the id, for link sources and targets. */
 function idAt(location: string | undefined, kind: 'compute' | 'storage', field: string): string {
-  const m = location === undefined ? null : new RegExp(`(?:^|/)${kind}/([^/?#]+)$`).exec(location);
-  if (!m?.[1]) throw badRequest(`attribute ${field}: must be the location of a ${kind} (/${kind}/{id})`);
-  return decodeURIComponent(m[1]);
+  const id = location === undefined ? undefined : idIn(location, kind);
+  if (!id) throw badRequest(`attribute ${field}: must be the location of a ${kind} (/${kind}/{id})`);
+  return id;
 }
 
 /** Why a storage's size cannot change: the same reason the resize action gives. */

@@ -231,7 +231,7 @@ export class NetworkService {
   }
 
   private refuseDefault(id: string, provider: string, field: string, what: 'changed' | 'deleted'): void {
-    if (id !== formatId(provider, 'default-network')) return;
+    if (!this.isDefault(id)) return;
     const why =
       what === 'deleted'
         ? 'the network of every instance there that names no other'

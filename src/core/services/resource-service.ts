@@ -175,25 +175,11 @@ export class ResourceService {
   }
 
   /**
-   * Renames an instance or a volume in place at its provider (not an operation: providers do it at once) and
-   * answers it as it now is. Runs in the resource's tag queue, since on EC2 the name is a tag. `field` names the
-   * input that carried the name; a provider that cannot rename that kind is `unsupported`.
-   */
-  rename<K extends RenamableKind>(
-    kind: K,
-    id: string,
-    name: string,
-    caller: CallerContext,
-    field = 'body.name',
-  ): Promise<ResourceOf<K>> {
-    return this.update(kind, id, { name }, caller, field);
-  }
-
-  /**
-   * Renames a resource and changes its tags as one request (an OCCI PUT or partial update), in its tag queue. What
-   * can be refused is refused before anything changes: the name and the new tags are checked, a provider without
-   * renames is `unsupported` before the tags move, and the tags (which a provider may refuse for a kind: nova
-   * keeps metadata on servers only) change before the name. `nameField` names the input that carried the name.
+   * Renames an instance or a volume and/or changes its tags (an OCCI PUT or partial update), at once (providers do it
+   * without an operation), in its tag queue: on EC2 the name is a tag. What can be refused is refused before anything
+   * changes: the name and the new tags are checked, a provider without renames is `unsupported` before the tags
+   * move, and the tags (which a provider may refuse for a kind: nova keeps metadata on servers only) change before
+   * the name. `nameField` names the input that carried the name.
    * Each change is its own audit event: `resource.tags-changed`, then `resource.renamed`.
    */
   update<K extends RenamableKind>(
