@@ -1,8 +1,8 @@
 /** Request-body facts every front shares: decompression failures, and the signal that a streamed body will not arrive. */
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Whether a request carries bytes in its body, judged from its headers alone (nothing is read). */
-export const carriesBody = (req: Request): boolean =>
+export const carriesBody = (req: IncomingMessage): boolean =>
   req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
 /** zlib and brotli failures: a body that is not what its Content-Encoding says (`gzip` that is not gzip). */
@@ -17,16 +17,22 @@ export function isDecompressionError(e: unknown): boolean {
  * Fired by the server when a request's body stops arriving (idle too long), so that a route streaming
  * it (an upload) fails at once instead of waiting for bytes that will not come; `reason` says why.
  */
-export function bodyAbortSignal(res: Response): AbortSignal {
+export function bodyAbortSignal(res: ServerResponse): AbortSignal {
   return controllerOf(res).signal;
 }
 
-export function abortBody(res: Response, reason: string): void {
+export function abortBody(res: ServerResponse, reason: string): void {
   controllerOf(res).abort(reason);
 }
 
-function controllerOf(res: Response): AbortController {
-  const locals = res.locals as { bodyAbort?: AbortController };
-  locals.bodyAbort ??= new AbortController();
-  return locals.bodyAbort;
+/** By response, whichever front (express or not) answers it; gone with the response. */
+const controllers = new WeakMap<ServerResponse, AbortController>();
+
+function controllerOf(res: ServerResponse): AbortController {
+  let controller = controllers.get(res);
+  if (!controller) {
+    controller = new AbortController();
+    controllers.set(res, controller);
+  }
+  return controller;
 }

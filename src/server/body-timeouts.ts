@@ -4,7 +4,7 @@
  * buffers (JSON, EC2 forms, bounded by the body limit) must also arrive whole within a total timeout.
  * A streamed body (an OVA upload) has no total limit: large images take longer than any fixed time.
  */
-import type { Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { abortBody, carriesBody } from '../api/http-body.js';
 
 export interface BodyTimeouts {
@@ -20,18 +20,23 @@ export const DEFAULT_BODY_TIMEOUTS: BodyTimeouts = { idleMs: 60_000, totalMs: 30
 const STREAMED = ['application/x-tar', 'application/octet-stream'];
 
 /** How a front answers a body that timed out (its own dialect; status 408). */
-export type TimeoutAnswer = (req: Request, res: Response, reason: string) => void;
+export type TimeoutAnswer = (req: IncomingMessage, res: ServerResponse, reason: string) => void;
+
+/** A connect-style middleware: express mounts it, and a front served outside express calls it the same way. */
+export type BodyWatch = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
+const mediaType = (req: IncomingMessage) => (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
 
 /** How long after answering a client that keeps its connection open the socket is closed anyway. */
 const CLOSE_GRACE_MS = 2_000;
 
-export function bodyTimeouts(limits: BodyTimeouts, answer: TimeoutAnswer): RequestHandler {
+export function bodyTimeouts(limits: BodyTimeouts, answer: TimeoutAnswer): BodyWatch {
   // Checked by polling the socket's byte count: listening to the body's 'data' would start it flowing
   // before its handler is there to read it.
   const tick = Math.max(10, Math.min(1_000, Math.floor(limits.idleMs / 4)));
   return (req, res, next) => {
     if (!carriesBody(req) || req.complete) return next();
-    const streamed = req.is(STREAMED) !== false;
+    const streamed = STREAMED.includes(mediaType(req));
     const started = Date.now();
     let lastBytes = req.socket.bytesRead;
     let lastAt = started;
@@ -60,7 +65,7 @@ export function bodyTimeouts(limits: BodyTimeouts, answer: TimeoutAnswer): Reque
   };
 }
 
-function timedOut(req: Request, res: Response, reason: string, answer: TimeoutAnswer): void {
+function timedOut(req: IncomingMessage, res: ServerResponse, reason: string, answer: TimeoutAnswer): void {
   // A handler streaming the body fails now, and says why; it must not wait for bytes that will not come.
   abortBody(res, reason);
   const socket = req.socket;

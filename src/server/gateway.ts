@@ -1,7 +1,6 @@
 /** The composition root: wires store, providers, core services and fronts into one gateway. */
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type express from 'express';
 import { pino, type Logger } from 'pino';
 import { EventBus } from '../core/events.js';
 import { OperationEngine } from '../core/operations/engine.js';
@@ -38,7 +37,8 @@ export interface Gateway {
   core: CoreServices;
   /** What only the composition root, probes and tests reach: fronts get `core`. */
   internals: { store: Store; registry: ProviderRegistry; engine: OperationEngine; events: EventBus; ha: Ha };
-  app: express.Express;
+  /** The server's request listener (every front). */
+  app: RequestListener;
   log: Logger;
   /** Set when this start generated the bootstrap admin token. */
   adminTokenFile?: string;
@@ -116,7 +116,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = pino({ 
     log,
     adminTokenFile,
     async listen() {
-      const s = app.listen(config.port, config.host);
+      const s = createServer(app).listen(config.port, config.host);
       // Body deadlines are per route (body-timeouts.ts): Node's single total limit would cut a slow but
       // live upload with a bare 408. Its header deadline (headersTimeout) stays.
       s.requestTimeout = 0;

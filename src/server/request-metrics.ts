@@ -1,5 +1,5 @@
 /** Times every HTTP request, whichever front answers it, into one Prometheus histogram (and a debug log line). */
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Histogram } from 'prom-client';
 import { redactUrl } from '../core/url-redaction.js';
 
@@ -15,19 +15,23 @@ export interface RequestLog {
   isLevelEnabled?(level: string): boolean;
 }
 
-export function requestMetrics(log: RequestLog): RequestHandler {
-  return (req, res, next) => {
+/** Starts timing a request; `route` names its route once it has been answered (a front knows it only then). */
+export type RequestTimer = (req: IncomingMessage, res: ServerResponse, route: () => string) => void;
+
+/** The URL as sent: express rewrites `req.url` inside a mounted router and keeps the original beside it. */
+const urlOf = (req: IncomingMessage & { originalUrl?: string }) => req.originalUrl ?? req.url ?? '';
+
+export function requestMetrics(log: RequestLog): RequestTimer {
+  return (req, res, route) => {
     const started = performance.now();
     res.once('finish', () => {
       const seconds = (performance.now() - started) / 1000;
-      const route = `${req.baseUrl}${(req.route?.path as string | undefined) ?? 'unmatched'}`;
-      httpSeconds.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+      httpSeconds.observe({ method: req.method, route: route(), status: String(res.statusCode) }, seconds);
       // The line is only built when it will be written: this runs on every request.
       if (log.isLevelEnabled?.('debug') ?? true) {
         // The path only, with credential-like query values (a token, a pre-signed URL's signature) redacted.
-        log.debug({ method: req.method, url: redactUrl(req.originalUrl), status: res.statusCode, ms: seconds * 1000 }, 'request');
+        log.debug({ method: req.method, url: redactUrl(urlOf(req)), status: res.statusCode, ms: seconds * 1000 }, 'request');
       }
     });
-    next();
   };
 }

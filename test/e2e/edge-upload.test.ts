@@ -245,4 +245,30 @@ describe('uploads that stop', () => {
     assert.deepEqual(validateResponse('POST', '/v1/tokens', res.status, res.headers['content-type'], res.body), []);
     x.socket.destroy();
   });
+
+  it("an EC2 form body that stalls is answered in EC2's dialect: 408 RequestTimeout, and the connection closed", async () => {
+    const form = 'Action=DescribeInstances&Version=2016-11-15';
+    const x = await open(
+      `POST /ec2 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+        `Content-Length: ${form.length}\r\n\r\n`,
+    );
+    x.socket.write(form.slice(0, 10));
+    const started = Date.now();
+    const raw = await x.answer(IDLE_MS * 10);
+    const waited = Date.now() - started;
+    const [head = '', body = ''] = raw.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 408 /, raw);
+    assert.match(head, /content-type: text\/xml/i);
+    assert.match(head, /x-amzn-requestid: [0-9a-f-]{36}/i);
+    assert.match(
+      body,
+      /<Code>RequestTimeout<\/Code><Message>The request body stopped arriving: no body data arrived for 0\.4 s \(idle timeout\)/,
+    );
+    assert.ok(waited >= IDLE_MS - 50 && waited < IDLE_MS * 5, `answered after the idle timeout (${waited} ms)`);
+    assert.ok(
+      await eventually(async () => x.socket.destroyed || x.socket.readableEnded, 4_000),
+      'the gateway closes the connection',
+    );
+    x.socket.destroy();
+  });
 });

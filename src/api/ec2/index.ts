@@ -3,8 +3,10 @@
  * AWS Signature V4 against skygate's access keys, maps the credential scope's region onto a provider,
  * calls the core through one handler per action and renders EC2's XML, errors included.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import { hash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import express from 'express';
 import { isSkygateError, type Role } from '../../core/index.js';
 import type { CoreServices } from '../../core/services/index.js';
 import { ACTIONS } from './actions/index.js';
@@ -17,6 +19,33 @@ import { verifySigV4 } from './sigv4-verify.js';
 import { FragmentCache, KeptAnswers, renderError, renderResponse } from './xml-render.js';
 
 export const EC2_API_VERSION = '2016-11-15';
+/** Where the server mounts this front. */
+export const EC2_MOUNT = '/ec2';
+
+/** Whether a request is the EC2 front's: its path is /ec2 or under it, in any case (as express mounts a path). */
+export function isEc2Path(url: string | undefined): boolean {
+  const path = pathOf(url);
+  return (
+    path.length >= EC2_MOUNT.length &&
+    path.slice(0, EC2_MOUNT.length).toLowerCase() === EC2_MOUNT &&
+    (path.length === EC2_MOUNT.length || path[EC2_MOUNT.length] === '/')
+  );
+}
+
+const pathOf = (url: string | undefined) => {
+  const u = url ?? '/';
+  const at = u.indexOf('?');
+  return at < 0 ? u : u.slice(0, at);
+};
+
+/** The request's route as the request metrics name it (express's way: the mount, then the route or `unmatched`). */
+export const ec2RouteOf = (url: string | undefined) => (isEndpoint(pathOf(url)) ? `${EC2_MOUNT}/` : `${EC2_MOUNT}unmatched`);
+
+/** The one endpoint, `/ec2` (or `/ec2/`); anything else under the mount is an unknown path of this front. */
+const isEndpoint = (path: string) => {
+  const p = path.toLowerCase();
+  return p === EC2_MOUNT || p === `${EC2_MOUNT}/`;
+};
 
 export interface Ec2Options {
   bodyLimitBytes: number;
@@ -34,10 +63,16 @@ const roleFor = (action: string): Role => (action.startsWith('Describe') ? 'view
 /** Identifies a query apart from its paging parameters, so a NextToken only continues the query that issued it. */
 function queryKeyOf(region: string, pairs: Array<[string, string]>, withPaging = false): string {
   const sorted = pairs.filter(([k]) => withPaging || !PAGING.has(k)).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return createHash('sha256')
-    .update(JSON.stringify([region, sorted]))
-    .digest('base64url')
-    .slice(0, 22);
+  return hash('sha256', JSON.stringify([region, sorted]), 'base64url').slice(0, 22);
+}
+
+/** `f`, computed on the first call only. */
+function once<T>(f: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => {
+    value ??= { v: f() };
+    return value.v;
+  };
 }
 
 function decodedQuery(search: string): Array<[string, string]> {
@@ -59,10 +94,13 @@ const XML = 'text/xml;charset=UTF-8';
  * Sends a document's chunks: a few large ones (a cached page) are written as they are, corked into one
  * writev; many small ones are joined first, which costs less than as many writes.
  */
-function sendChunks(res: Response, chunks: Buffer[]): void {
-  res.status(200).set('Content-Type', XML);
+function sendChunks(res: ServerResponse, chunks: Buffer[]): void {
+  res.statusCode = 200;
+  res.setHeader('Content-Type', XML);
   if (chunks.length > 8) {
-    res.send(Buffer.concat(chunks));
+    const body = Buffer.concat(chunks);
+    res.setHeader('Content-Length', body.length);
+    res.end(body);
     return;
   }
   res.setHeader(
@@ -76,17 +114,18 @@ function sendChunks(res: Response, chunks: Buffer[]): void {
 }
 
 /** Answers an error in EC2's dialect outside an action (a body that timed out), with a fresh request id. */
-export function sendEc2Error(res: Response, err: Ec2Error): void {
+export function sendEc2Error(res: ServerResponse, err: Ec2Error): void {
   const requestId = randomUUID();
   res.setHeader('x-amzn-RequestId', requestId);
   sendError(res, err, requestId);
 }
 
-function sendError(res: Response, err: Ec2Error, requestId: string): void {
-  res
-    .status(err.status)
-    .set('Content-Type', XML)
-    .send(Buffer.from(renderError(err.code, err.message, requestId)));
+function sendError(res: ServerResponse, err: Ec2Error, requestId: string): void {
+  const body = Buffer.from(renderError(err.code, err.message, requestId));
+  res.statusCode = err.status;
+  res.setHeader('Content-Type', XML);
+  res.setHeader('Content-Length', body.length);
+  res.end(body);
 }
 
 /** The EC2 form of a body-parser failure, when it is one. */
@@ -107,18 +146,21 @@ function bodyError(e: unknown): Ec2Error | undefined {
   return undefined;
 }
 
-export function createEc2Router(core: CoreServices, options: Ec2Options): express.Router {
-  const router = express.Router();
+/** The front, as a plain request listener: one endpoint needs no router, and express costs on every request. */
+export type Ec2Front = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function createEc2Front(core: CoreServices, options: Ec2Options): Ec2Front {
   const ids = new IdMap(core.idAliases);
   const fragments = new FragmentCache();
   // Whole pages are large: only the most recent hundred queries keep theirs.
   const pages = new FragmentCache(100);
   const answers = new KeptAnswers(100);
 
-  // The raw bytes are what SigV4 signed, so the body is kept as it came and parsed here.
-  router.use(express.raw({ type: () => true, limit: options.bodyLimitBytes }));
+  // The raw bytes are what SigV4 signed, so the body is kept as it came (inflated when it was sent compressed)
+  // and parsed here; body-parser's reader works on any Node request, express or not.
+  const readBody = express.raw({ type: () => true, limit: options.bodyLimitBytes });
 
-  router.all('/', async (req: Request, res: Response) => {
+  const answer = async (req: IncomingMessage & { body?: unknown }, res: ServerResponse) => {
     const requestId = randomUUID();
     // As EC2: the SDKs read a failed call's request id from this header, not from the error body.
     res.setHeader('x-amzn-RequestId', requestId);
@@ -126,25 +168,25 @@ export function createEc2Router(core: CoreServices, options: Ec2Options): expres
       if (req.method !== 'GET' && req.method !== 'POST') {
         throw new Ec2Error('UnsupportedProtocol', `The EC2 Query API takes GET or POST, not ${req.method}`, 405);
       }
-      const url = req.originalUrl;
+      const url = req.url ?? '/';
       const at = url.indexOf('?');
       const path = at < 0 ? url : url.slice(0, at);
       const queryPairs = at < 0 ? [] : decodedQuery(url.slice(at + 1));
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const type = req.get('content-type') ?? '';
+      const type = req.headers['content-type'] ?? '';
       if (body.length > 0 && !/^application\/x-www-form-urlencoded\b/i.test(type)) {
         throw new Ec2Error('MalformedQueryString', `A request body must be application/x-www-form-urlencoded, not '${type}'`);
       }
       const bodyPairs = body.length > 0 ? decodedQuery(body.toString('utf8')) : [];
 
+      const method = req.method ?? 'GET';
       const verified = await core.auth
         .guarded(
           req.socket.remoteAddress ?? 'unknown',
           'ec2',
           () =>
-            verifySigV4(
-              { method: req.method, path, query: queryMap(queryPairs), headers: req.headers, body },
-              async (accessKeyId) => core.accessKeys.resolve(accessKeyId),
+            verifySigV4({ method, path, query: queryMap(queryPairs), headers: req.headers, body }, async (accessKeyId) =>
+              core.accessKeys.resolve(accessKeyId),
             ),
           // A key that is unknown or a signature that does not match: what guessing a secret looks like.
           (e) => e instanceof Ec2Error && (e.code === 'AuthFailure' || e.code === 'SignatureDoesNotMatch'),
@@ -207,9 +249,9 @@ export function createEc2Router(core: CoreServices, options: Ec2Options): expres
         caller: { principal: verified.principal.tokenId },
         ids,
         requestId,
-        endpoint: `${req.protocol}://${req.get('host') ?? ''}${req.baseUrl}`,
-        queryKey: () => queryKeyOf(verified.region, pairs),
-        requestKey: () => queryKeyOf(verified.region, pairs, true),
+        endpoint: `${(req.socket as TLSSocket).encrypted ? 'https' : 'http'}://${req.headers.host ?? ''}${EC2_MOUNT}`,
+        queryKey: once(() => queryKeyOf(verified.region, pairs)),
+        requestKey: once(() => queryKeyOf(verified.region, pairs, true)),
         fragments,
         pages,
         answers,
@@ -228,28 +270,25 @@ export function createEc2Router(core: CoreServices, options: Ec2Options): expres
       if (err.code === 'InternalError') options.log.error({ err: e, requestId }, 'EC2 front: unhandled error');
       sendError(res, err, requestId);
     }
-  });
-
-  // Any other path under /ec2 is still the EC2 front's: it answers in EC2's dialect, not the REST one.
-  router.use((req: Request, res: Response) => {
-    const requestId = randomUUID();
-    res.setHeader('x-amzn-RequestId', requestId);
-    const path = `${req.baseUrl}${req.path}`;
-    sendError(
-      res,
-      new Ec2Error('InvalidAction', `The EC2 Query API is served at ${req.baseUrl}, not at ${path}`, 404),
-      requestId,
-    );
-  });
-
-  // Body-parser failures (a body over the limit, a body that is not what its Content-Encoding says) still
-  // answer in EC2's dialect.
-  const bodyErrors: ErrorRequestHandler = (e, _req, res, _next) => {
-    const err = bodyError(e) ?? toEc2Error(e);
-    const requestId = randomUUID();
-    res.setHeader('x-amzn-RequestId', requestId);
-    sendError(res, err, requestId);
   };
-  router.use(bodyErrors);
-  return router;
+
+  return (req, res) => {
+    readBody(req, res, (e?: unknown) => {
+      // Body-parser failures (a body over the limit, a body that is not what its Content-Encoding says) and any
+      // other path under the mount still answer in EC2's dialect.
+      if (e) return sendEc2Error(res, bodyError(e) ?? toEc2Error(e));
+      const path = pathOf(req.url);
+      if (!isEndpoint(path)) {
+        return sendEc2Error(
+          res,
+          new Ec2Error('InvalidAction', `The EC2 Query API is served at ${EC2_MOUNT}, not at ${path}`, 404),
+        );
+      }
+      answer(req, res).catch((err: unknown) => {
+        // Only answering itself can fail here (the connection went away mid-answer): nothing is left to tell.
+        options.log.error({ err }, 'EC2 front: the answer could not be sent');
+        res.destroy();
+      });
+    });
+  };
 }

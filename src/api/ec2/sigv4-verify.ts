@@ -3,7 +3,7 @@
  * AWS SDK's own signer) from the parsed request and the stored secret, and compared in constant time.
  * Both forms are accepted: the Authorization header and a pre-signed query string.
  */
-import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, type Hash, type Hmac, hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Principal } from '../../core/index.js';
@@ -161,32 +161,34 @@ const stamp = (d: Date) =>
     .replace(/\.\d{3}/, '');
 
 /**
- * Signatures computed before, by a digest of everything the signature is a function of (the secret included):
- * the same request signed once and sent again (a tool polling a page, within the clock skew allowed) is checked
- * by one SHA-256 of its parts instead of the whole signing chain again. Bounded; emptied when full.
+ * Signatures computed before, keyed by everything the signature is a function of but the secret, which is kept
+ * beside it and must be the same: the same request signed once and sent again (a tool polling a page, within
+ * the clock skew allowed) is checked by one map lookup instead of the whole signing chain. The key is the
+ * inputs themselves, joined (a body over 4 KiB by its SHA-256): building it costs less than hashing it.
+ * Bounded; emptied when full.
  */
-const computed = new Map<string, string>();
+const computed = new Map<string, { secret: string; signature: string }>();
 const COMPUTED_LIMIT = 2000;
+const BODY_KEPT_AS_IS = 4096;
 
-function signatureInputsDigest(secret: string, cred: Credential, presigned: boolean, request: SignableRequest): string {
-  const h = createHmac('sha256', secret);
-  h.update(
-    JSON.stringify([
-      presigned,
-      cred.accessKeyId,
-      cred.region,
-      cred.timestamp.getTime(),
-      cred.expiresIn ?? null,
-      cred.signedHeaders,
-      request.method,
-      request.hostname,
-      request.path,
-      request.query,
-      request.headers,
-    ]),
-  );
-  if (request.body !== undefined) h.update(request.body as Buffer);
-  return h.digest('base64');
+function signatureInputsKey(cred: Credential, presigned: boolean, request: SignableRequest): string {
+  const body = request.body as Buffer | undefined;
+  const bodyKey =
+    body === undefined ? '' : body.length <= BODY_KEPT_AS_IS ? body.toString('latin1') : hash('sha256', body, 'base64');
+  return JSON.stringify([
+    presigned,
+    cred.accessKeyId,
+    cred.region,
+    cred.timestamp.getTime(),
+    cred.expiresIn ?? null,
+    cred.signedHeaders,
+    request.method,
+    request.hostname,
+    request.path,
+    request.query,
+    request.headers,
+    bodyKey,
+  ]);
 }
 
 function sameSignature(a: string, b: string): boolean {
@@ -243,7 +245,7 @@ export async function verifySigV4(req: SignedRequest, resolveKey: KeyResolver, n
   }
   // A signed payload hash must be the body's: put the real one in, so that a body swapped under a
   // genuine header (or an UNSIGNED-PAYLOAD claim) fails the comparison.
-  if (signed.has('x-amz-content-sha256')) headers['x-amz-content-sha256'] = createHash('sha256').update(req.body).digest('hex');
+  if (signed.has('x-amz-content-sha256')) headers['x-amz-content-sha256'] = hash('sha256', req.body, 'hex');
   const query: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(req.query)) if (name !== 'X-Amz-Signature') query[name] = value;
 
@@ -256,12 +258,13 @@ export async function verifySigV4(req: SignedRequest, resolveKey: KeyResolver, n
     headers,
     body: req.body.length > 0 ? req.body : undefined,
   };
-  const digest = signatureInputsDigest(key.secret, cred, presigned, request);
-  let expected = computed.get(digest) ?? '';
+  const inputs = signatureInputsKey(cred, presigned, request);
+  const known = computed.get(inputs);
+  let expected = known?.secret === key.secret ? known.signature : '';
   if (expected === '') {
     expected = await computeSignature(request, cred, key.secret, presigned, signed, headers);
     if (computed.size >= COMPUTED_LIMIT) computed.clear();
-    computed.set(digest, expected);
+    computed.set(inputs, { secret: key.secret, signature: expected });
   }
   if (!sameSignature(expected, cred.signature)) {
     throw mismatch(

@@ -158,8 +158,11 @@ export class InventoryService {
    * never listed) and answers the view's generation, which changes whenever anything listed of `kind` does: for a
    * front that keeps its own rendering of a listing, and re-renders it only when this changes.
    */
-  async generation(kind: ResourceKind, providers?: string[]): Promise<number> {
-    await this.prepare(kind, { ...(providers !== undefined && { providers }), limit: 1 });
+  async generation(kind: ResourceKind, providers = this.registry.ids()): Promise<number> {
+    for (const p of providers) this.registry.cloud(p, 'query.provider');
+    // Polled on every request of a front's hot path: no listing machinery when nothing is due.
+    const waits = providers.map((p) => this.refreshIfDue(p, kind, false)).filter((w) => w !== undefined);
+    if (waits.length > 0) await Promise.all(waits);
     return this.view(kind).generation;
   }
 
@@ -261,19 +264,25 @@ export class InventoryService {
   }
 
   private async ensureFresh(provider: string, kind: ResourceKind, force: boolean): Promise<ProviderListing> {
-    const key = `${provider}/${kind}`;
-    const state = this.sync.get(key);
-    const age = state?.observedAt ? Date.now() - Date.parse(state.observedAt) : Number.POSITIVE_INFINITY;
-    const attemptAge = state ? Date.now() - Date.parse(state.attemptedAt) : Number.POSITIVE_INFINITY;
-    // Stale-while-revalidate: a known cache answers now and refreshes behind; only an empty cache
-    // (or an explicit `fresh`) makes the reader wait, and then no longer than the provider timeout.
-    if (force || (age > this.options.maxAgeMs && attemptAge > this.options.maxAgeMs / 2)) {
-      const refresh = this.refresh(provider, kind);
-      if (force || !state?.observedAt) {
-        await Promise.race([refresh, new Promise((r) => setTimeout(r, this.options.providerTimeoutMs).unref())]);
-      }
-    }
+    const wait = this.refreshIfDue(provider, kind, force);
+    if (wait) await wait;
     return this.status(provider, kind);
+  }
+
+  /**
+   * Starts a refresh of the provider's cache of `kind` when it is due. Stale-while-revalidate: a known cache
+   * answers now and refreshes behind; only an empty cache (or an explicit `fresh`) makes the reader wait, and
+   * then no longer than the provider timeout: answers what to wait for then, and undefined otherwise.
+   */
+  private refreshIfDue(provider: string, kind: ResourceKind, force: boolean): Promise<unknown> | undefined {
+    const state = this.sync.get(`${provider}/${kind}`);
+    const now = Date.now();
+    const age = state?.observedAt ? now - Date.parse(state.observedAt) : Number.POSITIVE_INFINITY;
+    const attemptAge = state ? now - Date.parse(state.attemptedAt) : Number.POSITIVE_INFINITY;
+    if (!force && (age <= this.options.maxAgeMs || attemptAge <= this.options.maxAgeMs / 2)) return undefined;
+    const refresh = this.refresh(provider, kind);
+    if (!force && state?.observedAt) return undefined;
+    return Promise.race([refresh, new Promise((r) => setTimeout(r, this.options.providerTimeoutMs).unref())]);
   }
 
   private status(provider: string, kind: ResourceKind): ProviderListing {
