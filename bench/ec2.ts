@@ -109,7 +109,7 @@ async function main(): Promise<void> {
       printTable([
         ...comparisonRows(comparison, AIM),
         ['page bytes', String(ec2Bytes), String(restBytes), `${(ec2Bytes / restBytes).toFixed(1)}x`, ''],
-        // Both fronts are bound by the bytes they move on this machine: the XML page is ~6x the JSON one.
+        // The XML page is ~6x the JSON one: what each front moves, beside how often it answers.
         [
           'page MB/s, median',
           mbPerSec(comparison.subject.requestsPerSec.median, ec2Bytes),

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { createCloudAdapter } from '../adapters/sim/index.js';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -83,11 +83,26 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** The CPU the load generator used, in % of one core: near 100, it measured itself rather than the server. */
+  generatorCpuPct: number;
+}
+
+export type LoadGenerator = 'wrk' | 'autocannon';
+
+/**
+ * The load generator: BENCH_LOADGEN when set, else wrk when it is installed (`npm run bench` installs it), else
+ * autocannon (which saturates its own core on large pages: the table shows its CPU).
+ */
+export function loadGenerator(): LoadGenerator {
+  const asked = process.env.BENCH_LOADGEN;
+  if (asked === 'wrk' || asked === 'autocannon') return asked;
+  if (asked !== undefined && asked !== '') throw new Error(`BENCH_LOADGEN must be wrk or autocannon, not '${asked}'`);
+  return spawnSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' }).status === 0 ? 'wrk' : 'autocannon';
 }
 
 const execFileAsync = promisify(execFile);
 
-/** Runs autocannon in a child process (bench/load-worker.ts), so the generator does not share the caller's event loop. */
+/** Runs the load generator from a child process (bench/load-worker.ts), so it does not share the caller's event loop. */
 export async function load(spec: LoadSpec): Promise<LoadResult> {
   const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'bench/load-worker.ts', JSON.stringify(spec)], {
     maxBuffer: 1024 * 1024,
@@ -123,6 +138,7 @@ export interface SubjectFigures {
   requestsPerSec: Spread;
   p99Ms: Spread;
   p50Ms: Spread;
+  generatorCpuPct: Spread;
   /** Summed over all rounds. */
   non2xx: number;
   errors: number;
@@ -146,6 +162,7 @@ function figures(label: string, rounds: LoadResult[]): SubjectFigures {
     requestsPerSec: spread(rounds.map((r) => r.requestsPerSec)),
     p99Ms: spread(rounds.map((r) => r.p99Ms)),
     p50Ms: spread(rounds.map((r) => r.p50Ms)),
+    generatorCpuPct: spread(rounds.map((r) => r.generatorCpuPct)),
     non2xx: sum('non2xx'),
     errors: sum('errors'),
     timeouts: sum('timeouts'),
@@ -174,6 +191,7 @@ export async function compareInRounds(
     const spec = await s.spec();
     return load(durationS === undefined ? spec : { ...spec, durationS });
   };
+  log(`  load generator: ${loadGenerator()} (its own process)`);
   for (const s of [subject, baseline]) if (opts.warmupS > 0) await run(s, opts.warmupS);
   const mine: LoadResult[] = [];
   const theirs: LoadResult[] = [];
@@ -182,7 +200,9 @@ export async function compareInRounds(
     for (const s of order) {
       const r = await run(s);
       (s === subject ? mine : theirs).push(r);
-      log(`  round ${i + 1}/${opts.rounds} ${s.label}: ${r.requestsPerSec} req/s, p99 ${r.p99Ms} ms`);
+      log(
+        `  round ${i + 1}/${opts.rounds} ${s.label}: ${r.requestsPerSec} req/s, p99 ${r.p99Ms} ms, generator CPU ${r.generatorCpuPct}%`,
+      );
     }
   }
   const a = figures(subject.label, mine);
@@ -228,12 +248,19 @@ export function comparisonRows(c: Comparison, aims: { minThroughputRatio: number
     ],
     [
       'p99 ms, median (min–max)',
-      showSpread(c.subject.p99Ms),
-      showSpread(c.baseline.p99Ms),
+      showSpread(c.subject.p99Ms, 1),
+      showSpread(c.baseline.p99Ms, 1),
       `${p.median.toFixed(2)}x (${p.min.toFixed(2)}–${p.max.toFixed(2)})`,
       aims.maxP99Ratio === undefined ? '' : `<= ${aims.maxP99Ratio}x: ${met(p.median <= aims.maxP99Ratio)}`,
     ],
-    ['p50 ms, median (min–max)', showSpread(c.subject.p50Ms), showSpread(c.baseline.p50Ms), '', ''],
+    ['p50 ms, median (min–max)', showSpread(c.subject.p50Ms, 1), showSpread(c.baseline.p50Ms, 1), '', ''],
+    [
+      `${loadGenerator()} CPU %, median (min–max)`,
+      showSpread(c.subject.generatorCpuPct),
+      showSpread(c.baseline.generatorCpuPct),
+      '',
+      'well under 100',
+    ],
     [
       'non-2xx / errors / timeouts (all rounds)',
       `${c.subject.non2xx} / ${c.subject.errors} / ${c.subject.timeouts}`,
