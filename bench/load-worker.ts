@@ -27,8 +27,9 @@ function luaString(text: string): string {
 function wrkScript(spec: LoadSpec): string {
   const lines = [`wrk.method = ${luaString(spec.method ?? 'GET')}`];
   if (spec.body !== undefined) lines.push(`wrk.body = ${luaString(spec.body)}`);
+  // Spaces inside the brackets: `[[` would open a long string.
   for (const [name, value] of Object.entries(spec.headers ?? {}))
-    lines.push(`wrk.headers[${luaString(name)}] = ${luaString(value)}`);
+    lines.push(`wrk.headers[ ${luaString(name)} ] = ${luaString(value)}`);
   lines.push(
     'done = function(summary, latency, requests)',
     '  local e = summary.errors',
@@ -54,7 +55,7 @@ async function runWrk(spec: LoadSpec): Promise<LoadResult> {
     await writeFile(script, wrkScript(spec));
     // One thread: the machine has two cores, and the server under test needs the other. bash's `times` gives the
     // CPU wrk used (user and system), exactly, once it has exited.
-    const { stdout } = await execFileAsync(
+    const { stdout, stderr } = await execFileAsync(
       'bash',
       [
         '-c',
@@ -71,6 +72,8 @@ async function runWrk(spec: LoadSpec): Promise<LoadResult> {
       ],
       { maxBuffer: 1024 * 1024 },
     );
+    // wrk reports a script error on stderr and runs on without the script: refuse such a run.
+    if (stderr.trim() !== '') throw new Error(`wrk: ${stderr.trim()}`);
     const lines = stdout.trim().split('\n');
     const summary = JSON.parse(lines.find((l) => l.startsWith('{"requests"')) ?? 'null') as Record<string, number> | null;
     if (!summary) throw new Error(`wrk printed no summary:\n${stdout}`);
