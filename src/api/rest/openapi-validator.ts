@@ -225,19 +225,22 @@ function decodeSegment(s: string): string {
 
 function findRoute(path: string): { route: Route; pathParams: Record<string, string> } | undefined {
   const parts = splitPath(path);
-  for (const route of routes()) {
-    if (route.segments.length !== parts.length) continue;
-    const pathParams: Record<string, string> = {};
-    const ok = route.segments.every((seg, i) => {
-      const part = parts[i] ?? '';
-      if (typeof seg === 'string') return seg === part;
-      if (part === '') return false;
-      pathParams[seg.param] = decodeSegment(part);
-      return true;
-    });
-    if (ok) return { route, pathParams };
+  // Runs on every request: routes are tested without allocating, and only the match builds its parameters.
+  const route = routes().find((r) => matchesSegments(r.segments, parts));
+  if (!route) return undefined;
+  const pathParams: Record<string, string> = {};
+  for (const [i, seg] of route.segments.entries())
+    if (typeof seg !== 'string') pathParams[seg.param] = decodeSegment(parts[i] ?? '');
+  return { route, pathParams };
+}
+
+function matchesSegments(segments: Route['segments'], parts: string[]): boolean {
+  if (segments.length !== parts.length) return false;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i];
+    if (typeof seg === 'string' ? seg !== parts[i] : parts[i] === '') return false;
   }
-  return undefined;
+  return true;
 }
 
 function findOperation(method: string, path: string): { op: OperationSpec; pathParams: Record<string, string> } | undefined {

@@ -160,9 +160,7 @@ export class InventoryService {
    */
   async generation(kind: ResourceKind, providers = this.registry.ids()): Promise<number> {
     for (const p of providers) this.registry.cloud(p, 'query.provider');
-    // Polled on every request of a front's hot path: no listing machinery when nothing is due.
-    const waits = providers.map((p) => this.refreshIfDue(p, kind, false)).filter((w) => w !== undefined);
-    if (waits.length > 0) await Promise.all(waits);
+    await this.refreshDue(kind, providers, false);
     return this.view(kind).generation;
   }
 
@@ -233,10 +231,13 @@ export class InventoryService {
   ): Promise<{ providers: string[]; after: string | undefined; statuses: ProviderListing[] }> {
     const providers = q.providers ?? this.registry.ids();
     for (const p of providers) this.registry.cloud(p, 'query.provider');
-    const scope = cursorScope(kind, q);
-    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, scope.collection, scope.filters);
-    const statuses = await Promise.all(providers.map((p) => this.ensureFresh(p, kind, q.fresh === true)));
-    return { providers, after, statuses };
+    let after: string | undefined;
+    if (q.cursor !== undefined) {
+      const scope = cursorScope(kind, q);
+      after = decodeCursor(q.cursor, scope.collection, scope.filters);
+    }
+    await this.refreshDue(kind, providers, q.fresh === true);
+    return { providers, after, statuses: providers.map((p) => this.status(p, kind)) };
   }
 
   /** One page from the view as it is now (synchronous, so it matches `statuses`). */
@@ -263,10 +264,10 @@ export class InventoryService {
     };
   }
 
-  private async ensureFresh(provider: string, kind: ResourceKind, force: boolean): Promise<ProviderListing> {
-    const wait = this.refreshIfDue(provider, kind, force);
-    if (wait) await wait;
-    return this.status(provider, kind);
+  /** Starts the refreshes of `kind` that are due and waits for those a reader must wait for (none, mostly). */
+  private async refreshDue(kind: ResourceKind, providers: string[], force: boolean): Promise<void> {
+    const waits = providers.map((p) => this.refreshIfDue(p, kind, force)).filter((w) => w !== undefined);
+    if (waits.length > 0) await Promise.all(waits);
   }
 
   /**
