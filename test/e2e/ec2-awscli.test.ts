@@ -4,61 +4,23 @@
  * clean up), then paging and error cases checked by the CLI's exit code and message.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { AWS, type AwsCli, awsCli, type CliResult, SERVICE_ERROR } from '../helpers/aws-cli.js';
 import { fastSims, type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
 import { readmeBlock, runBash } from '../helpers/readme-blocks.js';
 
-/** Debian's AWS CLI (v2); another `aws` earlier on PATH (a pip-installed v1) answers errors differently. */
-const AWS = '/usr/bin/aws';
-/** The AWS CLI v2's exit code when the service answered an error. */
-const SERVICE_ERROR = 254;
-const run = promisify(execFile);
-
 let gw: GatewayProcess;
-let env: NodeJS.ProcessEnv;
+let cli: AwsCli;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function aws(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await run(
-      AWS,
-      ['--endpoint-url', `${gw.url}/ec2`, '--region', 'sim-east', '--output', 'json', 'ec2', ...args],
-      {
-        env: { ...env, ...extraEnv },
-        timeout: 60_000,
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+const aws = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> => cli.ec2(args, { env: extraEnv });
 
 before(async () => {
   assert.ok(existsSync(AWS), `${AWS} is missing: install Debian's awscli package (scripts/test.sh does)`);
   // Fast sims: the CLI's waiters poll every 15 s, so an instance still pending at the first look costs 15 s.
   gw = await startGatewayProcess({ config: fastSims(), env: { SKYGATE_LOG_LEVEL: 'warn' } });
-  const key = await gw.api('post', '/v1/access-keys', { name: 'awscli-test', role: 'operator' });
-  assert.equal(key.status, 201);
-  env = {
-    PATH: process.env.PATH,
-    HOME: gw.dataDir,
-    AWS_ACCESS_KEY_ID: key.body.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: key.body.secretAccessKey,
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_PAGER: '',
-  };
+  cli = await awsCli(gw, 'awscli-test');
 });
 after(async () => {
   await gw.close();
@@ -140,7 +102,7 @@ describe('Describe paging as the CLI drives it', () => {
 
 describe('errors as the CLI shows them', () => {
   it('a bad signature: exit 254 and SignatureDoesNotMatch', async () => {
-    const res = await aws(['describe-instances'], { AWS_SECRET_ACCESS_KEY: `${env.AWS_SECRET_ACCESS_KEY}x` });
+    const res = await aws(['describe-instances'], { AWS_SECRET_ACCESS_KEY: `${cli.env.AWS_SECRET_ACCESS_KEY}x` });
     assert.equal(res.code, SERVICE_ERROR, res.stderr);
     assert.match(res.stderr, /An error occurred \(SignatureDoesNotMatch\) when calling the DescribeInstances operation/);
   });

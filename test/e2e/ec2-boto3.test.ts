@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { awsCli } from '../helpers/aws-cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -46,18 +47,11 @@ before(async () => {
     assert.fail(`boto3 is not importable by ${PYTHON}: install Debian's python3-boto3 (scripts/test.sh does)`),
   );
   gw = await startTestGateway();
-  const key = await gw.api('post', '/v1/access-keys', { name: 'boto3-test', role: 'operator' });
-  assert.equal(key.status, 201);
+  const cli = await awsCli(gw, 'boto3-test');
   const { stdout } = await run(PYTHON, [SCRIPT], {
     env: {
-      PATH: process.env.PATH,
-      HOME: gw.dataDir,
+      ...cli.env,
       SKYGATE_EC2_ENDPOINT: `${gw.url}/ec2`,
-      AWS_DEFAULT_REGION: 'sim-east',
-      AWS_ACCESS_KEY_ID: key.body.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: key.body.secretAccessKey,
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
       RUN: String(process.pid),
     },
     timeout: 600_000,

@@ -18,6 +18,7 @@ import {
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { AWS, type AwsCli, awsCli, SERVICE_ERROR } from '../helpers/aws-cli.js';
 import { fastSims, type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.js';
 import {
   type RecordedAnswer,
@@ -26,15 +27,12 @@ import {
   startRecordedServer,
 } from '../helpers/recorded-aws-server.js';
 
-/** Debian's AWS CLI (v2) and the python3 Debian's boto3 is installed for. */
-const AWS = '/usr/bin/aws';
+/** The python3 Debian's boto3 is installed for. */
 const PYTHON = '/usr/bin/python3';
-/** The AWS CLI v2's exit code when the service answered an error. */
-const SERVICE_ERROR = 254;
 const run = promisify(execFile);
 
 let gw: GatewayProcess;
-let env: NodeJS.ProcessEnv;
+let cli: AwsCli;
 
 interface Net {
   id: string;
@@ -64,24 +62,17 @@ interface Ec2Instance {
 
 /** Runs `aws ec2 ARGS` in `region`; answers the parsed JSON, or fails with the CLI's message. */
 async function aws<T>(args: string[], region = 'sim-east'): Promise<T> {
-  const { stdout } = await run(AWS, ['--endpoint-url', `${gw.url}/ec2`, '--region', region, '--output', 'json', 'ec2', ...args], {
-    env,
-    timeout: 60_000,
-  });
-  return (stdout.trim() === '' ? {} : JSON.parse(stdout)) as T;
+  const r = await cli.ec2(args, { region });
+  assert.equal(r.code, 0, `aws ec2 ${args.join(' ')}: ${r.stderr}`);
+  return (r.stdout.trim() === '' ? {} : JSON.parse(r.stdout)) as T;
 }
 
 /** Runs `aws ec2 ARGS` expecting EC2's error `code`; answers the CLI's message. */
 async function awsFails(args: string[], code: string): Promise<string> {
-  try {
-    await aws(args);
-  } catch (e) {
-    const err = e as { code?: number; stderr?: string };
-    assert.equal(err.code, SERVICE_ERROR, err.stderr);
-    assert.match(String(err.stderr), new RegExp(`\\(${code.replaceAll('.', '\\.')}\\)`), err.stderr);
-    return String(err.stderr);
-  }
-  return assert.fail(`aws ec2 ${args.join(' ')} succeeded; expected ${code}`);
+  const r = await cli.ec2(args);
+  assert.equal(r.code, SERVICE_ERROR, `aws ec2 ${args.join(' ')}: expected ${code}, got exit ${r.code}\n${r.stderr}`);
+  assert.match(r.stderr, new RegExp(`\\(${code.replaceAll('.', '\\.')}\\)`), r.stderr);
+  return r.stderr;
 }
 
 const vpcs = async (...args: string[]) => (await aws<{ Vpcs: Vpc[] }>(['describe-vpcs', ...args])).Vpcs;
@@ -119,18 +110,7 @@ let defaultVpcId: string;
 before(async () => {
   assert.ok(existsSync(AWS), `${AWS} is missing: install Debian's awscli package (scripts/test.sh does)`);
   gw = await startGatewayProcess({ config: fastSims(), env: { SKYGATE_LOG_LEVEL: 'warn' } });
-  const key = await gw.api('post', '/v1/access-keys', { name: 'ec2-networks-test', role: 'operator' });
-  assert.equal(key.status, 201);
-  env = {
-    PATH: process.env.PATH,
-    HOME: gw.dataDir,
-    AWS_ACCESS_KEY_ID: key.body.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: key.body.secretAccessKey,
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_DEFAULT_REGION: 'sim-east',
-    AWS_PAGER: '',
-  };
+  cli = await awsCli(gw, 'ec2-networks-test');
   backend = await createNetwork('sim-east', 'backend', '10.20.0.0/24', { team: 'web' });
   west = await createNetwork('sim-west', 'west', '10.30.0.0/24');
   const images = await aws<{ Images: Array<{ ImageId: string }> }>([
@@ -306,7 +286,7 @@ ids = [x["InstanceId"] for res in found["Reservations"] for x in res["Instances"
 print(json.dumps({"id": i["InstanceId"], "subnet": i.get("SubnetId"), "vpc": i.get("VpcId"), "bySubnet": ids}))
 `;
     const { stdout } = await run(PYTHON, ['-c', script], {
-      env: { ...env, EP: `${gw.url}/ec2`, AMI: ami, SUBNET: subnetId },
+      env: { ...cli.env, EP: `${gw.url}/ec2`, AMI: ami, SUBNET: subnetId },
       timeout: 120_000,
     });
     const got = JSON.parse(stdout) as { id: string; subnet: string; vpc: string; bySubnet: string[] };

@@ -4,12 +4,10 @@
  * tenant's EC2 tooling would, unchanged.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
-import { promisify } from 'node:util';
 import {
   AttachVolumeCommand,
   CreateImageCommand,
@@ -36,38 +34,18 @@ import {
   waitUntilVolumeAvailable,
   waitUntilVolumeInUse,
 } from '@aws-sdk/client-ec2';
+import { AWS, type AwsCli, awsCli } from '../../helpers/aws-cli.js';
 import { simProviders, startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { baseImage, openstackProvider, TINY_FLAVOR, tenantAdapter } from './openstack-env.js';
 
-const AWS = '/usr/bin/aws';
 const REGION = 'os';
 const run = randomUUID().slice(0, 8);
-const execFileAsync = promisify(execFile);
-
 let gw: TestGateway;
 let ec2: EC2Client;
-let credentials: { accessKeyId: string; secretAccessKey: string };
+let cli: AwsCli;
 
 /** Debian's AWS CLI against the gateway, region `os`: exit code and output, never a throw. */
-async function aws(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: gw.dataDir,
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_PAGER: '',
-  };
-  const argv = ['--endpoint-url', `${gw.url}/ec2`, '--region', REGION, '--output', 'json', 'ec2', ...args];
-  try {
-    const { stdout, stderr } = await execFileAsync(AWS, argv, { env, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+const aws = (args: string[]) => cli.ec2(args, { timeoutMs: 120_000 });
 
 /** The SDK's waiters, polling every 2 s for up to 3 minutes (nova's fake driver is quick; the machine may not be). */
 const waitOpts = () => ({ client: ec2, maxWaitTime: 180, minDelay: 2, maxDelay: 2 });
@@ -76,10 +54,8 @@ before(async () => {
   assert.ok(existsSync(AWS), `${AWS} is missing: install Debian's awscli package`);
   await baseImage(await tenantAdapter());
   gw = await startTestGateway({ providers: [...simProviders(20).slice(0, 1), openstackProvider(REGION)] });
-  const key = await gw.api('post', '/v1/access-keys', { name: 'ec2-on-openstack', role: 'operator' });
-  assert.equal(key.status, 201, JSON.stringify(key.body));
-  credentials = { accessKeyId: key.body.accessKeyId, secretAccessKey: key.body.secretAccessKey };
-  ec2 = new EC2Client({ endpoint: `${gw.url}/ec2`, region: REGION, credentials, maxAttempts: 1 });
+  cli = await awsCli(gw, 'ec2-on-openstack', REGION);
+  ec2 = new EC2Client({ endpoint: `${gw.url}/ec2`, region: REGION, credentials: cli.credentials, maxAttempts: 1 });
 });
 
 after(async () => {
