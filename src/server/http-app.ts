@@ -1,6 +1,6 @@
 /**
- * The gateway's public face: one mount per front (REST at /v1, the EC2 Query API at /ec2), then the
- * probes and metrics at the root. A further front (OCCI at the root: /-/, /compute/ ...) is one more mount.
+ * The gateway's public face: one mount per front (the EC2 Query API at /ec2, REST at /v1, OCCI at the root), then
+ * the probes and metrics at the root. A further front is one more mount.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type Request, type Response } from 'express';

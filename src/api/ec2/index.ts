@@ -24,12 +24,8 @@ export const EC2_MOUNT = '/ec2';
 
 /** Whether a request is the EC2 front's: its path is /ec2 or under it, in any case (as express mounts a path). */
 export function isEc2Path(url: string | undefined): boolean {
-  const path = pathOf(url);
-  return (
-    path.length >= EC2_MOUNT.length &&
-    path.slice(0, EC2_MOUNT.length).toLowerCase() === EC2_MOUNT &&
-    (path.length === EC2_MOUNT.length || path[EC2_MOUNT.length] === '/')
-  );
+  const path = pathOf(url).toLowerCase();
+  return path === EC2_MOUNT || path.startsWith(`${EC2_MOUNT}/`);
 }
 
 const pathOf = (url: string | undefined) => {
